@@ -1,0 +1,101 @@
+"""Input validation shared by the public wrappers: every message names the parameter."""
+
+import numbers
+import operator
+
+import numpy as np
+
+__all__ = [
+    "as_generator",
+    "choice",
+    "finite_array",
+    "positive_int",
+    "real_array",
+    "scalar",
+]
+
+
+def real_array(value, name, *, ndim=None):
+    """``value`` as a float64 array; TypeError for non-numeric, complex or boolean input."""
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name} must be real numbers, got {type(value).__name__}")
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be an array of real numbers: {exc}") from None
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be real numbers, got an array of dtype {arr.dtype}")
+    arr = arr.astype(np.float64, copy=False)
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimension(s), got shape {arr.shape}")
+    return arr
+
+
+def finite_array(value, name, *, ndim=None):
+    """Like :func:`real_array`, and every entry finite."""
+    arr = real_array(value, name, ndim=ndim)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got {_show(arr)}")
+    return arr
+
+
+def scalar(value, name, *, positive=False, lower=None, upper=None):
+    """A finite real scalar as float, optionally ``> 0`` or inside ``[lower, upper]``."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.ndarray, np.generic)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    arr = np.asarray(value)
+    if arr.ndim != 0 or arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be a real scalar, got {_show(arr)}")
+    x = float(arr)
+    if not np.isfinite(x):
+        raise ValueError(f"{name} must be finite, got {x!r}")
+    if positive and not x > 0.0:
+        raise ValueError(f"{name} must be positive, got {x!r}")
+    if lower is not None and x < lower:
+        raise ValueError(f"{name} must be >= {lower}, got {x!r}")
+    if upper is not None and x > upper:
+        raise ValueError(f"{name} must be <= {upper}, got {x!r}")
+    return x
+
+
+def positive_int(value, name, *, minimum=1):
+    """An integer ``>= minimum`` (booleans and floats are refused)."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an integer, got bool")
+    try:
+        n = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
+    if n < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {n}")
+    return n
+
+
+def choice(value, name, options):
+    """``value`` if it is one of ``options``; ValueError listing them otherwise."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, one of {sorted(options)}, got {value!r}")
+    if value not in options:
+        raise ValueError(f"unknown {name} {value!r}; valid: {', '.join(sorted(options))}")
+    return value
+
+
+def as_generator(rng):
+    """A ``numpy.random.Generator`` from a Generator, a seed or None; never the global state."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or isinstance(rng, (numbers.Integral, np.random.SeedSequence)):
+        if isinstance(rng, bool):
+            raise TypeError("rng must be a numpy.random.Generator or an integer seed, got bool")
+        try:
+            return np.random.default_rng(rng)
+        except ValueError as exc:
+            raise ValueError(f"rng: {exc}") from None
+    raise TypeError(
+        f"rng must be a numpy.random.Generator or an integer seed, got {type(rng).__name__}"
+    )
+
+
+def _show(arr):
+    flat = np.ravel(arr)
+    return repr(flat[:4].tolist())[:-1] + (", ...]" if flat.size > 4 else "]")

@@ -1,0 +1,816 @@
+"""Densities: analytic families, mixtures, multivariate normals, grid densities, scipy adapters.
+
+Every density offers ``pdf``, ``logpdf`` (computed in log space, exact in the far tails), ``sample``,
+``dim`` and ``support``; one-dimensional ones add ``cdf``, ``sf`` and ``score`` (``d/dx log p``).
+Behind the public methods each family tells the quadrature where it is not smooth (breakpoints and
+singular support ends), where its mass sits (landmarks and a scale) and whether its tails are heavy.
+
+Points are given as arrays: for ``dim == 1`` every entry is a point; for ``dim >= 2`` the last axis
+has length ``dim``. Integer and float32 input is computed in float64.
+"""
+
+import math
+
+import numpy as np
+from scipy import linalg, special
+
+from ._checks import as_generator, finite_array, positive_int, real_array, scalar
+
+__all__ = [
+    "TAIL_CLASSES",
+    "Beta",
+    "Cauchy",
+    "Density",
+    "GridDensity",
+    "Laplace",
+    "Mixture",
+    "MultivariateNormal",
+    "Normal",
+    "ScipyDensity",
+    "StudentT",
+    "Uniform",
+    "as_density",
+]
+
+_LOG_2PI = math.log(2.0 * math.pi)
+# Standardised points around which unimodal families keep their mass: panel edges for quadrature.
+# They reach 10 scales out, where a normal's remaining mass (1e-23) is below any tolerance, so no
+# light tail can hide between a panel edge and the first Gauss-Kronrod node of a long neighbour.
+_LANDMARK_Z = np.array([-10.0, -6.0, -2.5, -1.0, 0.0, 1.0, 2.5, 6.0, 10.0])
+
+# Tail classes, lightest first: how log p(x) falls as |x| -> inf on one side.
+#   ("compact", 0.0)  the support ends          ("gauss", c)  log p ~ -c x^2
+#   ("exp", lam)      log p ~ -lam |x|          ("power", a)  log p ~ -(a + 1) log|x|
+# None means unknown. They decide when KL and chi^2 are infinite because of the tails.
+TAIL_CLASSES = ("compact", "gauss", "exp", "power")
+
+
+def _tail_key(tail):
+    """Sort key: larger means heavier."""
+    return (TAIL_CLASSES.index(tail[0]), -tail[1])
+
+
+class Density:
+    """Base class of every gantheory density.
+
+    Subclasses implement ``_logpdf`` (no validation, float64 input) and ``_sample``; one-dimensional
+    ones also ``_cdf``, ``_sf`` and ``_score``, and override the quadrature hints below.
+    """
+
+    dim = 1
+    #: True when the tails decay slower than exponentially (quadrature maps them logarithmically).
+    _heavy = False
+
+    # ------------------------------------------------------------------ public methods
+    def logpdf(self, x):
+        """Log-density at ``x`` (``-inf`` outside the support), computed in log space."""
+        return self._logpdf(self._points(x))[()]
+
+    def pdf(self, x):
+        """Density at ``x``: ``exp(logpdf(x))``."""
+        return np.exp(self.logpdf(x))
+
+    def sample(self, n, rng=None):
+        """``n`` independent draws: shape ``(n,)`` for ``dim == 1``, ``(n, dim)`` otherwise.
+
+        ``rng`` is a ``numpy.random.Generator`` or a seed; the global random state is never used.
+        """
+        n = positive_int(n, "n", minimum=0)
+        return self._sample(n, as_generator(rng))
+
+    def cdf(self, x):
+        """Cumulative distribution function (one-dimensional densities)."""
+        self._need_1d("cdf")
+        return self._cdf(self._points(x))[()]
+
+    def sf(self, x):
+        """Survival function ``1 - cdf``, accurate in the upper tail (one-dimensional densities)."""
+        self._need_1d("sf")
+        return self._sf(self._points(x))[()]
+
+    def score(self, x):
+        """``d/dx log p(x)`` (one-dimensional densities; 0 outside the support)."""
+        self._need_1d("score")
+        x = self._points(x)
+        with np.errstate(all="ignore"):
+            s = self._score(x)
+        return np.where(np.isfinite(self._logpdf(x)), s, 0.0)[()]
+
+    @property
+    def support(self):
+        """``(low, high)``: floats for ``dim == 1``, arrays of per-axis bounds otherwise."""
+        if self.dim == 1:
+            return self._support()
+        return (np.full(self.dim, -np.inf), np.full(self.dim, np.inf))
+
+    # ------------------------------------------------------------------ hooks for subclasses
+    def _support(self):
+        return (-math.inf, math.inf)
+
+    def _breaks(self):
+        """Interior points where the density or its derivatives jump (exact panel edges)."""
+        return np.empty(0)
+
+    def _landmarks(self):
+        """Points around which the mass sits (panel edges that speed up quadrature)."""
+        return np.empty(0)
+
+    def _scale(self):
+        """A length scale of the bulk (sets the tail maps of the quadrature)."""
+        return 1.0
+
+    def _singular(self):
+        """Finite support ends where the density is unbounded or not smooth (mapped specially)."""
+        return np.empty(0)
+
+    def _logpdf_offset(self, x0, off):
+        """``logpdf(x0 + off)`` for a support end ``x0``, accurate when ``off`` is tiny."""
+        return self._logpdf(x0 + off)
+
+    def _mean(self):
+        """The mean, or None when it does not exist (decides whether W1 can be finite)."""
+        return None
+
+    def _tails(self):
+        """``(left, right)`` tail classes (see ``TAIL_CLASSES``), or None where unknown."""
+        return (None, None)
+
+    def _gaussian_parts(self):
+        """``[(mean, cov), ...]`` of Gaussian-like parts (the grid of multivariate quadrature)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ helpers
+    def _points(self, x):
+        x = real_array(x, "x")
+        if np.isnan(x).any():
+            raise ValueError("x must not contain NaN")
+        if self.dim > 1 and (x.ndim == 0 or x.shape[-1] != self.dim):
+            raise ValueError(f"x must have last axis of length dim={self.dim}, got shape {x.shape}")
+        return x
+
+    def _need_1d(self, what):
+        if self.dim != 1:
+            raise ValueError(f"{what} is defined for one-dimensional densities, this one has dim={self.dim}")
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self._params().items())
+        return f"{type(self).__name__}({args})"
+
+    def _params(self):
+        return {}
+
+
+def _gaussian_landmarks(loc, scale):
+    return loc + scale * _LANDMARK_Z
+
+
+class Normal(Density):
+    """Normal density ``N(loc, scale^2)``."""
+
+    def __init__(self, loc=0.0, scale=1.0):
+        self.loc = scalar(loc, "loc")
+        self.scale = scalar(scale, "scale", positive=True)
+        self._lognorm = math.log(self.scale) + 0.5 * _LOG_2PI
+
+    def _params(self):
+        return {"loc": self.loc, "scale": self.scale}
+
+    def _logpdf(self, x):
+        z = (x - self.loc) / self.scale
+        return -0.5 * z * z - self._lognorm
+
+    def _tails(self):
+        return (("gauss", 0.5 / self.scale**2),) * 2
+
+    def _sample(self, n, rng):
+        return self.loc + self.scale * rng.standard_normal(n)
+
+    def _cdf(self, x):
+        return special.ndtr((x - self.loc) / self.scale)
+
+    def _sf(self, x):
+        return special.ndtr((self.loc - x) / self.scale)
+
+    def _score(self, x):
+        return (self.loc - x) / self.scale**2
+
+    def _landmarks(self):
+        return _gaussian_landmarks(self.loc, self.scale)
+
+    def _scale(self):
+        return self.scale
+
+    def _mean(self):
+        return self.loc
+
+    def _gaussian_parts(self):
+        return [(np.array([self.loc]), np.array([[self.scale**2]]))]
+
+
+class Uniform(Density):
+    """Uniform density on ``[low, high]``."""
+
+    def __init__(self, low=0.0, high=1.0):
+        self.low = scalar(low, "low")
+        self.high = scalar(high, "high")
+        if not self.high > self.low:
+            raise ValueError(f"Uniform needs low < high, got low={self.low!r}, high={self.high!r}")
+        self._width = self.high - self.low
+        if not math.isfinite(self._width):
+            raise ValueError("Uniform width high - low overflows")
+
+    def _params(self):
+        return {"low": self.low, "high": self.high}
+
+    def _support(self):
+        return (self.low, self.high)
+
+    def _logpdf(self, x):
+        inside = (x >= self.low) & (x <= self.high)
+        return np.where(inside, -math.log(self._width), -np.inf)
+
+    def _tails(self):
+        return (("compact", 0.0),) * 2
+
+    def _sample(self, n, rng):
+        return self.low + self._width * rng.random(n)
+
+    def _cdf(self, x):
+        return np.clip((x - self.low) / self._width, 0.0, 1.0)
+
+    def _sf(self, x):
+        return np.clip((self.high - x) / self._width, 0.0, 1.0)
+
+    def _score(self, x):
+        return np.zeros_like(x)
+
+    def _landmarks(self):
+        return np.array([0.5 * (self.low + self.high)])
+
+    def _scale(self):
+        return self._width
+
+    def _mean(self):
+        return 0.5 * (self.low + self.high)
+
+
+class Laplace(Density):
+    """Laplace density ``exp(-|x - loc| / scale) / (2 scale)``; a kink at ``loc``."""
+
+    def __init__(self, loc=0.0, scale=1.0):
+        self.loc = scalar(loc, "loc")
+        self.scale = scalar(scale, "scale", positive=True)
+
+    def _params(self):
+        return {"loc": self.loc, "scale": self.scale}
+
+    def _logpdf(self, x):
+        return -np.abs(x - self.loc) / self.scale - math.log(2.0 * self.scale)
+
+    def _tails(self):
+        return (("exp", 1.0 / self.scale),) * 2
+
+    def _sample(self, n, rng):
+        return rng.laplace(self.loc, self.scale, n)
+
+    def _cdf(self, x):
+        z = (x - self.loc) / self.scale
+        return np.where(z < 0, 0.5 * np.exp(np.minimum(z, 0.0)), -0.5 * np.expm1(-np.maximum(z, 0.0)) + 0.5)
+
+    def _sf(self, x):
+        return self._cdf(2.0 * self.loc - x)
+
+    def _score(self, x):
+        return -np.sign(x - self.loc) / self.scale
+
+    def _breaks(self):
+        return np.array([self.loc])
+
+    def _landmarks(self):
+        return _gaussian_landmarks(self.loc, self.scale)
+
+    def _scale(self):
+        return self.scale
+
+    def _mean(self):
+        return self.loc
+
+
+def _log1p_square(z):
+    """``log(1 + z^2)`` without overflow for huge ``|z|``."""
+    az = np.abs(z)
+    with np.errstate(divide="ignore"):
+        big = 2.0 * np.log(np.maximum(az, 1e150)) + np.log1p(1.0 / np.maximum(az, 1e150) ** 2)
+    return np.where(az < 1e150, np.log1p(np.minimum(az, 1e150) ** 2), big)
+
+
+class Cauchy(Density):
+    """Cauchy density ``1 / (π scale (1 + ((x - loc)/scale)^2))``: heavy tails, no mean."""
+
+    _heavy = True
+
+    def __init__(self, loc=0.0, scale=1.0):
+        self.loc = scalar(loc, "loc")
+        self.scale = scalar(scale, "scale", positive=True)
+
+    def _params(self):
+        return {"loc": self.loc, "scale": self.scale}
+
+    def _logpdf(self, x):
+        return -_log1p_square((x - self.loc) / self.scale) - math.log(math.pi * self.scale)
+
+    def _tails(self):
+        return (("power", 1.0),) * 2
+
+    def _sample(self, n, rng):
+        return self.loc + self.scale * rng.standard_cauchy(n)
+
+    def _cdf(self, x):
+        z = (x - self.loc) / self.scale
+        # arctan(-1/z)/π for z < 0 keeps relative accuracy deep in the lower tail
+        with np.errstate(divide="ignore"):
+            lower = np.arctan(-1.0 / np.minimum(z, -1e-300)) / math.pi
+        return np.where(z < 0, lower, 0.5 + np.arctan(z) / math.pi)
+
+    def _sf(self, x):
+        return self._cdf(2.0 * self.loc - x)
+
+    def _score(self, x):
+        z = (x - self.loc) / self.scale
+        return -2.0 * z / (1.0 + z * z) / self.scale
+
+    def _landmarks(self):
+        return _gaussian_landmarks(self.loc, self.scale)
+
+    def _scale(self):
+        return self.scale
+
+
+class StudentT(Density):
+    """Student-t density with ``df`` degrees of freedom, location and scale (heavy tails)."""
+
+    _heavy = True
+
+    def __init__(self, df, loc=0.0, scale=1.0):
+        self.df = scalar(df, "df", positive=True)
+        self.loc = scalar(loc, "loc")
+        self.scale = scalar(scale, "scale", positive=True)
+        nu = self.df
+        self._lognorm = (
+            special.gammaln(0.5 * (nu + 1.0)) - special.gammaln(0.5 * nu) - 0.5 * math.log(nu * math.pi)
+            - math.log(self.scale)
+        )
+
+    def _params(self):
+        return {"df": self.df, "loc": self.loc, "scale": self.scale}
+
+    def _logpdf(self, x):
+        z = (x - self.loc) / self.scale
+        nu = self.df
+        return self._lognorm - 0.5 * (nu + 1.0) * (_log1p_square(z / math.sqrt(nu)))
+
+    def _tails(self):
+        return (("power", self.df),) * 2
+
+    def _sample(self, n, rng):
+        return self.loc + self.scale * rng.standard_t(self.df, n)
+
+    def _cdf(self, x):
+        return special.stdtr(self.df, (x - self.loc) / self.scale)
+
+    def _sf(self, x):
+        return special.stdtr(self.df, (self.loc - x) / self.scale)
+
+    def _score(self, x):
+        z = (x - self.loc) / self.scale
+        return -(self.df + 1.0) * z / (self.df + z * z) / self.scale
+
+    def _landmarks(self):
+        return _gaussian_landmarks(self.loc, self.scale)
+
+    def _scale(self):
+        return self.scale
+
+    def _mean(self):
+        return self.loc if self.df > 1.0 else None
+
+
+class Beta(Density):
+    """Beta density ``x^(a-1) (1-x)^(b-1) / B(a, b)`` on ``[0, 1]``.
+
+    Unbounded at 0 when ``a < 1`` (at 1 when ``b < 1``); such ends are mapped exponentially by the
+    quadrature and evaluated through the distance to the end, so no mass hides below float spacing.
+    """
+
+    def __init__(self, a, b):
+        self.a = scalar(a, "a", positive=True)
+        self.b = scalar(b, "b", positive=True)
+        self._logB = special.betaln(self.a, self.b)
+
+    def _params(self):
+        return {"a": self.a, "b": self.b}
+
+    def _support(self):
+        return (0.0, 1.0)
+
+    def _logs(self, logx, log1mx, inside):
+        # (a - 1) log x with a == 1 is 0 even at x = 0 (never 0 * -inf = NaN)
+        with np.errstate(invalid="ignore"):
+            ta = np.where(self.a == 1.0, 0.0, (self.a - 1.0) * logx)
+            tb = np.where(self.b == 1.0, 0.0, (self.b - 1.0) * log1mx)
+        return np.where(inside, ta + tb - self._logB, -np.inf)
+
+    def _logpdf(self, x):
+        inside = (x >= 0.0) & (x <= 1.0)
+        xc = np.clip(x, 0.0, 1.0)
+        with np.errstate(divide="ignore"):
+            return self._logs(np.log(xc), np.log1p(-xc), inside)
+
+    def _logpdf_offset(self, x0, off):
+        if x0 == 1.0:
+            d = np.maximum(-off, 0.0)
+            with np.errstate(divide="ignore"):
+                return self._logs(np.log1p(-np.minimum(d, 1.0)), np.log(d), (off <= 0) & (off >= -1))
+        if x0 == 0.0:
+            return self._logpdf(off)
+        return self._logpdf(x0 + off)
+
+    def _tails(self):
+        return (("compact", 0.0),) * 2
+
+    def _sample(self, n, rng):
+        return rng.beta(self.a, self.b, n)
+
+    def _cdf(self, x):
+        return special.betainc(self.a, self.b, np.clip(x, 0.0, 1.0))
+
+    def _sf(self, x):
+        return special.betainc(self.b, self.a, np.clip(1.0 - x, 0.0, 1.0))
+
+    def _score(self, x):
+        return (self.a - 1.0) / x - (self.b - 1.0) / (1.0 - x)
+
+    def _mean(self):
+        return self.a / (self.a + self.b)
+
+    def _scale(self):
+        s = self.a + self.b
+        return math.sqrt(self.a * self.b / (s * s * (s + 1.0)))
+
+    def _landmarks(self):
+        pts = self._mean() + self._scale() * _LANDMARK_Z
+        return pts[(pts > 0.0) & (pts < 1.0)]
+
+    def _singular(self):
+        ends = []
+        for end, e in ((0.0, self.a - 1.0), (1.0, self.b - 1.0)):
+            if not (e >= 0.0 and e == round(e)):
+                ends.append(end)
+        return np.array(ends)
+
+
+class Mixture(Density):
+    """Finite mixture ``sum_k w_k p_k`` of densities of one dimension.
+
+    ``weights`` must be non-negative and sum to 1 (to 1e-10); they are never rescaled silently.
+    """
+
+    def __init__(self, components, weights):
+        if isinstance(components, Density) or not hasattr(components, "__iter__"):
+            raise TypeError("components must be a sequence of densities")
+        comps = [as_density(c, "components") for c in components]
+        if not comps:
+            raise ValueError("components must not be empty")
+        dims = {c.dim for c in comps}
+        if len(dims) != 1:
+            raise ValueError(f"components must share one dimension, got dims {sorted(dims)}")
+        w = finite_array(weights, "weights", ndim=1)
+        if w.shape[0] != len(comps):
+            raise ValueError(f"weights has length {w.shape[0]} but there are {len(comps)} components")
+        if np.any(w < 0):
+            raise ValueError(f"weights must be non-negative, got {w.tolist()}")
+        total = float(np.sum(w))
+        if abs(total - 1.0) > 1e-10:
+            raise ValueError(f"weights must sum to 1, got sum {total!r}")
+        keep = w > 0
+        self.components = tuple(comps)
+        self.weights = w
+        self.dim = comps[0].dim
+        self._active = [c for c, k in zip(comps, keep) if k]
+        self._logw = np.log(w[keep] / total)
+        self._heavy = any(c._heavy for c in self._active)
+
+    def _params(self):
+        return {"components": list(self.components), "weights": self.weights.tolist()}
+
+    def _combine(self, logs):
+        return special.logsumexp(np.stack(logs) + self._logw.reshape((-1,) + (1,) * logs[0].ndim), axis=0)
+
+    def _logpdf(self, x):
+        return self._combine([c._logpdf(x) for c in self._active])
+
+    def _logpdf_offset(self, x0, off):
+        return self._combine([c._logpdf_offset(x0, off) for c in self._active])
+
+    def _tails(self):
+        out = []
+        for side in (0, 1):
+            tails = [c._tails()[side] for c in self._active]
+            out.append(None if any(t is None for t in tails) else max(tails, key=_tail_key))
+        return tuple(out)
+
+    def _sample(self, n, rng):
+        counts = rng.multinomial(n, np.exp(self._logw))
+        parts = [c._sample(int(k), rng) for c, k in zip(self._active, counts)]
+        return np.concatenate(parts)[rng.permutation(n)]
+
+    def _weighted(self, method, x):
+        return sum(math.exp(lw) * getattr(c, method)(x) for c, lw in zip(self._active, self._logw))
+
+    def _cdf(self, x):
+        return self._weighted("_cdf", x)
+
+    def _sf(self, x):
+        return self._weighted("_sf", x)
+
+    def _score(self, x):
+        logs = np.stack([c._logpdf(x) for c in self._active]) + self._logw[:, None].reshape(
+            (-1,) + (1,) * np.ndim(x))
+        resp = np.exp(logs - special.logsumexp(logs, axis=0))
+        return sum(r * c._score(x) for r, c in zip(resp, self._active))
+
+    def _support(self):
+        lows, highs = zip(*(c._support() for c in self._active))
+        return (min(lows), max(highs))
+
+    def _union(self, method):
+        return np.concatenate([getattr(c, method)() for c in self._active])
+
+    def _breaks(self):
+        return self._union("_breaks")
+
+    def _landmarks(self):
+        return self._union("_landmarks")
+
+    def _singular(self):
+        return self._union("_singular")
+
+    def _scale(self):
+        return max(c._scale() for c in self._active)
+
+    def _mean(self):
+        means = [c._mean() for c in self._active]
+        if any(m is None for m in means):
+            return None
+        return sum(math.exp(lw) * m for lw, m in zip(self._logw, means))
+
+    def _gaussian_parts(self):
+        return [part for c in self._active for part in c._gaussian_parts()]
+
+
+class MultivariateNormal(Density):
+    """Multivariate normal ``N(mean, cov)`` in any dimension ``d = len(mean)``.
+
+    ``cov`` must be a symmetric positive-definite ``(d, d)`` matrix. With ``d == 1`` it behaves as
+    a one-dimensional density.
+    """
+
+    def __init__(self, mean, cov):
+        mu = finite_array(mean, "mean")
+        if mu.ndim != 1 or mu.shape[0] < 1:
+            raise ValueError(f"mean must be a non-empty 1-D array, got shape {mu.shape}")
+        d = mu.shape[0]
+        s = finite_array(cov, "cov")
+        if s.shape != (d, d):
+            raise ValueError(f"cov must have shape ({d}, {d}) to match mean, got {s.shape}")
+        if not np.allclose(s, s.T, rtol=1e-12, atol=0.0):
+            raise ValueError("cov must be symmetric")
+        s = 0.5 * (s + s.T)
+        try:
+            chol = linalg.cholesky(s, lower=True)
+        except linalg.LinAlgError:
+            raise ValueError("cov must be positive definite") from None
+        diag = np.diag(chol)
+        if not np.all(diag > 0) or diag.min() < 1e-150 * diag.max():
+            raise ValueError("cov must be positive definite (it is numerically singular)")
+        self.mean = mu
+        self.cov = s
+        self.dim = d
+        self._chol = chol
+        self._lognorm = float(np.sum(np.log(diag))) + 0.5 * d * _LOG_2PI
+
+    def _params(self):
+        return {"mean": self.mean.tolist(), "cov": self.cov.tolist()}
+
+    def _white(self, x):
+        if self.dim == 1:
+            return (x - self.mean[0]) / self._chol[0, 0]
+        flat = (x - self.mean).reshape(-1, self.dim)
+        z = linalg.solve_triangular(self._chol, flat.T, lower=True, check_finite=False)
+        return z.T.reshape(x.shape)
+
+    def _logpdf(self, x):
+        z = self._white(x)
+        q = z * z if self.dim == 1 else np.sum(z * z, axis=-1)
+        return -0.5 * q - self._lognorm
+
+    def _tails(self):
+        return (("gauss", 0.5 / self._sd1() ** 2),) * 2 if self.dim == 1 else (None, None)
+
+    def _sample(self, n, rng):
+        z = rng.standard_normal((n, self.dim))
+        out = self.mean + z @ self._chol.T
+        return out[:, 0] if self.dim == 1 else out
+
+    def _sd1(self):
+        return float(self._chol[0, 0])
+
+    def _cdf(self, x):
+        return special.ndtr((x - self.mean[0]) / self._sd1())
+
+    def _sf(self, x):
+        return special.ndtr((self.mean[0] - x) / self._sd1())
+
+    def _score(self, x):
+        return (self.mean[0] - x) / self._sd1() ** 2
+
+    def _landmarks(self):
+        return _gaussian_landmarks(self.mean[0], self._sd1()) if self.dim == 1 else np.empty(0)
+
+    def _scale(self):
+        return self._sd1()
+
+    def _mean(self):
+        return float(self.mean[0]) if self.dim == 1 else self.mean
+
+    def _gaussian_parts(self):
+        return [(self.mean, self.cov)]
+
+
+class GridDensity(Density):
+    """A tabulated one-dimensional density: linear interpolation of ``values`` on the nodes ``x``.
+
+    ``x`` must be strictly increasing and finite; ``values`` finite, non-negative and not all zero.
+    The interpolant is normalised by its own quadrature (the trapezoid rule, exact for it), and is
+    zero outside ``[x[0], x[-1]]``. Runs of zeros are allowed (the density vanishes there).
+    """
+
+    def __init__(self, x, values):
+        xs = finite_array(x, "x", ndim=1)
+        v = real_array(values, "values", ndim=1)
+        if xs.shape[0] < 2:
+            raise ValueError(f"x must hold at least 2 nodes, got {xs.shape[0]}")
+        if v.shape != xs.shape:
+            raise ValueError(f"values has shape {v.shape} but x has shape {xs.shape}")
+        if not np.all(np.diff(xs) > 0):
+            raise ValueError("x must be strictly increasing")
+        if np.isnan(v).any() or np.isinf(v).any():
+            raise ValueError("values must be finite (no NaN or inf)")
+        if np.any(v < 0):
+            raise ValueError("values must be non-negative")
+        h = np.diff(xs)
+        cell = 0.5 * h * (v[:-1] + v[1:])
+        total = float(np.sum(cell))
+        if not total > 0:
+            raise ValueError("values must not be all zero (the density would not normalise)")
+        if not math.isfinite(total):
+            raise ValueError("values are too large to normalise (the trapezoid sum overflows)")
+        self.x = xs
+        self.values = v / total
+        self._h = h
+        self._slope = np.diff(self.values) / h
+        self._cum = np.concatenate([[0.0], np.cumsum(cell / total)])
+        self._rcum = np.concatenate([np.cumsum((cell / total)[::-1])[::-1], [0.0]])
+
+    def _params(self):
+        return {"x": f"<{self.x.size} nodes on [{self.x[0]:g}, {self.x[-1]:g}]>"}
+
+    def _support(self):
+        return (float(self.x[0]), float(self.x[-1]))
+
+    def _cell(self, x):
+        return np.clip(np.searchsorted(self.x, x, side="right") - 1, 0, self.x.size - 2)
+
+    def _logpdf(self, x):
+        inside = (x >= self.x[0]) & (x <= self.x[-1])
+        with np.errstate(divide="ignore"):
+            return np.where(inside, np.log(np.interp(x, self.x, self.values)), -np.inf)
+
+    def _within(self, x):
+        k = self._cell(x)
+        t = np.clip(x, self.x[0], self.x[-1]) - self.x[k]
+        return k, t, self.values[k] * t + 0.5 * self._slope[k] * t * t
+
+    def _cdf(self, x):
+        k, _, part = self._within(x)
+        return np.clip(self._cum[k] + part, 0.0, 1.0)
+
+    def _sf(self, x):
+        k, _, part = self._within(x)
+        return np.clip(self._rcum[k] - part, 0.0, 1.0)
+
+    def _score(self, x):
+        k = self._cell(x)
+        return self._slope[k] / np.interp(x, self.x, self.values)
+
+    def _tails(self):
+        return (("compact", 0.0),) * 2
+
+    def _sample(self, n, rng):
+        u = rng.random(n)
+        k = np.clip(np.searchsorted(self._cum, u, side="right") - 1, 0, self.x.size - 2)
+        r = u - self._cum[k]
+        v, s = self.values[k], self._slope[k]
+        # root of s t^2 / 2 + v t = r in its cancellation-free form
+        disc = np.sqrt(np.maximum(v * v + 2.0 * s * r, 0.0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = np.where(v + disc > 0, 2.0 * r / (v + disc), 0.0)
+        return np.clip(self.x[k] + np.minimum(t, self._h[k]), self.x[0], self.x[-1])
+
+    def _breaks(self):
+        return self.x[1:-1]
+
+    def _scale(self):
+        return float(self.x[-1] - self.x[0]) / 4.0
+
+    def _mean(self):
+        # exact for the piecewise-linear interpolant
+        x0, x1, v0, v1 = self.x[:-1], self.x[1:], self.values[:-1], self.values[1:]
+        return float(np.sum((x1 - x0) * (v0 * (2 * x0 + x1) + v1 * (x0 + 2 * x1)) / 6.0))
+
+
+class ScipyDensity(Density):
+    """Adapter for a frozen continuous ``scipy.stats`` distribution (one-dimensional).
+
+    Nothing is known about its smoothness, so the quadrature treats its tails as heavy and its finite
+    support ends as singular: slower than a native family, equally accurate.
+    """
+
+    _heavy = True
+
+    def __init__(self, frozen):
+        self.frozen = frozen
+        lo, hi = frozen.support()
+        self._lo, self._hi = float(lo), float(hi)
+        q = frozen.ppf(np.array([0.02, 0.25, 0.5, 0.75, 0.98]))
+        self._q = q[np.isfinite(q)]
+        iqr = float(q[3] - q[1])
+        self._iqr = iqr if iqr > 0 and math.isfinite(iqr) else 1.0
+
+    def _params(self):
+        return {"frozen": f"{self.frozen.dist.name}{self.frozen.args}"}
+
+    def _support(self):
+        return (self._lo, self._hi)
+
+    def _logpdf(self, x):
+        return self.frozen.logpdf(x)
+
+    def _sample(self, n, rng):
+        return np.asarray(self.frozen.rvs(size=n, random_state=rng), dtype=float)
+
+    def _cdf(self, x):
+        return self.frozen.cdf(x)
+
+    def _sf(self, x):
+        return self.frozen.sf(x)
+
+    def _score(self, x):
+        raise TypeError(
+            f"score is not available for the scipy adapter ({self.frozen.dist.name}); "
+            "use a gantheory density"
+        )
+
+    def _landmarks(self):
+        return self._q
+
+    def _scale(self):
+        return self._iqr
+
+    def _singular(self):
+        return np.array([e for e in (self._lo, self._hi) if math.isfinite(e)])
+
+    def _mean(self):
+        m = float(self.frozen.mean())
+        return m if math.isfinite(m) else None
+
+
+def as_density(obj, name="density"):
+    """``obj`` as a gantheory :class:`Density`: densities pass through, frozen ``scipy.stats``
+    continuous distributions are wrapped (a frozen ``multivariate_normal`` becomes a
+    :class:`MultivariateNormal`); anything else raises TypeError naming ``name``."""
+    if isinstance(obj, Density):
+        return obj
+    dist = getattr(obj, "dist", None)
+    try:
+        from scipy.stats import rv_continuous
+    except ImportError:  # pragma: no cover
+        rv_continuous = ()
+    if dist is not None and isinstance(dist, rv_continuous) and hasattr(obj, "logpdf"):
+        return ScipyDensity(obj)
+    if type(obj).__name__ == "multivariate_normal_frozen":
+        return MultivariateNormal(obj.mean, obj.cov)
+    raise TypeError(
+        f"{name} must be a gantheory density or a frozen scipy.stats continuous distribution, "
+        f"got {type(obj).__name__}"
+    )

@@ -1,0 +1,307 @@
+"""Divergences between densities, in nats unless ``base`` is given (THEORY.md Part II and IV).
+
+Conventions: ``0 log 0 = 0``; ``KL(P || Q) = inf`` (never NaN) when ``P`` puts mass where ``Q`` has
+none; ``JSD`` always lies in ``[0, log 2]``. Every function returns an :class:`~gantheory.Estimate`,
+a float carrying the error estimate and the number of integrand evaluations.
+
+Each integrand is written so that it is pointwise non-negative and computed in log space (see
+``gantheory._kernels``): the KL integrand is the Bregman form ``p log(p/q) - p + q``, the JSD
+integrand ``m [(1+δ) log(1+δ) + (1-δ) log(1-δ)] / 2`` with ``δ = (p - q)/(p + q)``. Tiny
+divergences therefore keep their relative accuracy, and ``C(G) >= -log 4`` holds in floating point.
+"""
+
+import math
+
+import numpy as np
+from scipy.special import xlogy
+
+from . import _kernels as K
+from ._checks import choice, scalar
+from .densities import TAIL_CLASSES, as_density
+from .quadrature import Estimate, _scaled, integrate_pair
+
+__all__ = [
+    "F_DIVERGENCES",
+    "METHODS",
+    "f_divergence",
+    "hellinger",
+    "js_distance",
+    "js_divergence",
+    "kl_divergence",
+    "tv_distance",
+    "w1_distance",
+]
+
+_LOG2 = math.log(2.0)
+
+#: Names accepted by ``method=``; stochastic estimators register themselves here.
+METHODS = {"quad": None}
+
+
+def _pair(p, q, names=("p", "q")):
+    p = as_density(p, names[0])
+    q = as_density(q, names[1])
+    if p.dim != q.dim:
+        raise ValueError(f"{names[0]} and {names[1]} must have the same dimension, got {p.dim} and {q.dim}")
+    return p, q
+
+
+def _unit(base):
+    """Divisor turning nats into the unit of ``base`` (None: nats)."""
+    if base is None:
+        return 1.0
+    b = scalar(base, "base", positive=True)
+    if b == 1.0:
+        raise ValueError("base must differ from 1")
+    return math.log(b)
+
+
+def _method(method):
+    return choice(method, "method", METHODS)
+
+
+def _dispatch(name, p, q, method, options):
+    """Run a registered stochastic estimator for divergence ``name``."""
+    fn = METHODS[method]
+    return fn(name, p, q, **options)
+
+
+def _log_pair(p, q):
+    def evaluate(nodes):
+        lp, lq = nodes.logpdf(p), nodes.logpdf(q)
+        z = np.zeros_like(lp)
+        return lp, lq, z, z
+
+    return evaluate
+
+
+def _quad(kind, p, q, rtol, atol, options):
+    return integrate_pair((p, q), kind, _log_pair(p, q), rtol=rtol, atol=atol, **options)
+
+
+def _tail_divergent(p, q, kind):
+    """True when ``∫ p log(p/q)`` (``kind="kl"``) or ``∫ p²/q`` (``"chi2"``) diverges in a tail.
+
+    KL needs ``E_p[-log q]``: infinite when ``p`` has a power tail ``|x|^-(α+1)`` with ``α <= 2``
+    against a Gaussian ``q`` (``α <= 1`` against an exponential one). ``∫ p²/q`` is infinite when
+    ``p``'s tail class is heavier than ``q``'s, or of the same class with ``2 θ_p <= θ_q``.
+    """
+    if p.dim != 1:
+        return False
+    for tp, tq in zip(p._tails(), q._tails()):
+        if tp is None or tq is None or tp[0] == "compact":
+            continue
+        if kind == "kl":
+            need = {"gauss": 2.0, "exp": 1.0}.get(tq[0])
+            if need is not None and tp[0] == "power" and tp[1] <= need:
+                return True
+        else:
+            cp, cq = TAIL_CLASSES.index(tp[0]), TAIL_CLASSES.index(tq[0])
+            if cp > cq or (cp == cq and 2.0 * tp[1] <= tq[1]):
+                return True
+    return False
+
+
+def _support_excess(p, q):
+    """True when the support of ``p`` is known to stick out of the support of ``q`` (1-D)."""
+    if p.dim != 1:
+        return False
+    (plo, phi), (qlo, qhi) = p._support(), q._support()
+    return plo < qlo or phi > qhi
+
+
+def kl_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **options):
+    r"""Kullback-Leibler divergence ``KL(p || q) = ∫ p log(p/q)``.
+
+    Returns ``inf`` when ``p`` has mass where ``q`` has none (detected from the supports and at the
+    quadrature nodes), or when the integral diverges in a tail (a power tail ``|x|^-(α+1)``, ``α <= 2``,
+    against a normal ``q``: ``KL(StudentT(1.5) || Normal) = inf``). Closed form for normals:
+    ``log(σ2/σ1) + (σ1² + (μ1-μ2)²)/(2σ2²) - 1/2``.
+
+    Parameters
+    ----------
+    p, q : Density or frozen scipy.stats distribution
+    base : float, optional
+        Logarithm base of the result (2 for bits); nats by default.
+    method : {"quad", ...}
+        ``"quad"`` (deterministic quadrature) or a registered estimator.
+    rtol, atol : float
+        Tolerance of the quadrature's error estimate.
+
+    Examples
+    --------
+    >>> import gantheory as gt
+    >>> round(float(gt.kl_divergence(gt.Normal(0, 1), gt.Normal(1, 1))), 12)
+    0.5
+    """
+    p, q = _pair(p, q)
+    unit = _unit(base)
+    if _method(method) != "quad":
+        return _scaled(_dispatch("kl", p, q, method, options), 1.0 / unit)
+    if _support_excess(p, q) or _tail_divergent(p, q, "kl"):
+        return Estimate(math.inf, 0.0, 0, "quad", True)
+    return _scaled(_quad(K.KL, p, q, rtol, atol * unit, options), 1.0 / unit)
+
+
+def js_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **options):
+    r"""Jensen-Shannon divergence ``JSD = KL(p || m)/2 + KL(q || m)/2``, ``m = (p + q)/2``.
+
+    Symmetric, in ``[0, log 2]`` (``log 2`` exactly for disjoint supports; the sum is clipped to
+    that interval, which only removes rounding). ``C(G) = -log 4 + 2 JSD(p_data || p_g)``.
+
+    Examples
+    --------
+    >>> import gantheory as gt
+    >>> round(float(gt.js_divergence(gt.Normal(0, 1), gt.Normal(1, 1))), 15)
+    0.111421482184736
+    """
+    p, q = _pair(p, q)
+    unit = _unit(base)
+    if _method(method) != "quad":
+        return _scaled(_dispatch("js", p, q, method, options), 1.0 / unit)
+    est = _quad(K.JSD, p, q, rtol, atol * unit, options)
+    clipped = min(max(float(est), 0.0), _LOG2)
+    return Estimate(clipped / unit, est.error / unit, est.neval, est.method, est.converged)
+
+
+def js_distance(p, q, *, base=None, **options):
+    """Jensen-Shannon distance ``sqrt(JSD)`` (a metric; Endres and Schindelin 2003).
+
+    With ``base`` the divergence is taken in that base before the square root, as in
+    ``scipy.spatial.distance.jensenshannon``.
+    """
+    jsd = js_divergence(p, q, base=base, **options)
+    root = math.sqrt(float(jsd))
+    error = jsd.error / (2.0 * root) if root > 0 else math.sqrt(jsd.error)
+    return Estimate(root, error, jsd.neval, jsd.method, jsd.converged)
+
+
+def tv_distance(p, q, *, method="quad", rtol=1e-12, atol=0.0, **options):
+    """Total variation distance ``TV = (1/2) ∫ |p - q|`` in ``[0, 1]``."""
+    p, q = _pair(p, q)
+    if _method(method) != "quad":
+        return _dispatch("tv", p, q, method, options)
+    est = _quad(K.TV, p, q, rtol, atol, options)
+    return Estimate(min(max(float(est), 0.0), 1.0), est.error, est.neval, est.method, est.converged)
+
+
+def hellinger(p, q, *, method="quad", rtol=1e-12, atol=0.0, **options):
+    """Squared Hellinger distance ``H² = (1/2) ∫ (sqrt p - sqrt q)² = 1 - ∫ sqrt(p q)`` in ``[0, 1]``.
+
+    The f-divergence with ``f(u) = (sqrt u - 1)²`` (``f_divergence(p, q, "hellinger")``) is ``2 H²``.
+    """
+    p, q = _pair(p, q)
+    if _method(method) != "quad":
+        return _dispatch("hellinger", p, q, method, options)
+    est = _quad(K.HELLINGER, p, q, rtol, atol, options)
+    return Estimate(min(max(float(est), 0.0), 1.0), est.error, est.neval, est.method, est.converged)
+
+
+def _named_f(name, p, q, rtol, atol, options):
+    if name == "kl":
+        return kl_divergence(p, q, rtol=rtol, atol=atol, **options)
+    if name == "reverse_kl":
+        return kl_divergence(q, p, rtol=rtol, atol=atol, **options)
+    if name == "js":
+        return js_divergence(p, q, rtol=rtol, atol=atol, **options)
+    if name == "gan":
+        return _scaled(js_divergence(p, q, rtol=rtol, atol=atol, **options), 2.0, -math.log(4.0))
+    if name == "tv":
+        return tv_distance(p, q, rtol=rtol, atol=atol, **options)
+    if name == "hellinger":
+        return _scaled(hellinger(p, q, rtol=rtol, atol=atol, **options), 2.0)
+    kind = K.PEARSON if name == "pearson" else K.NEYMAN
+    big, small = (p, q) if kind == K.PEARSON else (q, p)
+    if _support_excess(big, small) or _tail_divergent(big, small, "chi2"):
+        return Estimate(math.inf, 0.0, 0, "quad", True)
+    return _quad(kind, p, q, rtol, atol, options)
+
+
+#: Named generators ``f`` of :func:`f_divergence` (``D_f(P || Q) = ∫ q f(p/q)``) and their
+#: convex conjugates ``f*``, as in THEORY.md B1. ``js`` is scaled to give JSD itself.
+F_DIVERGENCES = {
+    "kl": (lambda u: xlogy(u, u), lambda t: np.exp(t - 1.0)),
+    "reverse_kl": (lambda u: -np.log(u), lambda t: -1.0 - np.log(-t)),
+    "pearson": (lambda u: (u - 1.0) ** 2, lambda t: 0.25 * t * t + t),
+    "neyman": (lambda u: (1.0 - u) ** 2 / u, lambda t: 2.0 - 2.0 * np.sqrt(1.0 - t)),
+    "hellinger": (lambda u: (np.sqrt(u) - 1.0) ** 2, lambda t: t / (1.0 - t)),
+    "tv": (lambda u: 0.5 * np.abs(u - 1.0), lambda t: t),
+    "js": (lambda u: 0.5 * (xlogy(u, u) - xlogy(u + 1.0, 0.5 * (u + 1.0))),
+           lambda t: -0.5 * np.log(2.0 - np.exp(2.0 * t))),
+    "gan": (lambda u: xlogy(u, u) - xlogy(u + 1.0, u + 1.0), lambda t: -np.log(1.0 - np.exp(t))),
+}
+
+
+def f_divergence(p, q, f, *, f_inf=math.inf, rtol=1e-12, atol=0.0, **options):
+    r"""f-divergence ``D_f(p || q) = ∫ q f(p/q)`` (Nowozin et al. 2016, THEORY.md B1).
+
+    Parameters
+    ----------
+    f : str or callable
+        A name in :data:`F_DIVERGENCES` (``kl``, ``reverse_kl``, ``pearson``, ``neyman``,
+        ``hellinger`` (``2 H²``), ``js`` (JSD itself), ``gan`` (``2 JSD - log 4``), ``tv``), computed by
+        the matching cancellation-free integrand; or a vectorised convex ``f`` evaluated at
+        ``u = p/q`` on the quadrature nodes.
+    f_inf : float
+        For a callable ``f``: ``lim_{u -> inf} f(u)/u``, the weight of ``p``'s mass where ``q = 0``
+        (``inf`` by default, which makes such a divergence infinite).
+    """
+    p, q = _pair(p, q)
+    if isinstance(f, str):
+        choice(f, "f", F_DIVERGENCES)
+        return _named_f(f, p, q, rtol, atol, options)
+    if not callable(f):
+        raise TypeError(f"f must be a name in {sorted(F_DIVERGENCES)} or a callable, got {type(f).__name__}")
+    f_inf = float(f_inf)
+
+    def evaluate(nodes):
+        lp, lq = nodes.logpdf(p), nodes.logpdf(q)
+        qpos = ~np.isneginf(lq)
+        # u = p/q with log u clipped to ±700: f stays finite where the ratio would under/overflow;
+        # there q f(u) underflows to 0 unless the divergence is astronomically large anyway
+        u = np.exp(np.clip(np.where(qpos, lp - np.where(qpos, lq, 0.0), 0.0), -700.0, 700.0))
+        try:
+            fu = np.asarray(f(u), dtype=float)
+        except Exception as exc:
+            raise TypeError(f"f must accept a numpy array of ratios u = p/q: {exc}") from None
+        if fu.shape != u.shape:
+            raise ValueError(f"f must return one value per ratio, got shape {fu.shape} for {u.shape}")
+        if np.isnan(fu[qpos]).any():
+            bad = u[qpos][np.isnan(fu[qpos])][0]
+            raise ValueError(f"f returned NaN at u = {bad!r}")
+        only_p = ~qpos & ~np.isneginf(lp)
+        a = np.where(only_p, f_inf, 0.0)
+        return np.where(only_p, lp, -np.inf), np.where(qpos, lq, -np.inf), a, np.where(qpos, fu, 0.0)
+
+    return integrate_pair((p, q), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)
+
+
+def w1_distance(p, q, *, rtol=1e-12, atol=0.0, **options):
+    r"""Wasserstein-1 distance of one-dimensional densities, ``W1 = ∫ |F_p(x) - F_q(x)| dx``.
+
+    Uses the CDFs below the medians and the survival functions above, so both tails keep their
+    relative accuracy. ``inf`` when the integral diverges (for example Cauchy laws of different
+    scales, whose CDFs differ like ``1/|x|``).
+    """
+    p, q = _pair(p, q)
+    if p.dim != 1:
+        raise ValueError(f"w1_distance is implemented for one-dimensional densities, got dim={p.dim}")
+
+    def gap(x):
+        with np.errstate(all="ignore"):
+            fp, fq = p._cdf(x), q._cdf(x)
+            sp, sq = p._sf(x), q._sf(x)
+        return np.where(fp + fq < 1.0, np.abs(fp - fq), np.abs(sp - sq))
+
+    if p._mean() is None or q._mean() is None:
+        far = np.array([-1e200, -1e100, 1e100, 1e200])
+        if np.max(np.abs(far) * gap(far)) > 1e-8:
+            return Estimate(math.inf, 0.0, 4, "quad", True)
+
+    def evaluate(nodes):
+        g = gap(nodes.x)
+        z = np.zeros_like(g)
+        return z, np.full_like(g, -np.inf), g, z
+
+    est = integrate_pair((p, q), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)
+    return Estimate(max(float(est), 0.0), est.error, est.neval, est.method, est.converged)

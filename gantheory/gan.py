@@ -1,0 +1,312 @@
+"""The GAN objective (Goodfellow et al. 2014): V(G, D), D*, C(G), generator losses and gradients.
+
+``V(G, D) = E_{p_data}[log D(x)] + E_{p_z}[log(1 - D(G(z)))]
+          = ∫ p_data(x) log D(x) + p_g(x) log(1 - D(x)) dx``            (THEORY.md S1, S4)
+
+``D*_G(x) = p_data(x) / (p_data(x) + p_g(x))``                          (S6, Proposition 1)
+
+``C(G) = max_D V(G, D) = -log 4 + 2 JSD(p_data || p_g)``                 (S7-S10)
+
+A discriminator is any callable ``x -> D(x)`` in ``[0, 1]``. A :class:`Discriminator` also gives
+``log D``, ``log(1 - D)`` and the logit directly (and its derivative, which generator gradients
+need), so nothing is lost to rounding when ``D`` is within 1e-16 of 0 or 1.
+"""
+
+import math
+
+import numpy as np
+from scipy import special
+
+from . import _kernels as K
+from ._checks import choice, finite_array, real_array, scalar
+from .divergences import _pair, js_divergence
+from .quadrature import Estimate, _scaled, integrate_pair
+from .transforms import Affine, Pushforward
+
+__all__ = [
+    "Discriminator",
+    "LogitDiscriminator",
+    "OptimalDiscriminator",
+    "QuadraticDiscriminator",
+    "generator_gradient",
+    "generator_loss",
+    "optimal_discriminator",
+    "pointwise_argmax",
+    "pointwise_objective",
+    "value_function",
+    "virtual_criterion",
+]
+
+_LOG4 = math.log(4.0)
+LOSSES = ("minimax", "non_saturating")
+
+
+class Discriminator:
+    """A discriminator defined by its logit ``ℓ(x)``: ``D = sigmoid(ℓ)``.
+
+    Subclasses implement ``_logit(x)`` and, for generator gradients, ``_dlogit(x)``.
+    """
+
+    def __call__(self, x):
+        """``D(x) = sigmoid(logit(x))`` in ``[0, 1]``."""
+        return special.expit(self.logit(x))
+
+    def logit(self, x):
+        """``ℓ(x) = log D(x) - log(1 - D(x))``."""
+        return self._logit(real_array(x, "x"))[()]
+
+    def log(self, x):
+        """``log D(x) = -softplus(-ℓ(x))``."""
+        return -np.logaddexp(0.0, -self.logit(x))
+
+    def log1m(self, x):
+        """``log(1 - D(x)) = -softplus(ℓ(x))``."""
+        return -np.logaddexp(0.0, self.logit(x))
+
+    def dlogit(self, x):
+        """``dℓ/dx`` (one-dimensional discriminators)."""
+        return self._dlogit(real_array(x, "x"))[()]
+
+    def _logs(self, x):
+        ell = self._logit(x)
+        return -np.logaddexp(0.0, -ell), -np.logaddexp(0.0, ell)
+
+    def _dlogit(self, x):
+        raise TypeError(f"{type(self).__name__} has no derivative; generator gradients need one")
+
+
+class OptimalDiscriminator(Discriminator):
+    """``D*(x) = p_data / (p_data + p_g)``, with logit ``log p_data - log p_g``.
+
+    Outside both supports (where ``D*`` is arbitrary) it is 1/2.
+    """
+
+    def __init__(self, p_data, p_g):
+        self.p_data, self.p_g = _pair(p_data, p_g, ("p_data", "p_g"))
+
+    def _logit(self, x):
+        lp, lq = self.p_data._logpdf(x), self.p_g._logpdf(x)
+        with np.errstate(invalid="ignore"):
+            ell = lp - lq
+        return np.where(np.isneginf(lp) & np.isneginf(lq), 0.0, ell)
+
+    def _logs_from(self, lp, lq):
+        lm = np.logaddexp(lp, lq)
+        both = np.isneginf(lm)
+        with np.errstate(invalid="ignore"):
+            return (np.where(both, -math.log(2.0), lp - lm), np.where(both, -math.log(2.0), lq - lm))
+
+    def _logs(self, x):
+        return self._logs_from(self.p_data._logpdf(x), self.p_g._logpdf(x))
+
+    def _dlogit(self, x):
+        return self.p_data._score(x) - self.p_g._score(x)
+
+
+class LogitDiscriminator(Discriminator):
+    """``D = sigmoid(logit(x))`` for a vectorised ``logit`` (and optionally its derivative)."""
+
+    def __init__(self, logit, dlogit=None):
+        if not callable(logit) or (dlogit is not None and not callable(dlogit)):
+            raise TypeError("logit and dlogit must be callables")
+        self._f, self._df = logit, dlogit
+
+    def _logit(self, x):
+        return np.asarray(self._f(x), dtype=float)
+
+    def _dlogit(self, x):
+        if self._df is None:
+            return super()._dlogit(x)
+        return np.asarray(self._df(x), dtype=float)
+
+
+class QuadraticDiscriminator(Discriminator):
+    """``D(x) = sigmoid(a x² + b x + c)``; contains ``D*`` exactly for two normals."""
+
+    def __init__(self, a, b, c):
+        self.a, self.b, self.c = scalar(a, "a"), scalar(b, "b"), scalar(c, "c")
+
+    def _logit(self, x):
+        return (self.a * x + self.b) * x + self.c
+
+    def _dlogit(self, x):
+        return 2.0 * self.a * x + self.b
+
+
+def optimal_discriminator(p_data, p_g):
+    """The optimal discriminator ``D*_G = p_data / (p_data + p_g)`` (Proposition 1) as a callable
+    :class:`OptimalDiscriminator`.
+
+    >>> import gantheory as gt
+    >>> d = gt.optimal_discriminator(gt.Normal(0, 1), gt.Normal(0, 1))
+    >>> float(d(0.3))
+    0.5
+    """
+    return OptimalDiscriminator(p_data, p_g)
+
+
+def _disc_logs(d, x):
+    """``(log D, log(1 - D))`` at ``x`` for a Discriminator or a plain callable into [0, 1]."""
+    if isinstance(d, Discriminator):
+        return d._logs(x)
+    vals = np.asarray(d(x), dtype=float)
+    if vals.shape != np.shape(x)[: vals.ndim] and vals.size != np.size(x[..., 0] if np.ndim(x) > 1 else x):
+        raise ValueError(f"d must return one value per point, got shape {vals.shape}")
+    bad = ~((vals >= 0.0) & (vals <= 1.0))
+    if bad.any():
+        raise ValueError(f"d must return values in [0, 1], got {vals[bad].ravel()[0]!r}")
+    with np.errstate(divide="ignore"):
+        return np.log(vals), np.log1p(-vals)
+
+
+def _check_disc(d):
+    if not callable(d):
+        raise TypeError(f"d must be a callable discriminator x -> D(x) in [0, 1], got {type(d).__name__}")
+
+
+def value_function(p_data, p_g, d, *, space="x", rtol=1e-12, atol=0.0, **options):
+    r"""``V(G, D) = E_{p_data}[log D] + E_{p_g}[log(1 - D)]`` by quadrature (THEORY.md S1, S4).
+
+    Parameters
+    ----------
+    p_data, p_g : densities
+    d : callable or Discriminator
+        ``x -> D(x)`` in ``[0, 1]``; values outside raise ValueError. ``-inf`` is a valid result
+        (``D = 0`` on real mass or ``D = 1`` on fake mass).
+    space : {"x", "z"}
+        ``"x"`` integrates ``p_data log D + p_g log(1 - D)`` over x. ``"z"`` needs ``p_g`` to be a
+        :class:`Pushforward` and integrates the second term over the noise,
+        ``∫ p_z(z) log(1 - D(G(z))) dz`` (the law of the unconscious statistician).
+
+    Examples
+    --------
+    >>> import gantheory as gt
+    >>> p = gt.Normal(0, 1)
+    >>> float(gt.value_function(p, p, lambda x: 0.5 + 0 * x)) == -math.log(4)
+    True
+    """
+    p_data, p_g = _pair(p_data, p_g, ("p_data", "p_g"))
+    _check_disc(d)
+    choice(space, "space", ("x", "z"))
+    if space == "x":
+        def evaluate(nodes):
+            lp, lq = nodes.logpdf(p_data), nodes.logpdf(p_g)
+            if isinstance(d, OptimalDiscriminator) and d.p_data is p_data and d.p_g is p_g:
+                ld, l1d = d._logs_from(lp, lq)
+            else:
+                ld, l1d = _disc_logs(d, nodes.x)
+            return lp, lq, ld, l1d
+
+        return integrate_pair((p_data, p_g), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)
+    if not isinstance(p_g, Pushforward):
+        raise TypeError(f"space='z' needs p_g to be a Pushforward (a generator), got {type(p_g).__name__}")
+    real = _expect(p_data, lambda x: _disc_logs(d, x)[0], rtol, atol, options)
+    fake = _expect(p_g.base, lambda z: _disc_logs(d, p_g.transform._forward(z))[1], rtol, atol, options)
+    if not (math.isfinite(real) and math.isfinite(fake)):
+        return Estimate(float(real) + float(fake), 0.0, real.neval + fake.neval, "quad", True)
+    return Estimate(float(real) + float(fake), real.error + fake.error, real.neval + fake.neval,
+                    "quad", real.converged and fake.converged)
+
+
+def _expect(p, g, rtol, atol, options):
+    def evaluate(nodes):
+        lp = nodes.logpdf(p)
+        vals = np.where(np.isneginf(lp), 0.0, g(nodes.x))
+        z = np.zeros_like(lp)
+        return lp, np.full_like(lp, -np.inf), vals, z
+
+    return integrate_pair((p,), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)
+
+
+def virtual_criterion(p_data, p_g, **options):
+    r"""``C(G) = max_D V(G, D) = V(G, D*) = -log 4 + 2 JSD(p_data || p_g)`` (THEORY.md S7-S10).
+
+    Computed from the JSD integral, so ``C(G) >= -log 4`` holds exactly in floating point and
+    ``C(G) = 0`` for disjoint supports.
+
+    >>> import gantheory as gt
+    >>> float(gt.virtual_criterion(gt.Uniform(0, 1), gt.Uniform(2, 3)))
+    0.0
+    """
+    p_data, p_g = _pair(p_data, p_g, ("p_data", "p_g"))
+    return _scaled(js_divergence(p_data, p_g, **options), 2.0, -_LOG4)
+
+
+def _loss_integrand(loss, ld, l1d):
+    """Generator loss density against p_g: minimax ``log(1 - D)``, non-saturating ``-log D``."""
+    return l1d if loss == "minimax" else -ld
+
+
+def generator_loss(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=0.0, **options):
+    r"""The generator's loss at fixed ``d`` (``D*`` by default): it minimises
+
+    - ``loss="minimax"``: ``E_{p_g}[log(1 - D(x))]`` (the part of V that depends on G, S2);
+    - ``loss="non_saturating"``: ``-E_{p_g}[log D(x)]`` (S3).
+    """
+    p_data, p_g = _pair(p_data, p_g, ("p_data", "p_g"))
+    choice(loss, "loss", LOSSES)
+    d = optimal_discriminator(p_data, p_g) if d is None else d
+    _check_disc(d)
+    return _expect(p_g, lambda x: _loss_integrand(loss, *_disc_logs(d, x)), rtol, atol, options)
+
+
+def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=0.0, **options):
+    r"""Exact gradient of :func:`generator_loss` with respect to ``(scale, shift)`` of an Affine
+    generator ``p_g = Pushforward(p_z, Affine(scale, shift))``, at fixed ``d`` (``D*`` by default).
+
+    With ``x = scale z + shift`` and ``ℓ`` the logit of ``D``, by reparametrisation
+    ``∂/∂θ E_z[h(G_θ(z))] = E_{p_g}[h'(x) ∂x/∂θ]`` with ``∂x/∂scale = z = (x - shift)/scale``,
+    ``∂x/∂shift = 1``, and ``h' = -D ℓ'`` (minimax) or ``h' = -(1 - D) ℓ'`` (non-saturating). The
+    minimax factor ``D`` vanishes where ``D`` rejects the fakes: the saturation of S3.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``[dL/dscale, dL/dshift]``; the attribute-free array of two floats.
+    """
+    p_data, p_g = _pair(p_data, p_g, ("p_data", "p_g"))
+    choice(loss, "loss", LOSSES)
+    if not (isinstance(p_g, Pushforward) and isinstance(p_g.transform, Affine) and p_g.dim == 1):
+        raise TypeError("p_g must be a one-dimensional Pushforward(base, Affine(scale, shift))")
+    d = optimal_discriminator(p_data, p_g) if d is None else d
+    if not isinstance(d, Discriminator):
+        raise TypeError("d must be a gantheory Discriminator (generator gradients need dlogit)")
+    tr = p_g.transform
+
+    def hprime(x):
+        ld, l1d = d._logs(x)
+        # h' = -D ℓ' (minimax), -(1 - D) ℓ' (non-saturating); 0 * ℓ' = 0 where the factor vanishes
+        dfac = np.exp(l1d) if loss == "non_saturating" else np.exp(ld)
+        with np.errstate(invalid="ignore"):
+            return np.where(dfac == 0.0, 0.0, -dfac * d._dlogit(x))
+
+    g_scale = _expect(p_g, lambda x: hprime(x) * (x - tr.shift) / tr.scale, rtol, atol, options)
+    g_shift = _expect(p_g, hprime, rtol, atol, options)
+    return np.array([float(g_scale), float(g_shift)])
+
+
+def pointwise_argmax(a, b):
+    r"""Maximiser of ``y -> a log y + b log(1 - y)`` on ``[0, 1]``: ``y* = a / (a + b)`` (S5).
+
+    ``a, b >= 0`` and not both zero (arrays broadcast).
+    """
+    a = finite_array(a, "a")
+    b = finite_array(b, "b")
+    if np.any(a < 0) or np.any(b < 0):
+        raise ValueError("a and b must be non-negative")
+    if np.any((a == 0) & (b == 0)):
+        raise ValueError("a and b must not both be zero (every y is then a maximiser)")
+    return (a / (a + b))[()]
+
+
+def pointwise_objective(y, a, b):
+    """``a log y + b log(1 - y)`` with ``0 log 0 = 0`` (``-inf`` where a positive weight meets 0)."""
+    y = finite_array(y, "y")
+    if np.any((y < 0) | (y > 1)):
+        raise ValueError("y must lie in [0, 1]")
+    a = finite_array(a, "a")
+    b = finite_array(b, "b")
+    if np.any(a < 0) or np.any(b < 0):
+        raise ValueError("a and b must be non-negative")
+    return (special.xlogy(a, y) + special.xlog1py(b, -y))[()]
+

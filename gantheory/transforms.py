@@ -1,0 +1,277 @@
+"""Generator maps and the pushforward density they induce (change of variables, THEORY.md S4).
+
+For an invertible differentiable generator ``x = G(z)`` the density of ``G(z)``, ``z ~ p_z``, is
+``p_g(x) = p_z(G^{-1}(x)) |det d G^{-1}(x) / dx|``. Each map knows its inverse and the log of that
+Jacobian, so ``Pushforward.logpdf`` stays in log space.
+"""
+
+import math
+
+import numpy as np
+from scipy import linalg
+
+from ._checks import finite_array, real_array, scalar
+from .densities import Density, as_density
+
+__all__ = ["Affine", "Exp", "Pushforward", "SinhArcsinh", "Transform"]
+
+
+class Transform:
+    """A generator map ``x = G(z)``: invertible, differentiable, monotone in one dimension."""
+
+    #: Dimension the map acts on, or None for an elementwise map of any dimension.
+    dim = 1
+    #: True when the map is affine (the pushforward keeps base breakpoints' structure exactly).
+    affine = False
+
+    def forward(self, z):
+        """``G(z)``."""
+        return self._forward(real_array(z, "z"))
+
+    def inverse(self, x):
+        """``G^{-1}(x)`` (NaN outside the image of ``G``)."""
+        return self._inverse(real_array(x, "x"))
+
+    def log_abs_det_inverse(self, x):
+        """``log |det d G^{-1}(x) / dx|``."""
+        return self._logjac(real_array(x, "x"))
+
+    increasing = True
+
+    def _dlogjac(self, x):
+        """``d/dx log |d G^{-1}/dx|`` (one-dimensional maps, for scores)."""
+        raise NotImplementedError
+
+    def _djac(self, x):
+        """``d G^{-1}(x) / dx`` (one-dimensional maps)."""
+        return np.exp(self._logjac(x))
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self._params().items())
+        return f"{type(self).__name__}({args})"
+
+
+class Affine(Transform):
+    """``x = scale * z + shift``: ``scale`` a non-zero scalar or an invertible ``(d, d)`` matrix."""
+
+    affine = True
+
+    def __init__(self, scale, shift=0.0):
+        s = finite_array(scale, "scale")
+        t = finite_array(shift, "shift")
+        if s.ndim == 0:
+            if s == 0.0:
+                raise ValueError("scale must be non-zero: Affine(0, shift) is not invertible")
+            self.scale = float(s)
+            self._logdet = math.log(abs(self.scale))
+            self.increasing = self.scale > 0
+        elif s.ndim == 2 and s.shape[0] == s.shape[1]:
+            sign, logdet = np.linalg.slogdet(s)
+            if sign == 0 or np.linalg.cond(s) > 1e14:
+                raise ValueError("scale matrix must be invertible (it is singular or nearly so)")
+            self.scale = s
+            self._logdet = float(logdet)
+            self._lu = linalg.lu_factor(s)
+        else:
+            raise ValueError(f"scale must be a scalar or a square matrix, got shape {s.shape}")
+        if t.ndim > 1:
+            raise ValueError(f"shift must be a scalar or a vector, got shape {t.shape}")
+        d_s = s.shape[0] if s.ndim == 2 else None
+        d_t = t.shape[0] if t.ndim == 1 else None
+        if d_s is not None and d_t is not None and d_s != d_t:
+            raise ValueError(f"shift has length {d_t} but scale is {d_s} x {d_s}")
+        self.shift = float(t) if t.ndim == 0 else t
+        self.dim = d_s or d_t
+
+    def _params(self):
+        return {k: (v.tolist() if isinstance(v, np.ndarray) else v)
+                for k, v in (("scale", self.scale), ("shift", self.shift))}
+
+    def _forward(self, z):
+        if isinstance(self.scale, float):
+            return self.scale * z + self.shift
+        return z @ self.scale.T + self.shift
+
+    def _inverse(self, x):
+        if isinstance(self.scale, float):
+            return (x - self.shift) / self.scale
+        flat = (x - self.shift).reshape(-1, self.scale.shape[0])
+        return linalg.lu_solve(self._lu, flat.T, check_finite=False).T.reshape(x.shape)
+
+    def _logjac(self, x, dim=1):
+        if isinstance(self.scale, float):
+            return np.full(x.shape[:-1] if dim > 1 else x.shape, -dim * self._logdet)
+        return np.full(x.shape[:-1], -self._logdet)
+
+    def _dlogjac(self, x):
+        return np.zeros_like(x)
+
+    def _djac(self, x):
+        return np.full_like(x, 1.0 / self.scale)
+
+
+class Exp(Transform):
+    """``x = exp(z)``: maps the real line onto ``(0, inf)`` (a log-normal from a normal base)."""
+
+    def _params(self):
+        return {}
+
+    def _forward(self, z):
+        return np.exp(z)
+
+    def _inverse(self, x):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(x > 0, np.log(np.where(x > 0, x, 1.0)), np.nan)
+
+    def _logjac(self, x):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(x > 0, -np.log(np.where(x > 0, x, 1.0)), -np.inf)
+
+    def _dlogjac(self, x):
+        return -1.0 / x
+
+
+class SinhArcsinh(Transform):
+    """``x = sinh(tailweight * arcsinh(z) + skew)`` (Jones and Pewsey 2009): a smooth monotone map
+    of the real line; ``tailweight > 1`` fattens the tails, ``skew`` tilts them."""
+
+    def __init__(self, skew=0.0, tailweight=1.0):
+        self.skew = scalar(skew, "skew")
+        self.tailweight = scalar(tailweight, "tailweight")
+        if not self.tailweight > 0:
+            raise ValueError(
+                f"tailweight must be positive (otherwise the map is not invertible), got {self.tailweight!r}"
+            )
+
+    def _params(self):
+        return {"skew": self.skew, "tailweight": self.tailweight}
+
+    def _forward(self, z):
+        return np.sinh(self.tailweight * np.arcsinh(z) + self.skew)
+
+    def _w(self, x):
+        return (np.arcsinh(x) - self.skew) / self.tailweight
+
+    def _inverse(self, x):
+        return np.sinh(self._w(x))
+
+    def _logjac(self, x):
+        w = self._w(x)
+        ax = np.abs(x)
+        # log cosh w - log δ - log sqrt(1 + x^2), each without overflow
+        log_cosh = np.logaddexp(w, -w) - math.log(2.0)
+        big = np.maximum(ax, 1e150)
+        half_log = np.where(ax < 1e150, 0.5 * np.log1p(np.minimum(ax, 1e150) ** 2), np.log(big))
+        return log_cosh - math.log(self.tailweight) - half_log
+
+    def _dlogjac(self, x):
+        return np.tanh(self._w(x)) / (self.tailweight * np.sqrt(1.0 + x * x)) - x / (1.0 + x * x)
+
+
+class Pushforward(Density):
+    """The density of ``G(z)`` for ``z ~ base``: ``p_g(x) = p_z(G^{-1}(x)) |det dG^{-1}/dx|``.
+
+    ``transform`` is a :class:`Transform` (for example :class:`Affine`); its dimension must match
+    ``base``. Quadrature hints are the images of the base's (breakpoints, landmarks, singular ends).
+    """
+
+    def __init__(self, base, transform):
+        self.base = as_density(base, "base")
+        if not isinstance(transform, Transform):
+            raise TypeError(f"transform must be a gantheory Transform, got {type(transform).__name__}")
+        if transform.dim is not None and transform.dim != self.base.dim:
+            raise ValueError(f"transform acts in dimension {transform.dim} but base has dim={self.base.dim}")
+        if self.base.dim > 1 and not transform.affine:
+            raise ValueError("only Affine maps are supported for multivariate bases")
+        self.transform = transform
+        self.dim = self.base.dim
+        self._heavy = self.base._heavy or not transform.affine
+        if self.dim == 1:
+            lo, hi = self.base._support()
+            ends = np.sort(transform._forward(np.array([lo, hi])))
+            self._lohi = (float(ends[0]), float(ends[1]))
+            # image of each base end whose neighbourhood needs care, with its preimage
+            z_sing = list(self.base._singular())
+            for z_end in (lo, hi):
+                x_end = float(transform._forward(np.array(z_end)))
+                if math.isinf(z_end) and math.isfinite(x_end):
+                    z_sing.append(z_end)
+            self._ends = {float(transform._forward(np.array(z))): float(z) for z in z_sing}
+
+    def _params(self):
+        return {"base": self.base, "transform": self.transform}
+
+    def _logjac(self, x):
+        if isinstance(self.transform, Affine):
+            return self.transform._logjac(x, self.dim)
+        return self.transform._logjac(x)
+
+    def _logpdf(self, x):
+        z = self.transform._inverse(x)
+        with np.errstate(invalid="ignore"):
+            lz = np.where(np.isnan(z), -np.inf, self.base._logpdf(np.where(np.isnan(z), 0.0, z)))
+        return lz + self._logjac(x)
+
+    def _logpdf_offset(self, x0, off):
+        z0 = self._ends.get(float(x0))
+        if z0 is None or not self.transform.affine or not math.isfinite(z0):
+            return self._logpdf(x0 + off)
+        s = self.transform.scale
+        return self.base._logpdf_offset(z0, off / s) - self.transform._logdet
+
+    def _sample(self, n, rng):
+        return self.transform._forward(self.base._sample(n, rng))
+
+    def _cdf(self, x):
+        z = self.transform._inverse(x)
+        return self.base._cdf(z) if self.transform.increasing else self.base._sf(z)
+
+    def _sf(self, x):
+        z = self.transform._inverse(x)
+        return self.base._sf(z) if self.transform.increasing else self.base._cdf(z)
+
+    def _score(self, x):
+        z = self.transform._inverse(x)
+        return self.base._score(z) * self.transform._djac(x) + self.transform._dlogjac(x)
+
+    def _support(self):
+        return self._lohi
+
+    def _map(self, pts):
+        return np.asarray(self.transform._forward(np.asarray(pts, dtype=float)), dtype=float)
+
+    def _breaks(self):
+        return self._map(self.base._breaks())
+
+    def _landmarks(self):
+        pts = self._map(self.base._landmarks())
+        return pts[np.isfinite(pts)]
+
+    def _singular(self):
+        return np.array(sorted(self._ends))
+
+    def _scale(self):
+        if self.transform.affine:
+            return abs(self.transform.scale) * self.base._scale()
+        pts = self._landmarks()
+        spread = float(np.ptp(pts)) / 4.0 if pts.size > 1 else 0.0
+        return spread if spread > 0 else 1.0
+
+    def _mean(self):
+        m = self.base._mean()
+        if m is None or not self.transform.affine:
+            return None
+        return self.transform._forward(np.asarray(m))
+
+    def _tails(self):
+        if not self.transform.affine:
+            return (None, None)
+        a = abs(self.transform.scale)
+        factor = {"compact": 1.0, "gauss": a * a, "exp": a, "power": 1.0}
+        tails = [None if t is None else (t[0], t[1] / factor[t[0]]) for t in self.base._tails()]
+        return tuple(tails) if self.transform.increasing else tuple(tails[::-1])
+
+    def _gaussian_parts(self):
+        t = self.transform
+        a = t.scale * np.eye(self.dim) if isinstance(t.scale, float) else t.scale
+        return [(t._forward(np.asarray(m)), a @ c @ a.T) for m, c in self.base._gaussian_parts()]

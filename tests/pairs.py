@@ -1,0 +1,43 @@
+"""The reference set of (p, q) pairs (issue 2), built with gantheory; values in reference.py."""
+
+import numpy as np
+
+import gantheory as gt
+
+MIX3 = gt.Mixture([gt.Normal(-2, 0.5), gt.Normal(0.5, 1), gt.Normal(3, 0.7)], [0.3, 0.5, 0.2])
+
+
+def _sas(loc, scale):
+    return gt.Pushforward(gt.Normal(loc, scale), gt.SinhArcsinh(0.3, 1.5))
+
+
+REFERENCE = {
+    "normal_shift": (gt.Normal(0, 1), gt.Normal(1, 1)),
+    "normal_scale_3": (gt.Normal(0, 1), gt.Normal(0, 3)),
+    "normal_scale_100": (gt.Normal(0, 1), gt.Normal(0, 100)),
+    "normal_far_40": (gt.Normal(0, 1), gt.Normal(40, 1)),
+    "normal_narrow_1e-3": (gt.Normal(0, 1), gt.Normal(0, 1e-3)),
+    "cauchy_pair": (gt.Cauchy(0, 1), gt.Cauchy(1, 3)),
+    "student_t_1.5_vs_normal": (gt.StudentT(1.5), gt.Normal(0, 1)),
+    "laplace_pair": (gt.Laplace(0, 1), gt.Laplace(1, 2)),
+    "uniform_overlap_half": (gt.Uniform(0, 1), gt.Uniform(0.5, 1.5)),
+    "uniform_nested": (gt.Uniform(0, 1), gt.Uniform(-1, 2)),
+    "uniform_disjoint": (gt.Uniform(0, 1), gt.Uniform(2, 3)),
+    "beta_0.5_vs_2": (gt.Beta(0.5, 0.5), gt.Beta(2, 2)),
+    "mixture3_vs_normal": (MIX3, gt.Normal(0, 2)),
+    "pushforward_sinh_arcsinh": (_sas(0, 1), _sas(1, 2)),
+    "mvn2_correlated": (
+        gt.MultivariateNormal([0, 0], [[1, 0.5], [0.5, 1]]),
+        gt.MultivariateNormal([1, -1], [[2, -0.3], [-0.3, 0.5]]),
+    ),
+}
+
+ONE_D = {k: v for k, v in REFERENCE.items() if v[0].dim == 1}
+
+
+def affine_generator(scale, shift, base=None):
+    """An Affine generator of N(0, 1) noise (or of ``base``)."""
+    return gt.Pushforward(gt.Normal(0, 1) if base is None else base, gt.Affine(scale, shift))
+
+
+__all__ = ["MIX3", "ONE_D", "REFERENCE", "affine_generator", "np"]

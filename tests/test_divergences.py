@@ -1,0 +1,182 @@
+"""Divergences against closed forms and 30-digit mpmath values (the issue-2 reference set)."""
+
+import math
+
+import numpy as np
+import pytest
+import reference
+from pairs import ONE_D, REFERENCE
+from tolerances import IDENTITY_ABS, REFERENCE_REL
+
+import gantheory as gt
+
+VALUES = reference.load()
+CASES = [(name, qty) for name, qs in VALUES.items() for qty in qs if qty in ("kl_pq", "kl_qp", "jsd")]
+
+
+def _compute(name, qty):
+    p, q = REFERENCE[name]
+    if qty == "kl_pq":
+        return gt.kl_divergence(p, q)
+    if qty == "kl_qp":
+        return gt.kl_divergence(q, p)
+    return gt.js_divergence(p, q)
+
+
+@pytest.mark.parametrize(("name", "qty"), CASES, ids=[f"{n}-{q}" for n, q in CASES])
+def test_reference_value(name, qty):
+    """KL both ways and JSD agree with the closed form / mpmath value to 1e-10 relative."""
+    ref = VALUES[name][qty]
+    got = _compute(name, qty)
+    if math.isinf(ref):
+        assert got == math.inf
+    else:
+        assert got == pytest.approx(ref, rel=REFERENCE_REL, abs=0)
+        assert got.converged
+        # the error estimate is honest: the true error is below it (or at round-off)
+        assert abs(got - ref) <= max(10 * got.error, 4e-16 * abs(ref))
+
+
+def test_reference_set_covers_issue_list():
+    """The pairs named in the issue are all present."""
+    assert len(REFERENCE) == 15
+    assert VALUES["normal_far_40"]["kl_pq"] == 800.0
+
+
+def test_pushforward_kl_in_x_equals_invariant_value():
+    """mpmath in x (explicit change-of-variables densities) equals the base-normal closed form."""
+    v = VALUES["pushforward_sinh_arcsinh"]
+    assert v["kl_pq_x"] == pytest.approx(v["kl_pq"], rel=1e-20)
+
+
+@pytest.mark.parametrize("name", sorted(ONE_D))
+def test_jsd_symmetric_and_bounded(name):
+    p, q = REFERENCE[name]
+    a, b = gt.js_divergence(p, q), gt.js_divergence(q, p)
+    assert 0.0 <= a <= math.log(2)
+    assert a == pytest.approx(b, rel=1e-12, abs=1e-15)
+
+
+def test_disjoint_supports_conventions():
+    """KL = inf (never NaN), JSD = log 2, TV = 1 for disjoint supports."""
+    p, q = gt.Uniform(0, 1), gt.Uniform(2, 3)
+    assert gt.kl_divergence(p, q) == math.inf
+    assert gt.js_divergence(p, q) == math.log(2)
+    assert gt.tv_distance(p, q) == pytest.approx(1.0, abs=1e-15)
+    assert gt.hellinger(p, q) == pytest.approx(1.0, abs=1e-15)
+
+
+def test_kl_inf_detected_at_nodes_for_holes():
+    """q vanishes on a hole inside p's support: found at the quadrature nodes."""
+    q = gt.Mixture([gt.Uniform(0, 0.4), gt.Uniform(0.6, 1)], [0.5, 0.5])
+    assert gt.kl_divergence(gt.Uniform(0, 1), q) == math.inf
+    assert gt.kl_divergence(q, gt.Uniform(0, 1)) == pytest.approx(math.log(1 / 0.8), rel=1e-12)
+
+
+def test_identical_densities_give_zero():
+    for p in (gt.Normal(0.3, 2), gt.Laplace(1, 0.5), gt.Beta(0.5, 3), gt.Cauchy(0, 1)):
+        assert gt.kl_divergence(p, p) == 0.0
+        assert gt.js_divergence(p, p) == 0.0
+        assert gt.tv_distance(p, p) == 0.0
+
+
+def test_tiny_kl_keeps_relative_accuracy():
+    """KL(N(0,1) || N(1e-6,1)) = 5e-13: the Bregman integrand keeps the relative accuracy that
+    the log-density difference allows (log p - log q carries ~1e-10 relative round-off here)."""
+    got = gt.kl_divergence(gt.Normal(0, 1), gt.Normal(1e-6, 1), rtol=1e-9)
+    assert got == pytest.approx(0.5e-12, rel=1e-9)
+
+
+def test_unreachable_tolerance_warns_and_stops_early():
+    """Asking for more than round-off allows gives an AccuracyWarning, not a long stall."""
+    with pytest.warns(gt.AccuracyWarning, match="round-off"):
+        got = gt.kl_divergence(gt.Normal(0, 1), gt.Normal(1e-6, 1), rtol=1e-14)
+    assert got.neval < 50_000 and not got.converged
+    assert got == pytest.approx(0.5e-12, rel=1e-9)
+
+
+def test_tiny_jsd_keeps_relative_accuracy():
+    """JSD ~ δ²/8 for N(0,1) vs N(δ,1): the series branch keeps the relative accuracy."""
+    d = 1e-5
+    got = gt.js_divergence(gt.Normal(0, 1), gt.Normal(d, 1))
+    # JSD = δ²/8 - δ⁴/128 + O(δ⁶) for a unit-variance normal shift (Fisher information 1)
+    assert got == pytest.approx(d * d / 8 - d**4 / 128, rel=1e-9)
+
+
+def test_base_changes_units():
+    p, q = gt.Normal(0, 1), gt.Normal(1, 1)
+    assert gt.kl_divergence(p, q, base=2) == pytest.approx(0.5 / math.log(2), rel=1e-14)
+    assert gt.js_divergence(gt.Uniform(0, 1), gt.Uniform(2, 3), base=2) == pytest.approx(1.0, rel=1e-15)
+    assert gt.js_distance(p, q, base=2) == pytest.approx(math.sqrt(gt.js_divergence(p, q, base=2)))
+
+
+def test_tv_and_hellinger_closed_forms():
+    """Normals with equal scale: TV = 2Φ(δ/2) - 1; H² = 1 - exp(-δ²/8)."""
+    from scipy.special import ndtr
+
+    d = 1.7
+    p, q = gt.Normal(0, 1), gt.Normal(d, 1)
+    assert gt.tv_distance(p, q) == pytest.approx(2 * ndtr(d / 2) - 1, rel=1e-12)
+    assert gt.hellinger(p, q) == pytest.approx(-math.expm1(-d * d / 8), rel=1e-12)
+
+
+def test_chi2_closed_forms_and_infinities():
+    """Pearson χ²(N(μ1,1) || N(μ2,1)) = exp((μ1-μ2)²) - 1; heavy vs light tails give inf."""
+    p, q = gt.Normal(0, 1), gt.Normal(0.8, 1)
+    assert gt.f_divergence(p, q, "pearson") == pytest.approx(math.expm1(0.64), rel=1e-12)
+    assert gt.f_divergence(p, q, "neyman") == pytest.approx(math.expm1(0.64), rel=1e-12)
+    assert gt.f_divergence(gt.Cauchy(), gt.Normal(), "pearson") == math.inf
+    # σ_q² <= σ_p²/2 makes ∫ p²/q diverge
+    assert gt.f_divergence(gt.Normal(0, 1), gt.Normal(0, 0.7), "pearson") == math.inf
+    # ∫ p²/q = s²/sqrt(2 s² - 1) for p = N(0, 1), q = N(0, s²)
+    assert gt.f_divergence(gt.Normal(0, 1), gt.Normal(0, 0.8), "pearson") == pytest.approx(
+        0.64 / math.sqrt(2 * 0.64 - 1) - 1, rel=1e-10)
+
+
+@pytest.mark.parametrize("name", sorted(gt.F_DIVERGENCES))
+def test_named_f_divergences_match_callable_definition(name):
+    """Each named f-divergence equals ∫ q f(p/q) computed from its generator f."""
+    f, _ = gt.F_DIVERGENCES[name]
+    p, q = gt.Normal(0, 1), gt.Normal(0.7, 1.3)
+    named = gt.f_divergence(p, q, name)
+    with np.errstate(all="ignore"):
+        direct = gt.f_divergence(p, q, f)
+    assert named == pytest.approx(direct, rel=1e-9, abs=1e-12)
+
+
+def test_gan_f_divergence_is_virtual_criterion():
+    p, q = gt.Laplace(0, 1), gt.Normal(0.5, 1)
+    assert gt.f_divergence(p, q, "gan") == pytest.approx(
+        gt.virtual_criterion(p, q), abs=IDENTITY_ABS)
+
+
+def test_w1_closed_forms():
+    """W1 of a shift is the shift (any law with a CDF); of N(0,1) vs N(0,s): (s-1)·sqrt(2/π)."""
+    assert gt.w1_distance(gt.Normal(0, 1), gt.Normal(2.5, 1)) == pytest.approx(2.5, rel=1e-12)
+    assert gt.w1_distance(gt.Cauchy(0, 1), gt.Cauchy(3, 1)) == pytest.approx(3.0, rel=1e-10)
+    assert gt.w1_distance(gt.Normal(0, 1), gt.Normal(0, 3)) == pytest.approx(
+        2 * math.sqrt(2 / math.pi), rel=1e-12)
+    assert gt.w1_distance(gt.Uniform(0, 1), gt.Uniform(5, 6)) == pytest.approx(5.0, rel=1e-12)
+    assert gt.w1_distance(gt.Cauchy(0, 1), gt.Cauchy(0, 2)) == math.inf
+
+
+def test_scipy_frozen_distributions_are_densities():
+    from scipy import stats
+
+    ref = VALUES["normal_shift"]["jsd"]
+    assert gt.js_divergence(stats.norm(0, 1), stats.norm(1, 1)) == pytest.approx(ref, rel=REFERENCE_REL)
+    assert gt.kl_divergence(stats.laplace(0, 1), gt.Laplace(1, 2)) == pytest.approx(
+        VALUES["laplace_pair"]["kl_pq"], rel=REFERENCE_REL)
+    mvn = stats.multivariate_normal([0, 0], [[1, 0.5], [0.5, 1]])
+    assert gt.kl_divergence(mvn, REFERENCE["mvn2_correlated"][1]) == pytest.approx(
+        VALUES["mvn2_correlated"]["kl_pq"], rel=REFERENCE_REL)
+
+
+def test_estimate_is_a_float_with_metadata():
+    r = gt.js_divergence(gt.Normal(0, 1), gt.Normal(1, 1))
+    assert isinstance(r, float)
+    assert r.error < 1e-13 and r.neval > 0 and r.method == "quad" and r.converged
+    assert type(r + 1.0) is float
+    import pickle
+
+    assert pickle.loads(pickle.dumps(r)).error == r.error
