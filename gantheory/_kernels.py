@@ -45,7 +45,6 @@ KL, JSD, TV, HELLINGER, PEARSON, NEYMAN, LINEAR = range(7)
 _LN2 = math.log(2.0)
 _NEG_INF = -math.inf
 _EPS = 2.220446049250313e-16
-_TINY = 2.2250738585072014e-308
 
 
 @njit(**_JIT)
@@ -157,34 +156,71 @@ def _term(kind, lp, lq, a, b, lj):
 
 
 @njit(**_JIT)
-def terms(kind, lp, lq, a, b, lj, out):
-    """Fill ``out[i] = exp(lj[i]) * integrand(kind)`` node by node (tensor-product rules)."""
-    for i in range(out.shape[0]):
-        out[i] = _term(kind, lp[i], lq[i], a[i], b[i], lj[i])
+def _noise(kind, lp, lq, f, lj):
+    """Round-off scale of one term ``f``, by first-order error propagation: a float64 log-density
+    ``l`` carries an absolute error of about ``η = 2 eps (|l| + 1)``, so ``f`` moves by
+    ``|∂f/∂lp| η_p + |∂f/∂lq| η_q``, plus a second-order term near ``p = q`` where both partials
+    vanish. Summed like the integral this is the accuracy float64 allows; refining below it only
+    chases noise."""
+    if math.isinf(f):
+        return 0.0
+    ep = 2.0 * _EPS * (abs(lp) + 1.0) if lp != _NEG_INF else 0.0
+    eq = 2.0 * _EPS * (abs(lq) + 1.0) if lq != _NEG_INF else 0.0
+    out = 4.0 * _EPS * abs(f)
+    if kind == LINEAR:
+        return out + abs(f) * (ep + eq)
+    P = math.exp(lp + lj) if lp != _NEG_INF else 0.0
+    Q = math.exp(lq + lj) if lq != _NEG_INF else 0.0
+    both = P > 0.0 and Q > 0.0
+    d = lp - lq if both else math.inf
+    second = max(P, Q) * (ep + eq) ** 2 if abs(d) < 1.0 else 0.0
+    if kind == PEARSON or kind == NEYMAN:
+        return out + 2.0 * abs(f) * (ep + eq) + second
+    if kind == KL:
+        return out + (abs(P * d) * ep if both else 0.0) + abs(Q - P) * eq + 0.5 * second
+    if kind == JSD:
+        if not both:
+            return out + 0.5 * _LN2 * (P * ep + Q * eq)
+        lm = max(lp, lq) + math.log1p(math.exp(-abs(d))) - _LN2
+        return out + 0.5 * (P * abs(lp - lm) * ep + Q * abs(lq - lm) * eq) + 0.125 * second
+    if kind == TV:
+        return out + 0.5 * (P * ep + Q * eq)
+    # HELLINGER: (sqrt p - sqrt q)^2 / 2
+    g = abs(math.sqrt(P) - math.sqrt(Q))
+    return out + 0.5 * g * (math.sqrt(P) * ep + math.sqrt(Q) * eq) + 0.125 * second
 
 
 @njit(**_JIT)
-def gk_panels(kind, lp, lq, a, b, lj, wk, wg, val, err, absval):
+def terms(kind, lp, lq, a, b, lj, out, noise):
+    """Fill ``out[i] = exp(lj[i]) * integrand(kind)`` and its round-off scale, node by node."""
+    for i in range(out.shape[0]):
+        v = _term(kind, lp[i], lq[i], a[i], b[i], lj[i])
+        out[i] = v
+        noise[i] = _noise(kind, lp[i], lq[i], v, lj[i])
+
+
+@njit(**_JIT)
+def gk_panels(kind, lp, lq, a, b, lj, wk, wg, val, err, noise):
     """Gauss-Kronrod sums panel by panel, with the QUADPACK error estimate.
 
     Node ``j`` of panel ``i`` sits at flat index ``i * m + j`` (``m = len(wk)``); ``lj`` already holds
     the log of the map's Jacobian times the panel half-width. Writes the Kronrod value, the error
-    estimate ``resasc * min(1, (200 |K - G| / resasc)^1.5)`` (Piessens et al. 1983, with the
-    round-off floor ``50 eps resabs``) and ``∫|f|`` of each panel.
+    estimate ``resasc * min(1, (200 |K - G| / resasc)^1.5)`` (Piessens et al. 1983) and the
+    round-off scale of the panel (Kronrod-weighted sum of ``_noise``).
     """
     m = wk.shape[0]
     f = np.empty(m)
     for i in range(val.shape[0]):
         resk = 0.0
         resg = 0.0
-        resabs = 0.0
+        rnoise = 0.0
         o = i * m
         for j in range(m):
             v = _term(kind, lp[o + j], lq[o + j], a[o + j], b[o + j], lj[o + j])
             f[j] = v
             resk += wk[j] * v
             resg += wg[j] * v
-            resabs += wk[j] * abs(v)
+            rnoise += wk[j] * _noise(kind, lp[o + j], lq[o + j], v, lj[o + j])
         mean = 0.5 * resk
         resasc = 0.0
         for j in range(m):
@@ -192,11 +228,9 @@ def gk_panels(kind, lp, lq, a, b, lj, wk, wg, val, err, absval):
         e = abs(resk - resg)
         if resasc != 0.0 and e != 0.0:
             e = resasc * min(1.0, (200.0 * e / resasc) ** 1.5)
-        if resabs > _TINY / (50.0 * _EPS):
-            e = max(50.0 * _EPS * resabs, e)
         val[i] = resk
         err[i] = e
-        absval[i] = resabs
+        noise[i] = rnoise
 
 
 @njit(**_JIT)

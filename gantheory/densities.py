@@ -299,9 +299,10 @@ class Laplace(Density):
 def _log1p_square(z):
     """``log(1 + z^2)`` without overflow for huge ``|z|``."""
     az = np.abs(z)
-    with np.errstate(divide="ignore"):
-        big = 2.0 * np.log(np.maximum(az, 1e150)) + np.log1p(1.0 / np.maximum(az, 1e150) ** 2)
-    return np.where(az < 1e150, np.log1p(np.minimum(az, 1e150) ** 2), big)
+    big = np.maximum(az, 1e150)
+    with np.errstate(under="ignore", over="ignore"):
+        far = 2.0 * np.log(big) + np.log1p((1.0 / big) ** 2)
+    return np.where(az < 1e150, np.log1p(np.minimum(az, 1e150) ** 2), far)
 
 
 class Cauchy(Density):
@@ -445,7 +446,7 @@ class Beta(Density):
         return special.betainc(self.a, self.b, np.clip(x, 0.0, 1.0))
 
     def _sf(self, x):
-        return special.betainc(self.b, self.a, np.clip(1.0 - x, 0.0, 1.0))
+        return special.betaincc(self.a, self.b, np.clip(x, 0.0, 1.0))
 
     def _score(self, x):
         return (self.a - 1.0) / x - (self.b - 1.0) / (1.0 - x)

@@ -183,8 +183,8 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds):
         nodes, lj = _panels_1d(geo, seg, ta, tb)
         with np.errstate(all="ignore"):
             lp, lq, a, b = evaluate(nodes)
-        val, err, absval = np.empty(seg.size), np.empty(seg.size), np.empty(seg.size)
-        K.gk_panels(kind, lp, lq, a, b, lj, _WK, _WG, val, err, absval)
+        val, err, noise = np.empty(seg.size), np.empty(seg.size), np.empty(seg.size)
+        K.gk_panels(kind, lp, lq, a, b, lj, _WK, _WG, val, err, noise)
         neval += lj.size
         if np.isnan(val).any():
             raise FloatingPointError("integrand evaluated to NaN; this is a bug in gantheory")
@@ -199,11 +199,11 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds):
             roundoff += int(np.sum((np.abs(cval - parent_val) <= 1e-5 * np.abs(cval))
                                    & (cerr >= 0.99 * parent_err)))
         S, TA, TB = np.concatenate([S, seg]), np.concatenate([TA, ta]), np.concatenate([TB, tb])
-        V, E, A = np.concatenate([V, val]), np.concatenate([E, err]), np.concatenate([A, absval])
+        V, E, A = np.concatenate([V, val]), np.concatenate([E, err]), np.concatenate([A, noise])
         total = math.fsum(V)
         etot = float(np.sum(E))
         tol = max(atol, rtol * abs(total))
-        floor = 100.0 * np.finfo(float).eps * float(np.sum(A))
+        floor = float(np.sum(A))  # what float64 log-densities allow (see _kernels._noise)
         if etot <= tol or etot <= floor:
             converged = True
             break
@@ -262,25 +262,25 @@ def _tensor(densities, kind, evaluate, rtol, atol, max_nodes):
             return Estimate(prev if prev is not None else math.nan, err, neval, "quad", False)
         centre = 0.5 * (lo + hi)
         axes = [centre[k] + h * (np.arange(n[k]) - (n[k] - 1) / 2) for k in range(dim)]
-        fine, coarse = _tensor_sums(axes, mu, w, kind, evaluate, h, logdet)
+        fine, coarse, floor = _tensor_sums(axes, mu, w, kind, evaluate, h, logdet)
         neval += int(np.prod(n))
         if not math.isfinite(fine):
             return Estimate(fine, 0.0, neval, "quad", True)
         err = abs(fine - coarse)
-        if err <= max(atol, rtol * abs(fine)):
+        if err <= max(atol, rtol * abs(fine), floor):
             return Estimate(fine, err, neval, "quad", True)
         prev = fine
         h *= 0.5
 
 
 def _tensor_sums(axes, mu, w, kind, evaluate, h, logdet, chunk=1 << 20):
-    """Trapezoid sums on the full grid and on its every-other-node subgrid, in chunks."""
+    """Trapezoid sums on the full grid, on its every-other-node subgrid, and the round-off scale."""
     dim = len(axes)
     shape = [a.size for a in axes]
     rest = int(np.prod(shape[1:]))
     step = max(1, chunk // rest)
     lj = dim * math.log(h) + logdet
-    fine = coarse = 0.0
+    fine = coarse = mass = 0.0
     even_rest = np.ones(shape[1:], bool)
     for k in range(1, dim):
         ev = (np.arange(shape[k]) % 2 == 0).reshape([-1 if j == k - 1 else 1 for j in range(dim - 1)])
@@ -293,17 +293,18 @@ def _tensor_sums(axes, mu, w, kind, evaluate, h, logdet, chunk=1 << 20):
         x = mu + y @ w.T
         with np.errstate(all="ignore"):
             lp, lq, a, b = evaluate(Nodes(x))
-        out = np.empty(x.shape[0])
-        K.terms(kind, lp, lq, a, b, np.full(x.shape[0], lj), out)
+        out, noise = np.empty(x.shape[0]), np.empty(x.shape[0])
+        K.terms(kind, lp, lq, a, b, np.full(x.shape[0], lj), out, noise)
         if np.isnan(out).any():
             raise FloatingPointError("integrand evaluated to NaN; this is a bug in gantheory")
         if np.isinf(out).any():
-            return float(np.sum(out[np.isinf(out)])), math.nan
+            return float(np.sum(out[np.isinf(out)])), math.nan, math.inf
         out = out.reshape(rows.size, rest)
         fine += math.fsum(out.sum(axis=1))
+        mass += float(noise.sum())
         even_rows = rows % 2 == 0
         coarse += float(np.sum(out[even_rows][:, even_rest]))
-    return fine, coarse * 2.0**dim
+    return fine, coarse * 2.0**dim, mass
 
 
 # ----------------------------------------------------------------------------------- public entry

@@ -190,13 +190,14 @@ class Pushforward(Density):
             lo, hi = self.base._support()
             ends = np.sort(transform._forward(np.array([lo, hi])))
             self._lohi = (float(ends[0]), float(ends[1]))
-            # image of each base end whose neighbourhood needs care, with its preimage
-            z_sing = list(self.base._singular())
-            for z_end in (lo, hi):
-                x_end = float(transform._forward(np.array(z_end)))
-                if math.isinf(z_end) and math.isfinite(x_end):
-                    z_sing.append(z_end)
-            self._ends = {float(transform._forward(np.array(z))): float(z) for z in z_sing}
+            # finite ends of the image with their preimages (offsets near them are mapped exactly),
+            # and which of them are singular: the base's singular ends, and finite images of
+            # infinite base ends (Exp sends -inf to 0, where the density flattens out completely)
+            image = {float(z): float(transform._forward(np.array(z))) for z in (lo, hi)}
+            self._ends = {x: z for z, x in image.items() if math.isfinite(x)}
+            sing = [image.get(float(z), float(transform._forward(np.array(z)))) for z in self.base._singular()]
+            sing += [x for z, x in image.items() if math.isinf(z) and math.isfinite(x)]
+            self._sing = np.array(sorted(sing))
 
     def _params(self):
         return {"base": self.base, "transform": self.transform}
@@ -208,9 +209,11 @@ class Pushforward(Density):
 
     def _logpdf(self, x):
         z = self.transform._inverse(x)
-        with np.errstate(invalid="ignore"):
-            lz = np.where(np.isnan(z), -np.inf, self.base._logpdf(np.where(np.isnan(z), 0.0, z)))
-        return lz + self._logjac(x)
+        if self.transform.affine:
+            return self.base._logpdf(z) + self._logjac(x)
+        outside = np.isnan(z)  # x outside the image of the map (Exp: x <= 0)
+        lz = self.base._logpdf(np.where(outside, 0.0, z))
+        return np.where(outside, -np.inf, lz + self._logjac(x))
 
     def _logpdf_offset(self, x0, off):
         z0 = self._ends.get(float(x0))
@@ -248,7 +251,7 @@ class Pushforward(Density):
         return pts[np.isfinite(pts)]
 
     def _singular(self):
-        return np.array(sorted(self._ends))
+        return self._sing
 
     def _scale(self):
         if self.transform.affine:

@@ -1,0 +1,175 @@
+"""Densities: log-densities against scipy.stats and closed forms, far tails, CDFs, scores, sampling."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+from tolerances import LOGPDF_REL
+
+import gantheory as gt
+
+X = np.array([-30.0, -7.5, -1.0, -0.1, 0.0, 0.2, 1.0, 3.3, 12.0, 45.0])
+U01 = np.array([1e-12, 1e-3, 0.1, 0.5, 0.77, 0.999, 1 - 1e-9])
+
+FAMILIES = [
+    (gt.Normal(0.3, 1.7), stats.norm(0.3, 1.7), X),
+    (gt.Laplace(-0.5, 0.8), stats.laplace(-0.5, 0.8), X),
+    (gt.Cauchy(1.0, 2.5), stats.cauchy(1.0, 2.5), X),
+    (gt.StudentT(1.5, 0.2, 1.3), stats.t(1.5, 0.2, 1.3), X),
+    (gt.StudentT(30.0), stats.t(30.0), X),
+    (gt.Uniform(-1.0, 2.0), stats.uniform(-1.0, 3.0), np.array([-1.0, -0.5, 0.0, 1.9, 2.0])),
+    (gt.Beta(0.5, 0.5), stats.beta(0.5, 0.5), U01),
+    (gt.Beta(2.0, 5.0), stats.beta(2.0, 5.0), U01),
+    (gt.Beta(0.05, 1e3), stats.beta(0.05, 1e3), U01[:-2]),
+]
+IDS = [repr(f[0]) for f in FAMILIES]
+
+
+@pytest.mark.parametrize(("dens", "ref", "x"), FAMILIES, ids=IDS)
+def test_logpdf_matches_scipy(dens, ref, x):
+    np.testing.assert_allclose(dens.logpdf(x), ref.logpdf(x), rtol=LOGPDF_REL)
+    np.testing.assert_allclose(dens.pdf(x), ref.pdf(x), rtol=1e-12)
+
+
+@pytest.mark.parametrize(("dens", "ref", "x"), FAMILIES, ids=IDS)
+def test_cdf_and_sf_match_scipy(dens, ref, x):
+    np.testing.assert_allclose(dens.cdf(x), ref.cdf(x), rtol=1e-11, atol=1e-300)
+    np.testing.assert_allclose(dens.sf(x), ref.sf(x), rtol=1e-11, atol=1e-300)
+
+
+@pytest.mark.parametrize(("dens", "ref", "x"), FAMILIES, ids=IDS)
+def test_samples_follow_the_cdf(dens, ref, x):
+    """Kolmogorov-Smirnov with a fixed seed: p-value far from rejection."""
+    s = dens.sample(4000, rng=np.random.default_rng(7))
+    assert s.shape == (4000,)
+    assert stats.kstest(s, dens.cdf).pvalue > 1e-3
+
+
+@pytest.mark.parametrize(("dens", "ref", "x"), FAMILIES[:5], ids=IDS[:5])
+def test_score_is_derivative_of_logpdf(dens, ref, x):
+    x = x[np.abs(x - getattr(dens, "loc", 0.0)) > 1e-3]  # away from the Laplace kink
+    h = 1e-6 * np.maximum(1.0, np.abs(x))
+    fd = (dens.logpdf(x + h) - dens.logpdf(x - h)) / (2 * h)
+    np.testing.assert_allclose(dens.score(x), fd, rtol=1e-6, atol=1e-9)
+
+
+def test_far_tails_are_exact_not_log_of_underflow():
+    """logpdf stays exact where pdf underflows to 0."""
+    assert gt.Normal(0, 1).pdf(40.0) == 0.0
+    assert gt.Normal(0, 1).logpdf(40.0) == pytest.approx(-800 - 0.5 * math.log(2 * math.pi), rel=1e-15)
+    assert gt.Laplace(0, 1).logpdf(1e4) == pytest.approx(-1e4 - math.log(2), rel=1e-15)
+    # Cauchy at 1e200: log p = -log π - 2 log(1e200) (z² overflows float64)
+    assert gt.Cauchy(0, 1).logpdf(1e200) == pytest.approx(-math.log(math.pi) - 400 * math.log(10), rel=1e-14)
+    nu = 1.5
+    lt = gt.StudentT(nu).logpdf(1e250)
+    ref = (math.lgamma((nu + 1) / 2) - math.lgamma(nu / 2) - 0.5 * math.log(nu * math.pi)
+           - (nu + 1) / 2 * (2 * 250 * math.log(10) - math.log(nu)))
+    assert lt == pytest.approx(ref, rel=1e-14)
+
+
+def test_beta_end_offsets_keep_digits_below_float_spacing():
+    """Near x = 1 the Beta density is evaluated through the distance to the end."""
+    b = gt.Beta(0.5, 0.5)
+    d = 1e-30
+    exact = -0.5 * math.log(d) - math.log(math.pi)  # x^(-1/2) (1-x)^(-1/2) / B(1/2, 1/2), x ≈ 1
+    assert b._logpdf_offset(1.0, np.array([-d]))[0] == pytest.approx(exact, rel=1e-15)
+    assert b._logpdf_offset(0.0, np.array([d]))[0] == pytest.approx(exact, rel=1e-15)
+
+
+def test_beta_boundary_values_are_never_nan():
+    assert gt.Beta(1.0, 1.0).logpdf(0.0) == 0.0
+    assert gt.Beta(1.0, 3.0).logpdf(1.0) == -math.inf
+    assert gt.Beta(0.5, 1.0).logpdf(0.0) == math.inf
+    assert gt.Beta(2.0, 2.0).logpdf(-0.1) == -math.inf
+
+
+@pytest.mark.parametrize("dens", [gt.Normal(1, 2), gt.Laplace(0, 3), gt.Beta(0.5, 2), gt.Uniform(2, 5),
+                                  gt.StudentT(3, 1, 2)], ids=repr)
+def test_densities_integrate_to_one_independently(dens):
+    """scipy.integrate.quad on the pdf (independent of gantheory's quadrature)."""
+    lo, hi = dens.support
+    pts = [p for p in (getattr(dens, "loc", None),) if p is not None and lo < p < hi]
+    total = sum(integrate.quad(dens.pdf, a, b, epsabs=0, epsrel=1e-12, limit=200)[0]
+                for a, b in zip([lo, *pts], [*pts, hi]))
+    assert total == pytest.approx(1.0, abs=1e-10)
+
+
+def test_mixture_logpdf_sampling_and_cdf():
+    comps = [gt.Normal(-2, 0.5), gt.Laplace(1, 1), gt.Cauchy(4, 0.3)]
+    w = [0.2, 0.5, 0.3]
+    m = gt.Mixture(comps, w)
+    x = np.linspace(-10, 10, 41)
+    ref = np.log(sum(wi * c.pdf(x) for wi, c in zip(w, comps)))
+    np.testing.assert_allclose(m.logpdf(x), ref, rtol=1e-13)
+    np.testing.assert_allclose(m.cdf(x), sum(wi * c.cdf(x) for wi, c in zip(w, comps)), rtol=1e-13)
+    s = m.sample(5000, rng=1)
+    assert stats.kstest(s, m.cdf).pvalue > 1e-3
+    # far tail of a mixture in log space: logsumexp, not log of an underflowed sum
+    far = gt.Mixture([gt.Normal(0, 1), gt.Normal(1, 1)], [0.5, 0.5]).logpdf(-60.0)
+    assert far == pytest.approx(math.log(0.5) - 1800 - 0.5 * math.log(2 * math.pi), rel=1e-14)
+    # the score of a mixture is the responsibility-weighted score
+    h = 1e-6
+    assert m.score(0.3) == pytest.approx((m.logpdf(0.3 + h) - m.logpdf(0.3 - h)) / (2 * h), rel=1e-6)
+
+
+def test_mixture_with_zero_weight_component():
+    m = gt.Mixture([gt.Normal(0, 1), gt.Normal(5, 1)], [1.0, 0.0])
+    assert m.logpdf(0.7) == pytest.approx(gt.Normal(0, 1).logpdf(0.7), rel=1e-15)
+
+
+def test_grid_density_interpolates_and_normalises_exactly():
+    x = np.array([0.0, 1.0, 2.0, 4.0])
+    v = np.array([0.0, 2.0, 2.0, 0.0])  # trapezoid area 1 + 2 + 2 = 5
+    g = gt.GridDensity(x, v)
+    assert g.pdf(0.5) == pytest.approx(0.2, rel=1e-15)
+    assert g.pdf(3.0) == pytest.approx(0.2, rel=1e-15)
+    assert g.logpdf(0.0) == -math.inf and g.logpdf(4.5) == -math.inf
+    assert g.cdf(1.0) == pytest.approx(0.2, rel=1e-15)
+    assert g.cdf(2.0) == pytest.approx(0.6, rel=1e-15)
+    assert g.sf(3.0) == pytest.approx(0.1, rel=1e-14)
+    s = g.sample(4000, rng=3)
+    assert stats.kstest(s, g.cdf).pvalue > 1e-3
+    assert g._mean() == pytest.approx(integrate.quad(lambda t: t * g.pdf(t), 0, 4, points=[1, 2])[0], rel=1e-12)
+
+
+def test_grid_density_with_zero_run_has_a_hole():
+    g = gt.GridDensity([0, 1, 2, 3, 4, 5], [1, 1, 0, 0, 1, 1])
+    assert g.pdf(2.5) == 0.0
+    assert gt.kl_divergence(gt.Uniform(0, 5), g) == math.inf
+
+
+def test_multivariate_normal_matches_scipy():
+    mean, cov = [0.5, -1.0, 2.0], [[2.0, 0.3, 0.1], [0.3, 1.0, -0.2], [0.1, -0.2, 0.5]]
+    g = gt.MultivariateNormal(mean, cov)
+    ref = stats.multivariate_normal(mean, cov)
+    x = np.random.default_rng(0).normal(size=(7, 3)) * 3
+    np.testing.assert_allclose(g.logpdf(x), ref.logpdf(x), rtol=1e-13)
+    assert g.logpdf(x[0]).shape == ()
+    s = g.sample(20000, rng=5)
+    assert s.shape == (20000, 3)
+    np.testing.assert_allclose(np.cov(s.T), cov, atol=0.06)
+
+
+def test_one_dimensional_multivariate_normal_is_a_normal():
+    g = gt.MultivariateNormal([1.0], [[4.0]])
+    x = np.linspace(-5, 5, 11)
+    np.testing.assert_allclose(g.logpdf(x), gt.Normal(1, 2).logpdf(x), rtol=1e-14)
+    assert g.dim == 1 and g.support == (-math.inf, math.inf)
+
+
+def test_inputs_of_any_real_dtype_give_float64():
+    n = gt.Normal(0, 1)
+    for x in (np.arange(3), np.arange(3, dtype=np.float32), [0, 1, 2], (0.0, 1.0, 2.0)):
+        out = n.logpdf(x)
+        assert out.dtype == np.float64
+        np.testing.assert_array_equal(out, n.logpdf(np.arange(3.0)))
+    assert isinstance(n.logpdf(0), float)
+
+
+def test_sampling_is_reproducible_and_leaves_global_state_alone():
+    state = np.random.get_state()[1].copy()
+    a = gt.Mixture([gt.Normal(), gt.Cauchy()], [0.5, 0.5]).sample(10, rng=42)
+    b = gt.Mixture([gt.Normal(), gt.Cauchy()], [0.5, 0.5]).sample(10, rng=np.random.default_rng(42))
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(np.random.get_state()[1], state)
