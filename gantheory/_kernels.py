@@ -108,11 +108,12 @@ def _chi2(lw, lo, lj):
 
 @njit(**_JIT)
 def _scaled(lw, v, lj):
-    """``exp(lw + lj) * v`` in log space (no inf * 0), 0 where the weight vanishes exactly."""
+    """``exp(lw + lj) * v`` in log space (no inf * 0). An infinite ``v`` counts where the weight is
+    representable (> 1e-308); below that the node carries no float64 mass and adds 0."""
     if lw == _NEG_INF or v == 0.0:
         return 0.0
     if math.isinf(v):
-        return v
+        return v if lw + lj > -745.0 else 0.0
     return math.copysign(math.exp(lw + lj + math.log(abs(v))), v)
 
 
@@ -167,10 +168,10 @@ def _noise(kind, lp, lq, f, lj):
     ep = 2.0 * _EPS * (abs(lp) + 1.0) if lp != _NEG_INF else 0.0
     eq = 2.0 * _EPS * (abs(lq) + 1.0) if lq != _NEG_INF else 0.0
     out = 4.0 * _EPS * abs(f)
-    if kind == LINEAR:
-        return out + abs(f) * (ep + eq)
     P = math.exp(lp + lj) if lp != _NEG_INF else 0.0
     Q = math.exp(lq + lj) if lq != _NEG_INF else 0.0
+    if kind == LINEAR:
+        return out + abs(f) * (ep + eq)
     both = P > 0.0 and Q > 0.0
     d = lp - lq if both else math.inf
     second = max(P, Q) * (ep + eq) ** 2 if abs(d) < 1.0 else 0.0
@@ -261,13 +262,13 @@ def map_nodes(stype, x0, sgn, length, seg, ta, tb, xk, x, off, lj):
                     d = length_k * u
                     l = base + l1
                 elif st == 2:
-                    u = min(u, 700.0 - max(math.log(length_k), 0.0))
-                    d = length_k * math.expm1(u)
-                    l = base + u + l1
+                    cap = 700.0 - max(math.log(length_k), 0.0)
+                    d = length_k * math.expm1(min(u, cap))
+                    l = base + u + l1 if u < cap else _NEG_INF
                 else:
-                    u = min(u, 700.0)
-                    d = length_k * math.exp(-u)
-                    l = base - u + l1
+                    # beyond u = 700 the offset underflows: that sliver (< e^-700 L) is dropped
+                    d = length_k * math.exp(-min(u, 700.0))
+                    l = base - u + l1 if u < 700.0 else _NEG_INF
             o = i * m + j
             off[o] = sgn[k] * d
             x[o] = x0[k] + off[o]

@@ -20,7 +20,7 @@ from scipy import special
 from . import _kernels as K
 from ._checks import choice, finite_array, real_array, scalar
 from .divergences import _pair, js_divergence
-from .quadrature import Estimate, _scaled, integrate_pair
+from .quadrature import Estimate, _scaled, expect_nodes, integrate_pair
 from .transforms import Affine, Pushforward
 
 __all__ = [
@@ -91,10 +91,11 @@ class OptimalDiscriminator(Discriminator):
         return np.where(np.isneginf(lp) & np.isneginf(lq), 0.0, ell)
 
     def _logs_from(self, lp, lq):
-        lm = np.logaddexp(lp, lq)
-        both = np.isneginf(lm)
+        # log D* = -softplus(lq - lp): relative accuracy even where D* is within 1e-300 of 1
+        both = np.isneginf(lp) & np.isneginf(lq)
         with np.errstate(invalid="ignore"):
-            return (np.where(both, -math.log(2.0), lp - lm), np.where(both, -math.log(2.0), lq - lm))
+            ell = np.where(both, 0.0, lp - lq)
+        return -np.logaddexp(0.0, -ell), -np.logaddexp(0.0, ell)
 
     def _logs(self, x):
         return self._logs_from(self.p_data._logpdf(x), self.p_g._logpdf(x))
@@ -145,13 +146,19 @@ def optimal_discriminator(p_data, p_g):
     return OptimalDiscriminator(p_data, p_g)
 
 
-def _disc_logs(d, x):
-    """``(log D, log(1 - D))`` at ``x`` for a Discriminator or a plain callable into [0, 1]."""
+def _disc_logs(d, nodes):
+    """``(log D, log(1 - D))`` at quadrature nodes for a Discriminator or a plain callable.
+
+    ``D*`` is evaluated from the anchored log-densities of the nodes, so it stays exact next to
+    singular support ends."""
+    if isinstance(d, OptimalDiscriminator):
+        return d._logs_from(nodes.logpdf(d.p_data), nodes.logpdf(d.p_g))
+    x = nodes.x
     if isinstance(d, Discriminator):
         return d._logs(x)
     vals = np.asarray(d(x), dtype=float)
-    if vals.shape != np.shape(x)[: vals.ndim] and vals.size != np.size(x[..., 0] if np.ndim(x) > 1 else x):
-        raise ValueError(f"d must return one value per point, got shape {vals.shape}")
+    if vals.shape != x.shape[: x.ndim - (1 if vals.ndim < x.ndim else 0)]:
+        raise ValueError(f"d must return one value per point, got shape {vals.shape} for points {x.shape}")
     bad = ~((vals >= 0.0) & (vals <= 1.0))
     if bad.any():
         raise ValueError(f"d must return values in [0, 1], got {vals[bad].ravel()[0]!r}")
@@ -172,7 +179,10 @@ def value_function(p_data, p_g, d, *, space="x", rtol=1e-12, atol=0.0, **options
     p_data, p_g : densities
     d : callable or Discriminator
         ``x -> D(x)`` in ``[0, 1]``; values outside raise ValueError. ``-inf`` is a valid result
-        (``D = 0`` on real mass or ``D = 1`` on fake mass).
+        (``D = 0`` on real mass or ``D = 1`` on fake mass). A plain callable's ``D`` rounds to 0 or 1
+        where its logit passes ±37; such nodes count only where the density is representable
+        (above 1e-308). A :class:`Discriminator` (defined by its logit) keeps ``log D`` and
+        ``log(1 - D)`` exact everywhere.
     space : {"x", "z"}
         ``"x"`` integrates ``p_data log D + p_g log(1 - D)`` over x. ``"z"`` needs ``p_g`` to be a
         :class:`Pushforward` and integrates the second term over the noise,
@@ -194,28 +204,19 @@ def value_function(p_data, p_g, d, *, space="x", rtol=1e-12, atol=0.0, **options
             if isinstance(d, OptimalDiscriminator) and d.p_data is p_data and d.p_g is p_g:
                 ld, l1d = d._logs_from(lp, lq)
             else:
-                ld, l1d = _disc_logs(d, nodes.x)
+                ld, l1d = _disc_logs(d, nodes)
             return lp, lq, ld, l1d
 
         return integrate_pair((p_data, p_g), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)
     if not isinstance(p_g, Pushforward):
         raise TypeError(f"space='z' needs p_g to be a Pushforward (a generator), got {type(p_g).__name__}")
-    real = _expect(p_data, lambda x: _disc_logs(d, x)[0], rtol, atol, options)
-    fake = _expect(p_g.base, lambda z: _disc_logs(d, p_g.transform._forward(z))[1], rtol, atol, options)
+    real = expect_nodes(p_data, lambda nodes: _disc_logs(d, nodes)[0], rtol=rtol, atol=atol, **options)
+    fake = expect_nodes(p_g.base, lambda nodes: _disc_logs(d, nodes.mapped(p_g.transform))[1],
+                        rtol=rtol, atol=atol, **options)
     if not (math.isfinite(real) and math.isfinite(fake)):
         return Estimate(float(real) + float(fake), 0.0, real.neval + fake.neval, "quad", True)
     return Estimate(float(real) + float(fake), real.error + fake.error, real.neval + fake.neval,
                     "quad", real.converged and fake.converged)
-
-
-def _expect(p, g, rtol, atol, options):
-    def evaluate(nodes):
-        lp = nodes.logpdf(p)
-        vals = np.where(np.isneginf(lp), 0.0, g(nodes.x))
-        z = np.zeros_like(lp)
-        return lp, np.full_like(lp, -np.inf), vals, z
-
-    return integrate_pair((p,), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)
 
 
 def virtual_criterion(p_data, p_g, **options):
@@ -247,7 +248,8 @@ def generator_loss(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=0.0,
     choice(loss, "loss", LOSSES)
     d = optimal_discriminator(p_data, p_g) if d is None else d
     _check_disc(d)
-    return _expect(p_g, lambda x: _loss_integrand(loss, *_disc_logs(d, x)), rtol, atol, options)
+    return expect_nodes(p_g, lambda nodes: _loss_integrand(loss, *_disc_logs(d, nodes)),
+                        rtol=rtol, atol=atol, **options)
 
 
 def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=0.0, **options):
@@ -273,15 +275,17 @@ def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=
         raise TypeError("d must be a gantheory Discriminator (generator gradients need dlogit)")
     tr = p_g.transform
 
-    def hprime(x):
-        ld, l1d = d._logs(x)
+    def hprime(nodes):
+        x = nodes.x
+        ld, l1d = _disc_logs(d, nodes)
         # h' = -D ℓ' (minimax), -(1 - D) ℓ' (non-saturating); 0 * ℓ' = 0 where the factor vanishes
         dfac = np.exp(l1d) if loss == "non_saturating" else np.exp(ld)
         with np.errstate(invalid="ignore"):
             return np.where(dfac == 0.0, 0.0, -dfac * d._dlogit(x))
 
-    g_scale = _expect(p_g, lambda x: hprime(x) * (x - tr.shift) / tr.scale, rtol, atol, options)
-    g_shift = _expect(p_g, hprime, rtol, atol, options)
+    g_scale = expect_nodes(p_g, lambda nodes: hprime(nodes) * (nodes.x - tr.shift) / tr.scale,
+                           rtol=rtol, atol=atol, **options)
+    g_shift = expect_nodes(p_g, hprime, rtol=rtol, atol=atol, **options)
     return np.array([float(g_scale), float(g_shift)])
 
 

@@ -144,6 +144,14 @@ class Nodes:
         self.x = x
         self.hooks = hooks
 
+    def mapped(self, transform):
+        """The nodes pushed through a generator map; affine maps carry the anchored offsets along."""
+        x = transform._forward(self.x)
+        if not transform.affine or not self.hooks:
+            return Nodes(x)
+        s, t = transform.scale, transform.shift
+        return Nodes(x, [(s * x0 + t, idx, s * off) for x0, idx, off in self.hooks])
+
     def logpdf(self, density):
         """``density`` log-pdf at the nodes, singular-end nodes through ``_logpdf_offset``."""
         out = density._logpdf(self.x)
@@ -322,10 +330,15 @@ def integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_panel
 
 def expectation(p, g, *, rtol=1e-12, atol=0.0, **options):
     """``E_p[g(X)] = ∫ p(x) g(x) dx`` by quadrature; ``g`` maps an array of points to values."""
+    return expect_nodes(p, lambda nodes: g(nodes.x), rtol=rtol, atol=atol, **options)
+
+
+def expect_nodes(p, g, *, rtol=1e-12, atol=0.0, **options):
+    """``E_p[g]`` for ``g`` taking the quadrature :class:`Nodes` (so it can use anchored offsets)."""
     def evaluate(nodes):
         lp = nodes.logpdf(p)
-        vals = np.asarray(g(nodes.x), dtype=float)
-        # 0 * g = 0 where p vanishes: only evaluate g where p > 0
+        vals = np.asarray(g(nodes), dtype=float)
+        # 0 * g = 0 where p vanishes, whatever g is there
         return lp, np.full_like(lp, -np.inf), np.where(np.isneginf(lp), 0.0, vals), np.zeros_like(lp)
 
     return integrate_pair((p,), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)

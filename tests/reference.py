@@ -241,6 +241,14 @@ def load():
     return {n: {k: (math.inf if v == "inf" else float(v)) for k, v in qs.items()} for n, qs in raw.items()}
 
 
+def _roots(coeffs):
+    """Roots of a polynomial given by ascending coefficients (any mpmath version)."""
+    try:
+        return mp.polyroots(coeffs, maxsteps=200, extraprec=200, asc=True)
+    except TypeError:  # mpmath < 1.4 takes descending coefficients only
+        return mp.polyroots(coeffs[::-1], maxsteps=200, extraprec=200)
+
+
 def gauss_kronrod_21(dps=50):
     """The 21-point Gauss-Kronrod rule recomputed from its definition at ``dps`` digits.
 
@@ -251,7 +259,7 @@ def gauss_kronrod_21(dps=50):
     with mp.workdps(dps):
         n = 10
         pc = mp.taylor(lambda t: mp.legendre(n, t), 0, n)
-        gauss = sorted(mp.re(r) for r in mp.polyroots(list(pc)[::-1], maxsteps=200, extraprec=200))
+        gauss = sorted(mp.re(r) for r in _roots(list(pc)))
 
         def mom(k):
             return mp.mpf(0) if k % 2 else mp.mpf(2) / (k + 1)
@@ -268,7 +276,7 @@ def gauss_kronrod_21(dps=50):
             rhs[k] = -inner([0] * (n + 1) + [1], xkp)
         c = mp.lu_solve(A, rhs)
         stieltjes = [c[j] for j in range(n + 1)] + [1]
-        kron = sorted(mp.re(r) for r in mp.polyroots(stieltjes[::-1], maxsteps=200, extraprec=200))
+        kron = sorted(mp.re(r) for r in _roots(stieltjes))
         nodes = sorted(gauss + kron)
         V = mp.matrix([[t**k for t in nodes] for k in range(2 * n + 1)])
         w = mp.lu_solve(V, mp.matrix([mom(k) for k in range(2 * n + 1)]))

@@ -1,0 +1,165 @@
+"""The GAN objective: V(G, D), D*, C(G), generator losses and their exact gradients."""
+
+import math
+
+import numpy as np
+import pytest
+import reference
+from pairs import REFERENCE, affine_generator
+from tolerances import GRADIENT_ABS, IDENTITY_ABS, REFERENCE_REL, XZ_ABS
+
+import gantheory as gt
+
+VALUES = reference.load()
+LOG4 = math.log(4)
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_value_at_optimal_discriminator_is_virtual_criterion(name):
+    """V(G, D*) computed as ∫ p log D* + q log(1 - D*) equals C(G) = -log 4 + 2 JSD (S7-S10)."""
+    p, q = REFERENCE[name]
+    v = gt.value_function(p, q, gt.optimal_discriminator(p, q))
+    c = gt.virtual_criterion(p, q)
+    assert v == pytest.approx(float(c), abs=IDENTITY_ABS)
+    assert c == pytest.approx(-LOG4 + 2 * VALUES[name]["jsd"], rel=REFERENCE_REL)
+
+
+@pytest.mark.parametrize("name", ["normal_shift", "pushforward_sinh_arcsinh", "beta_0.5_vs_2"])
+def test_x_space_and_z_space_value_agree(name):
+    """S4: ∫ p_z(z) log(1 - D(G(z))) dz equals ∫ p_g(x) log(1 - D(x)) dx."""
+    p, q = REFERENCE[name]
+    g = q if isinstance(q, gt.Pushforward) else gt.Pushforward(q, gt.Affine(1.0, 0.0))
+    for d in (gt.optimal_discriminator(p, g), gt.QuadraticDiscriminator(-0.1, 0.3, 0.2)):
+        vx = gt.value_function(p, g, d)
+        vz = gt.value_function(p, g, d, space="z")
+        assert vx == pytest.approx(float(vz), abs=XZ_ABS)
+
+
+def test_z_space_with_affine_generator_of_normal():
+    p = gt.Laplace(0.5, 1.0)
+    g = affine_generator(1.7, -0.4)
+    d = gt.LogitDiscriminator(lambda x: np.sin(x) - 0.2 * x)
+    assert gt.value_function(p, g, d) == pytest.approx(float(gt.value_function(p, g, d, space="z")), abs=XZ_ABS)
+
+
+def test_optimal_discriminator_values():
+    p, q = gt.Normal(0, 1), gt.Normal(1, 1)
+    d = gt.optimal_discriminator(p, q)
+    x = np.array([-3.0, 0.0, 0.5, 2.0])
+    ref = p.pdf(x) / (p.pdf(x) + q.pdf(x))
+    np.testing.assert_allclose(d(x), ref, rtol=1e-14)
+    assert d(0.5) == pytest.approx(0.5, abs=1e-16)
+    # log D* and log(1 - D*) stay exact where D* rounds to 0 or 1
+    assert d.log1m(-60.0) == pytest.approx(-60.5, rel=1e-12)  # log q - log p = x - 1/2 ... sign
+    u = gt.optimal_discriminator(gt.Uniform(0, 1), gt.Uniform(2, 3))
+    assert u(0.5) == 1.0 and u(2.5) == 0.0 and u(10.0) == 0.5
+
+
+def test_plain_callable_discriminator_matches_discriminator_object():
+    p, q = gt.Normal(0, 1), gt.Normal(0.3, 1.2)
+    logit = gt.LogitDiscriminator(lambda x: 0.2 - 0.3 * x)
+    plain = lambda x: 1 / (1 + np.exp(-(0.2 - 0.3 * x)))  # noqa: E731
+    assert gt.value_function(p, q, plain) == pytest.approx(float(gt.value_function(p, q, logit)), rel=1e-12)
+
+
+def test_constant_half_discriminator_gives_minus_log_4():
+    p, q = gt.Cauchy(0, 1), gt.Laplace(3, 0.1)
+    assert gt.value_function(p, q, lambda x: np.full(np.shape(x), 0.5)) == pytest.approx(-LOG4, rel=1e-14)
+
+
+def test_other_discriminators_do_worse():
+    """S6: V(G, D) < V(G, D*) for D differing from D* on positive mass."""
+    p, q = gt.Normal(0, 1), gt.Normal(1.5, 0.7)
+    c = gt.virtual_criterion(p, q)
+    for d in (gt.QuadraticDiscriminator(0.1, -0.5, 0.3), gt.LogitDiscriminator(lambda x: -x),
+              lambda x: np.full(np.shape(x), 0.6)):
+        assert gt.value_function(p, q, d) < c - 1e-6
+
+
+def test_misclassified_mass_sends_value_to_minus_infinity():
+    """S1: D = 0 on real mass (or D = 1 on fake mass) makes V = -inf."""
+    p, q = gt.Uniform(0, 1), gt.Uniform(0.5, 2)
+    d = lambda x: np.where(np.asarray(x) < 0.5, 0.0, 0.5)  # noqa: E731
+    assert gt.value_function(p, q, d) == -math.inf
+
+
+@pytest.mark.parametrize("loss", ["minimax", "non_saturating"])
+def test_generator_gradient_matches_finite_differences_at_fixed_discriminator(loss):
+    """d/dθ E_{p_gθ}[h(D(x))] with D fixed, against Richardson-extrapolated central differences."""
+    p = gt.Normal(0, 1)
+    s0, t0 = 1.2, 0.8
+    d = gt.optimal_discriminator(p, affine_generator(s0, t0))
+
+    def loss_at(s, t):
+        return float(gt.generator_loss(p, affine_generator(s, t), d, loss=loss))
+
+    grad = gt.generator_gradient(p, affine_generator(s0, t0), d, loss=loss)
+    fd = [_richardson(lambda h: loss_at(s0 + h, t0), 1e-2), _richardson(lambda h: loss_at(s0, t0 + h), 1e-2)]
+    np.testing.assert_allclose(grad, fd, atol=GRADIENT_ABS)
+
+
+def _richardson(f, h):
+    """Central difference with one Richardson step: error O(h^4)."""
+    d1 = (f(h) - f(-h)) / (2 * h)
+    d2 = (f(h / 2) - f(-h / 2)) / h
+    return (4 * d2 - d1) / 3
+
+
+def test_b2_gradients_are_divergence_gradients():
+    """With D = D*: minimax gradient = ∇ 2 JSD(p_g || p_data); non-saturating = ∇[KL - 2 JSD]."""
+    p = gt.Normal(0, 1)
+    s0, t0 = 1.0, 1.3
+
+    def div(s, t):
+        g = affine_generator(s, t)
+        return float(gt.js_divergence(g, p)), float(gt.kl_divergence(g, p))
+
+    def jsd2(s, t):
+        return 2 * div(s, t)[0]
+
+    def ns(s, t):
+        j, k = div(s, t)
+        return k - 2 * j
+
+    gm = gt.generator_gradient(p, affine_generator(s0, t0), loss="minimax")
+    gn = gt.generator_gradient(p, affine_generator(s0, t0), loss="non_saturating")
+    fm = [_richardson(lambda h: jsd2(s0 + h, t0), 1e-2), _richardson(lambda h: jsd2(s0, t0 + h), 1e-2)]
+    fn = [_richardson(lambda h: ns(s0 + h, t0), 1e-2), _richardson(lambda h: ns(s0, t0 + h), 1e-2)]
+    np.testing.assert_allclose(gm, fm, atol=GRADIENT_ABS)
+    np.testing.assert_allclose(gn, fn, atol=GRADIENT_ABS)
+    assert gn[1] == pytest.approx(0.85099, abs=5e-6)  # THEORY.md B2, N(0,1) vs N(1.3, 1)
+
+
+def test_minimax_gradient_saturates_non_saturating_does_not():
+    """S3: for p_g = N(t, 1) against N(0, 1), ℓ' = -t, so the shift-gradients are t E[D*] (minimax)
+    and t (1 - E[D*]) (non-saturating): as the fakes are rejected (E_{p_g}[D*] -> 0) the first
+    vanishes and the second tends to t. E[D*] comes from mpmath at 30 digits."""
+    import mpmath as mp
+
+    p = gt.Normal(0, 1)
+    ratios = []
+    for shift in (2.0, 6.0, 12.0):
+        pz, pg = reference.normal(0, 1), reference.normal(shift, 1)
+        def integrand(x, pz=pz, pg=pg):
+            return pg(x) * pz(x) / (pz(x) + pg(x))
+
+        ed = float(mp.quad(integrand, [-mp.inf, 0, shift / 2, shift, mp.inf]))
+        g = affine_generator(1.0, shift)
+        m = gt.generator_gradient(p, g, loss="minimax")[1]
+        n = gt.generator_gradient(p, g, loss="non_saturating")[1]
+        assert m == pytest.approx(shift * ed, rel=1e-9)
+        assert n == pytest.approx(shift * (1 - ed), rel=1e-12)
+        ratios.append(m / n)
+    assert ratios[0] > ratios[1] > ratios[2] and ratios[2] < 1e-8  # shift 12: E[D*] ~ 1.5e-9
+
+
+def test_pointwise_lemma():
+    """S5: y -> a log y + b log(1 - y) peaks at a/(a+b)."""
+    a, b = 0.3, 1.7
+    y = gt.pointwise_argmax(a, b)
+    assert y == pytest.approx(0.15, rel=1e-15)
+    grid = np.linspace(1e-6, 1 - 1e-6, 10001)
+    assert gt.pointwise_objective(y, a, b) >= np.max(gt.pointwise_objective(grid, a, b))
+    assert gt.pointwise_argmax(0.0, 2.0) == 0.0 and gt.pointwise_objective(0.0, 0.0, 2.0) == 0.0
+    with pytest.raises(ValueError, match="both be zero"):
+        gt.pointwise_argmax(0.0, 0.0)

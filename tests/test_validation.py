@@ -1,0 +1,91 @@
+"""Bad input gets a clear ValueError or TypeError that names the parameter (issue 2 list)."""
+
+import math
+
+import numpy as np
+import pytest
+
+import gantheory as gt
+
+NaN, INF = float("nan"), float("inf")
+
+CASES = [
+    # (callable, exception, message fragment)
+    (lambda: gt.Normal(0, 0), ValueError, "scale"),
+    (lambda: gt.Normal(0, -1), ValueError, "scale"),
+    (lambda: gt.Normal(0, INF), ValueError, "scale"),
+    (lambda: gt.Normal(NaN, 1), ValueError, "loc"),
+    (lambda: gt.Normal("0", 1), TypeError, "loc"),
+    (lambda: gt.Normal(0, True), TypeError, "scale"),
+    (lambda: gt.Laplace(0, 0), ValueError, "scale"),
+    (lambda: gt.Cauchy(0, NaN), ValueError, "scale"),
+    (lambda: gt.StudentT(0, 0, 1), ValueError, "df"),
+    (lambda: gt.StudentT(2, 0, -3), ValueError, "scale"),
+    (lambda: gt.Uniform(1, 1), ValueError, "low < high"),
+    (lambda: gt.Uniform(2, 1), ValueError, "low < high"),
+    (lambda: gt.Uniform(0, INF), ValueError, "high"),
+    (lambda: gt.Beta(0, 1), ValueError, "a"),
+    (lambda: gt.Beta(1, -2), ValueError, "b"),
+    (lambda: gt.Mixture([gt.Normal(), gt.Normal(1)], [0.7, 0.2]), ValueError, "sum to 1"),
+    (lambda: gt.Mixture([gt.Normal(), gt.Normal(1)], [1.2, -0.2]), ValueError, "non-negative"),
+    (lambda: gt.Mixture([gt.Normal(), gt.Normal(1)], [1.0]), ValueError, "weights"),
+    (lambda: gt.Mixture([], []), ValueError, "components"),
+    (lambda: gt.Mixture([gt.Normal(), 3.0], [0.5, 0.5]), TypeError, "components"),
+    (lambda: gt.Mixture([gt.Normal(), gt.MultivariateNormal([0, 0], np.eye(2))], [0.5, 0.5]), ValueError,
+     "dimension"),
+    (lambda: gt.GridDensity([0, 1, 1, 2], [1, 1, 1, 1]), ValueError, "increasing"),
+    (lambda: gt.GridDensity([0, 2, 1], [1, 1, 1]), ValueError, "increasing"),
+    (lambda: gt.GridDensity([0, 1, 2], [1, 1]), ValueError, "values"),
+    (lambda: gt.GridDensity([0, 1, 2], [1, -1, 1]), ValueError, "non-negative"),
+    (lambda: gt.GridDensity([0, 1, 2], [1, NaN, 1]), ValueError, "values"),
+    (lambda: gt.GridDensity([0, 1, 2], [0, 0, 0]), ValueError, "all zero"),
+    (lambda: gt.GridDensity([0, NaN, 2], [1, 1, 1]), ValueError, "x"),
+    (lambda: gt.GridDensity([0], [1]), ValueError, "x"),
+    (lambda: gt.MultivariateNormal([0, 0], [[1, 0], [0, -1]]), ValueError, "positive definite"),
+    (lambda: gt.MultivariateNormal([0, 0], [[1, 0.5], [0.4, 1]]), ValueError, "symmetric"),
+    (lambda: gt.MultivariateNormal([0, 0], np.eye(3)), ValueError, "cov"),
+    (lambda: gt.MultivariateNormal([0, INF], np.eye(2)), ValueError, "mean"),
+    (lambda: gt.Affine(0.0, 1.0), ValueError, "invertible"),
+    (lambda: gt.Affine(np.zeros((2, 2))), ValueError, "invertible"),
+    (lambda: gt.Pushforward(gt.Normal(), "exp"), TypeError, "transform"),
+    (lambda: gt.kl_divergence(gt.Normal(), gt.MultivariateNormal([0, 0], np.eye(2))), ValueError, "dimension"),
+    (lambda: gt.js_divergence(gt.Normal(), 1.0), TypeError, "q"),
+    (lambda: gt.js_divergence(lambda x: x, gt.Normal()), TypeError, "p"),
+    (lambda: gt.kl_divergence(gt.Normal(), gt.Normal(), method="mcmc"), ValueError, "method"),
+    (lambda: gt.kl_divergence(gt.Normal(), gt.Normal(), base=1), ValueError, "base"),
+    (lambda: gt.kl_divergence(gt.Normal(), gt.Normal(), base=-2), ValueError, "base"),
+    (lambda: gt.f_divergence(gt.Normal(), gt.Normal(), 3), TypeError, "f"),
+    (lambda: gt.value_function(gt.Normal(), gt.Normal(1), lambda x: 1.5 + 0 * x), ValueError, "d"),
+    (lambda: gt.value_function(gt.Normal(), gt.Normal(1), lambda x: np.nan + 0 * x), ValueError, "d"),
+    (lambda: gt.value_function(gt.Normal(), gt.Normal(1), 0.5), TypeError, "d"),
+    (lambda: gt.value_function(gt.Normal(), gt.Normal(1), lambda x: 0.5 + 0 * x, space="w"), ValueError,
+     "space"),
+    (lambda: gt.value_function(gt.Normal(), gt.Normal(1), lambda x: 0.5 + 0 * x, space="z"), TypeError, "p_g"),
+    (lambda: gt.generator_loss(gt.Normal(), gt.Normal(1), loss="wasserstein"), ValueError, "loss"),
+    (lambda: gt.generator_gradient(gt.Normal(), gt.Normal(1)), TypeError, "p_g"),
+    (lambda: gt.Normal().logpdf([0.0, NaN]), ValueError, "x"),
+    (lambda: gt.Normal().logpdf("a"), TypeError, "x"),
+    (lambda: gt.Normal().logpdf([1 + 2j]), TypeError, "x"),
+    (lambda: gt.MultivariateNormal([0, 0], np.eye(2)).logpdf([1.0, 2.0, 3.0]), ValueError, "x"),
+    (lambda: gt.Normal().sample(-1), ValueError, "n"),
+    (lambda: gt.Normal().sample(2.5), TypeError, "n"),
+    (lambda: gt.Normal().sample(3, rng="seed"), TypeError, "rng"),
+    (lambda: gt.w1_distance(gt.MultivariateNormal([0, 0], np.eye(2)), gt.MultivariateNormal([0, 0], np.eye(2))),
+     ValueError, "one-dimensional"),
+    (lambda: gt.pointwise_argmax(-1.0, 1.0), ValueError, "non-negative"),
+    (lambda: gt.pointwise_objective(1.5, 1.0, 1.0), ValueError, "y"),
+]
+
+
+@pytest.mark.parametrize(("call", "exc", "fragment"), CASES, ids=[str(i) for i in range(len(CASES))])
+def test_bad_input_raises_clear_error(call, exc, fragment):
+    with pytest.raises(exc) as info:
+        call()
+    assert fragment in str(info.value)
+
+
+def test_never_nan_for_the_documented_infinities():
+    p, q = gt.Uniform(0, 1), gt.Uniform(0.5, 1.5)
+    for value in (gt.kl_divergence(p, q), gt.kl_divergence(q, p), gt.f_divergence(p, q, "pearson")):
+        assert value == math.inf
+    assert gt.js_divergence(p, q) == pytest.approx(math.log(2) / 2, rel=1e-14)
