@@ -96,42 +96,34 @@ class _Geometry:
     def __init__(self, densities):
         sup = [d._support() for d in densities]
         lo, hi = min(s[0] for s in sup), max(s[1] for s in sup)
-        pts = np.concatenate(
-            [d._breaks() for d in densities] + [d._landmarks() for d in densities]
-            + [np.array([e for e in s if math.isfinite(e)]) for s in sup]
-        )
-        pts = np.unique(pts[np.isfinite(pts) & (pts >= lo) & (pts <= hi)])
-        if pts.size == 0:
-            pts = np.array([0.0])
-        sing = np.concatenate([d._singular() for d in densities])
-        scale = max(d._scale() for d in densities)
+        ends = [e for s in sup for e in s if math.isfinite(e)]
+        pts = np.concatenate([d._breaks() for d in densities] + [d._landmarks() for d in densities]
+                             + [np.array(ends, dtype=float)])
+        pts = np.sort(pts[(pts >= lo) & (pts <= hi)])  # also drops NaN; ±inf lie outside [lo, hi]
+        pts = pts[np.isfinite(pts)].tolist() or [0.0]
+        pts = [v for i, v in enumerate(pts) if i == 0 or v != pts[i - 1]]
+        sing = {float(v) for d in densities for v in d._singular()}
         tail = _HEAVY if any(d._heavy for d in densities) else _LIGHT
-        a, b = pts[:-1], pts[1:]
-        sa, sb = np.isin(a, sing), np.isin(b, sing)
-        both = sa & sb
-        if both.any():  # singular at both ends: split in the middle
-            mid = 0.5 * (a[both] + b[both])
-            a, b = np.concatenate([a, mid]), np.concatenate([b, mid])
-            b[np.flatnonzero(both)] = mid
-            sa = np.concatenate([sa, np.zeros(mid.size, bool)])
-            sb = np.concatenate([sb & ~both, np.ones(mid.size, bool)])
-            order = np.argsort(a, kind="stable")
-            a, b, sa, sb = a[order], b[order], sa[order], sb[order]
-        right = sb & ~sa
-        stype = np.where(sa | sb, _SING, _LIN)
-        x0 = np.where(right, b, a)
-        sgn = np.where(right, -1.0, 1.0)
-        length = b - a
+        scale = max(d._scale() for d in densities)
+        segs = []
         if lo == -math.inf:
-            stype, x0 = np.concatenate([[tail], stype]), np.concatenate([[pts[0]], x0])
-            sgn, length = np.concatenate([[-1.0], sgn]), np.concatenate([[scale], length])
+            segs.append((tail, pts[0], -1.0, scale))
+        for a, b in zip(pts[:-1], pts[1:]):
+            sa, sb = a in sing, b in sing
+            if sa and sb:  # singular at both ends: split in the middle
+                mid = 0.5 * (a + b)
+                segs += [(_SING, a, 1.0, mid - a), (_SING, b, -1.0, b - mid)]
+            elif sa or sb:
+                segs.append((_SING, a, 1.0, b - a) if sa else (_SING, b, -1.0, b - a))
+            else:
+                segs.append((_LIN, a, 1.0, b - a))
         if hi == math.inf:
-            stype, x0 = np.concatenate([stype, [tail]]), np.concatenate([x0, [pts[-1]]])
-            sgn, length = np.concatenate([sgn, [1.0]]), np.concatenate([length, [scale]])
-        self.stype = stype.astype(np.int64)
-        self.x0 = x0.astype(float)
-        self.sgn = sgn
-        self.length = length.astype(float)
+            segs.append((tail, pts[-1], 1.0, scale))
+        arr = np.array(segs, dtype=float)
+        self.stype = arr[:, 0].astype(np.int64)
+        self.x0 = arr[:, 1].copy()
+        self.sgn = arr[:, 2].copy()
+        self.length = arr[:, 3].copy()
 
 
 class Nodes:
@@ -183,8 +175,7 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds):
     ta = np.concatenate([np.zeros(nseg), np.full(tails.size, 0.5)])
     tb = np.ones(seg.size)
     tb[tails] = 0.5
-    S = np.empty(0, np.int64)
-    TA, TB, V, E, A = (np.empty(0) for _ in range(5))
+    S = None
     neval, total, etot, converged, roundoff = 0, 0.0, 0.0, False, 0
     parent_val = parent_err = None
     for _ in range(max_rounds):
@@ -194,9 +185,9 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds):
         val, err, noise = np.empty(seg.size), np.empty(seg.size), np.empty(seg.size)
         K.gk_panels(kind, lp, lq, a, b, lj, _WK, _WG, val, err, noise)
         neval += lj.size
-        if np.isnan(val).any():
-            raise FloatingPointError("integrand evaluated to NaN; this is a bug in gantheory")
-        if np.isinf(val).any():
+        if not np.isfinite(val).all():
+            if np.isnan(val).any():
+                raise FloatingPointError("integrand evaluated to NaN; this is a bug in gantheory")
             inf = val[np.isinf(val)]
             value = math.inf if np.all(inf > 0) else -math.inf if np.all(inf < 0) else math.nan
             return Estimate(value, 0.0, neval, "quad", True)
@@ -206,12 +197,15 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds):
             cval, cerr = val[:half] + val[half:], err[:half] + err[half:]
             roundoff += int(np.sum((np.abs(cval - parent_val) <= 1e-5 * np.abs(cval))
                                    & (cerr >= 0.99 * parent_err)))
-        S, TA, TB = np.concatenate([S, seg]), np.concatenate([TA, ta]), np.concatenate([TB, tb])
-        V, E, A = np.concatenate([V, val]), np.concatenate([E, err]), np.concatenate([A, noise])
+        if S is None:
+            S, TA, TB, V, E, A = seg, ta, tb, val, err, noise
+        else:
+            S, TA, TB = np.concatenate([S, seg]), np.concatenate([TA, ta]), np.concatenate([TB, tb])
+            V, E, A = np.concatenate([V, val]), np.concatenate([E, err]), np.concatenate([A, noise])
         total = math.fsum(V)
-        etot = float(np.sum(E))
+        etot = float(E.sum())
         tol = max(atol, rtol * abs(total))
-        floor = float(np.sum(A))  # what float64 log-densities allow (see _kernels._noise)
+        floor = float(A.sum())  # what float64 log-densities allow (see _kernels._noise)
         if etot <= tol or etot <= floor:
             converged = True
             break
