@@ -125,6 +125,18 @@ def test_tv_and_hellinger_closed_forms():
     assert gt.hellinger(p, q) == pytest.approx(-math.expm1(-d * d / 8), rel=1e-12)
 
 
+def test_tv_in_two_dimensions_closed_form():
+    """Equal covariances: TV = 2Φ(δ/2) - 1 with δ the Mahalanobis distance of the means."""
+    from scipy.special import ndtr
+
+    c = np.array([[1.0, 0.5], [0.5, 1.0]])
+    m = np.array([1.0, -1.0])
+    delta = math.sqrt(m @ np.linalg.solve(c, m))
+    got = gt.tv_distance(gt.MultivariateNormal([0, 0], c), gt.MultivariateNormal(m, c))
+    assert got.converged
+    assert abs(got - (2 * ndtr(delta / 2) - 1)) <= max(got.error, 1e-6 * got)
+
+
 def test_chi2_closed_forms_and_infinities():
     """Pearson χ²(N(μ1,1) || N(μ2,1)) = exp((μ1-μ2)²) - 1; heavy vs light tails give inf."""
     p, q = gt.Normal(0, 1), gt.Normal(0.8, 1)
