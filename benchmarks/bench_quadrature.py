@@ -15,6 +15,7 @@ JIT compilation is kept out of every timing (each function runs once before it i
 
 import argparse
 import csv
+import itertools
 import json
 import math
 import os
@@ -32,9 +33,10 @@ from scipy import integrate
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-import gantheory as gt  # noqa: E402
 from pairs import REFERENCE  # noqa: E402
 from reference import load  # noqa: E402
+
+import gantheory as gt  # noqa: E402
 
 LN2 = math.log(2.0)
 
@@ -75,7 +77,7 @@ def scipy_jsd(p, q, epsrel=1e-12):
     f = jsd_integrand(p, q)
     edges = split_points(p, q)
     total = 0.0
-    for a, b in zip(edges[:-1], edges[1:]):
+    for a, b in itertools.pairwise(edges):
         if a == b:
             continue
         total += integrate.quad(f, a, b, epsabs=0.0, epsrel=epsrel, limit=200)[0]

@@ -160,20 +160,32 @@ class Density:
         return {}
 
 
-def _gaussian_landmarks(loc, scale):
-    return loc + scale * _LANDMARK_Z
-
-
-class Normal(Density):
-    """Normal density ``N(loc, scale^2)``."""
+class _LocationScale(Density):
+    """Shared parts of the location-scale families: validation, landmarks, scale, mean."""
 
     def __init__(self, loc=0.0, scale=1.0):
         self.loc = scalar(loc, "loc")
         self.scale = scalar(scale, "scale", positive=True)
-        self._lognorm = math.log(self.scale) + 0.5 * _LOG_2PI
 
     def _params(self):
         return {"loc": self.loc, "scale": self.scale}
+
+    def _landmarks(self):
+        return self.loc + self.scale * _LANDMARK_Z
+
+    def _scale(self):
+        return self.scale
+
+    def _mean(self):
+        return self.loc
+
+
+class Normal(_LocationScale):
+    """Normal density ``N(loc, scale^2)``."""
+
+    def __init__(self, loc=0.0, scale=1.0):
+        super().__init__(loc, scale)
+        self._lognorm = math.log(self.scale) + 0.5 * _LOG_2PI
 
     def _logpdf(self, x):
         z = (x - self.loc) / self.scale
@@ -193,15 +205,6 @@ class Normal(Density):
 
     def _score(self, x):
         return (self.loc - x) / self.scale**2
-
-    def _landmarks(self):
-        return _gaussian_landmarks(self.loc, self.scale)
-
-    def _scale(self):
-        return self.scale
-
-    def _mean(self):
-        return self.loc
 
     def _gaussian_parts(self):
         return [(np.array([self.loc]), np.array([[self.scale**2]]))]
@@ -254,15 +257,8 @@ class Uniform(Density):
         return 0.5 * (self.low + self.high)
 
 
-class Laplace(Density):
+class Laplace(_LocationScale):
     """Laplace density ``exp(-|x - loc| / scale) / (2 scale)``; a kink at ``loc``."""
-
-    def __init__(self, loc=0.0, scale=1.0):
-        self.loc = scalar(loc, "loc")
-        self.scale = scalar(scale, "scale", positive=True)
-
-    def _params(self):
-        return {"loc": self.loc, "scale": self.scale}
 
     def _logpdf(self, x):
         return -np.abs(x - self.loc) / self.scale - math.log(2.0 * self.scale)
@@ -286,15 +282,6 @@ class Laplace(Density):
     def _breaks(self):
         return np.array([self.loc])
 
-    def _landmarks(self):
-        return _gaussian_landmarks(self.loc, self.scale)
-
-    def _scale(self):
-        return self.scale
-
-    def _mean(self):
-        return self.loc
-
 
 def _log1p_square(z):
     """``log(1 + z^2)`` without overflow for huge ``|z|``."""
@@ -305,17 +292,10 @@ def _log1p_square(z):
     return np.where(az < 1e150, np.log1p(np.minimum(az, 1e150) ** 2), far)
 
 
-class Cauchy(Density):
+class Cauchy(_LocationScale):
     """Cauchy density ``1 / (π scale (1 + ((x - loc)/scale)^2))``: heavy tails, no mean."""
 
     _heavy = True
-
-    def __init__(self, loc=0.0, scale=1.0):
-        self.loc = scalar(loc, "loc")
-        self.scale = scalar(scale, "scale", positive=True)
-
-    def _params(self):
-        return {"loc": self.loc, "scale": self.scale}
 
     def _logpdf(self, x):
         return -_log1p_square((x - self.loc) / self.scale) - math.log(math.pi * self.scale)
@@ -340,22 +320,18 @@ class Cauchy(Density):
         z = (x - self.loc) / self.scale
         return -2.0 * z / (1.0 + z * z) / self.scale
 
-    def _landmarks(self):
-        return _gaussian_landmarks(self.loc, self.scale)
-
-    def _scale(self):
-        return self.scale
+    def _mean(self):
+        return None
 
 
-class StudentT(Density):
+class StudentT(_LocationScale):
     """Student-t density with ``df`` degrees of freedom, location and scale (heavy tails)."""
 
     _heavy = True
 
     def __init__(self, df, loc=0.0, scale=1.0):
         self.df = scalar(df, "df", positive=True)
-        self.loc = scalar(loc, "loc")
-        self.scale = scalar(scale, "scale", positive=True)
+        super().__init__(loc, scale)
         nu = self.df
         self._lognorm = (
             special.gammaln(0.5 * (nu + 1.0)) - special.gammaln(0.5 * nu) - 0.5 * math.log(nu * math.pi)
@@ -385,12 +361,6 @@ class StudentT(Density):
     def _score(self, x):
         z = (x - self.loc) / self.scale
         return -(self.df + 1.0) * z / (self.df + z * z) / self.scale
-
-    def _landmarks(self):
-        return _gaussian_landmarks(self.loc, self.scale)
-
-    def _scale(self):
-        return self.scale
 
     def _mean(self):
         return self.loc if self.df > 1.0 else None
@@ -636,7 +606,7 @@ class MultivariateNormal(Density):
         return (self.mean[0] - x) / self._sd1() ** 2
 
     def _landmarks(self):
-        return _gaussian_landmarks(self.mean[0], self._sd1()) if self.dim == 1 else np.empty(0)
+        return self.mean[0] + self._sd1() * _LANDMARK_Z if self.dim == 1 else np.empty(0)
 
     def _scale(self):
         return self._sd1()

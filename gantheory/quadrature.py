@@ -18,6 +18,7 @@ Two and more dimensions
     estimate (every other node) agrees to the tolerance.
 """
 
+import itertools
 import math
 import warnings
 
@@ -108,7 +109,7 @@ class _Geometry:
         segs = []
         if lo == -math.inf:
             segs.append((tail, pts[0], -1.0, scale))
-        for a, b in zip(pts[:-1], pts[1:]):
+        for a, b in itertools.pairwise(pts):
             sa, sb = a in sing, b in sing
             if sa and sb:  # singular at both ends: split in the middle
                 mid = 0.5 * (a + b)
