@@ -29,6 +29,7 @@ from .densities import (
 )
 from .divergences import (
     F_DIVERGENCES,
+    FGenerator,
     f_divergence,
     hellinger,
     js_distance,
@@ -65,6 +66,7 @@ __all__ = [
     "Discriminator",
     "Estimate",
     "Exp",
+    "FGenerator",
     "GridDensity",
     "Laplace",
     "LogitDiscriminator",

@@ -11,6 +11,8 @@ divergences therefore keep their relative accuracy, and ``C(G) >= -log 4`` holds
 """
 
 import math
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import xlogy
@@ -23,6 +25,7 @@ from .quadrature import Estimate, _scaled, integrate_pair
 __all__ = [
     "F_DIVERGENCES",
     "METHODS",
+    "FGenerator",
     "f_divergence",
     "hellinger",
     "js_distance",
@@ -225,18 +228,34 @@ def _named_f(name, p, q, rtol, atol, options):
     return _quad(kind, p, q, rtol, atol, options)
 
 
-#: Named generators ``f`` of :func:`f_divergence` (``D_f(P || Q) = ∫ q f(p/q)``) and their
-#: convex conjugates ``f*``, as in THEORY.md B1. ``js`` is scaled to give JSD itself.
+class FGenerator(NamedTuple):
+    """A convex generator ``f`` with its derivative ``f'`` and convex conjugate
+    ``f*(t) = sup_u (t u - f(u))``, all vectorised."""
+
+    f: Callable
+    derivative: Callable
+    conjugate: Callable
+
+
+#: Named generators of :func:`f_divergence` (``D_f(P || Q) = ∫ q f(p/q)``, THEORY.md B1), with
+#: ``f'`` (the optimal critic is ``T* = f'(p/q)``) and ``f*``. ``js`` is scaled to give JSD itself;
+#: ``gan`` has ``f(1) = -log 4`` and gives ``2 JSD - log 4``. The tests check every entry against
+#: finite differences and a numerical supremum rather than trusting a table.
 F_DIVERGENCES = {
-    "kl": (lambda u: xlogy(u, u), lambda t: np.exp(t - 1.0)),
-    "reverse_kl": (lambda u: -np.log(u), lambda t: -1.0 - np.log(-t)),
-    "pearson": (lambda u: (u - 1.0) ** 2, lambda t: 0.25 * t * t + t),
-    "neyman": (lambda u: (1.0 - u) ** 2 / u, lambda t: 2.0 - 2.0 * np.sqrt(1.0 - t)),
-    "hellinger": (lambda u: (np.sqrt(u) - 1.0) ** 2, lambda t: t / (1.0 - t)),
-    "tv": (lambda u: 0.5 * np.abs(u - 1.0), lambda t: t),
-    "js": (lambda u: 0.5 * (xlogy(u, u) - xlogy(u + 1.0, 0.5 * (u + 1.0))),
-           lambda t: -0.5 * np.log(2.0 - np.exp(2.0 * t))),
-    "gan": (lambda u: xlogy(u, u) - xlogy(u + 1.0, u + 1.0), lambda t: -np.log(1.0 - np.exp(t))),
+    "kl": FGenerator(lambda u: xlogy(u, u), lambda u: 1.0 + np.log(u), lambda t: np.exp(t - 1.0)),
+    "reverse_kl": FGenerator(lambda u: -np.log(u), lambda u: -1.0 / u, lambda t: -1.0 - np.log(-t)),
+    "pearson": FGenerator(lambda u: (u - 1.0) ** 2, lambda u: 2.0 * (u - 1.0), lambda t: 0.25 * t * t + t),
+    "neyman": FGenerator(lambda u: (1.0 - u) ** 2 / u, lambda u: 1.0 - 1.0 / (u * u),
+                         lambda t: 2.0 - 2.0 * np.sqrt(1.0 - t)),
+    "hellinger": FGenerator(lambda u: (np.sqrt(u) - 1.0) ** 2, lambda u: 1.0 - 1.0 / np.sqrt(u),
+                            lambda t: t / (1.0 - t)),
+    "tv": FGenerator(lambda u: 0.5 * np.abs(u - 1.0), lambda u: 0.5 * np.sign(u - 1.0),
+                     lambda t: np.where(np.abs(t) <= 0.5, t, np.inf)),
+    "js": FGenerator(lambda u: 0.5 * (xlogy(u, u) - xlogy(u + 1.0, 0.5 * (u + 1.0))),
+                     lambda u: 0.5 * np.log(2.0 * u / (u + 1.0)),
+                     lambda t: -0.5 * np.log(2.0 - np.exp(2.0 * t))),
+    "gan": FGenerator(lambda u: xlogy(u, u) - xlogy(u + 1.0, u + 1.0), lambda u: np.log(u / (u + 1.0)),
+                      lambda t: -np.log(1.0 - np.exp(t))),
 }
 
 
