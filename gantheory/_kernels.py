@@ -157,7 +157,7 @@ def _term(kind, lp, lq, a, b, lj):
 
 
 @njit(**_JIT)
-def _noise(kind, lp, lq, f, lj):
+def _noise(kind, lp, lq, f, lj, a_val, b_val):
     """Round-off scale of one term ``f``, by first-order error propagation: a float64 log-density
     ``l`` carries an absolute error of about ``η = 2 eps (|l| + 1)``, so ``f`` moves by
     ``|∂f/∂lp| η_p + |∂f/∂lq| η_q``, plus a second-order term near ``p = q`` where both partials
@@ -171,12 +171,20 @@ def _noise(kind, lp, lq, f, lj):
     P = math.exp(lp + lj) if lp != _NEG_INF else 0.0
     Q = math.exp(lq + lj) if lq != _NEG_INF else 0.0
     if kind == LINEAR:
-        return out + abs(f) * (ep + eq)
+        # each weight's relative error applies to its own part only (a vanishing part adds nothing)
+        return out + abs(_scaled(lp, a_val, lj)) * ep + abs(_scaled(lq, b_val, lj)) * eq
     both = P > 0.0 and Q > 0.0
     d = lp - lq if both else math.inf
     second = max(P, Q) * (ep + eq) ** 2 if abs(d) < 1.0 else 0.0
     if kind == PEARSON or kind == NEYMAN:
-        return out + 2.0 * abs(f) * (ep + eq) + second
+        # f = w (o/w - 1)^2 (Pearson: w = q, o = p): ∂f/∂lo = 2 |o - w| o/w, ∂f/∂lw = 2|o - w| + f
+        if not both:
+            return out + abs(f) * max(ep, eq)
+        eo, ew = (ep, eq) if kind == PEARSON else (eq, ep)
+        if abs(d) > 1.0:
+            return out + 3.0 * abs(f) * (ep + eq)
+        o, w = (P, Q) if kind == PEARSON else (Q, P)
+        return out + 2.0 * abs(o - w) * (o / w * eo + ew) + abs(f) * ew + second
     if kind == KL:
         return out + (abs(P * d) * ep if both else 0.0) + abs(Q - P) * eq + 0.5 * second
     if kind == JSD:
@@ -197,17 +205,17 @@ def terms(kind, lp, lq, a, b, lj, out, noise):
     for i in range(out.shape[0]):
         v = _term(kind, lp[i], lq[i], a[i], b[i], lj[i])
         out[i] = v
-        noise[i] = _noise(kind, lp[i], lq[i], v, lj[i])
+        noise[i] = _noise(kind, lp[i], lq[i], v, lj[i], a[i], b[i])
 
 
 @njit(**_JIT)
-def gk_panels(kind, lp, lq, a, b, lj, wk, wg, val, err, noise):
+def gk_panels(kind, lp, lq, a, b, lj, wk, wg, val, err, noise, absval):
     """Gauss-Kronrod sums panel by panel, with the QUADPACK error estimate.
 
     Node ``j`` of panel ``i`` sits at flat index ``i * m + j`` (``m = len(wk)``); ``lj`` already holds
     the log of the map's Jacobian times the panel half-width. Writes the Kronrod value, the error
-    estimate ``resasc * min(1, (200 |K - G| / resasc)^1.5)`` (Piessens et al. 1983) and the
-    round-off scale of the panel (Kronrod-weighted sum of ``_noise``).
+    estimate ``resasc * min(1, (200 |K - G| / resasc)^1.5)`` (Piessens et al. 1983), the
+    round-off scale of the panel (Kronrod-weighted sum of ``_noise``) and ``∫|f|`` over the panel.
     """
     m = wk.shape[0]
     f = np.empty(m)
@@ -215,13 +223,15 @@ def gk_panels(kind, lp, lq, a, b, lj, wk, wg, val, err, noise):
         resk = 0.0
         resg = 0.0
         rnoise = 0.0
+        resabs = 0.0
         o = i * m
         for j in range(m):
             v = _term(kind, lp[o + j], lq[o + j], a[o + j], b[o + j], lj[o + j])
             f[j] = v
             resk += wk[j] * v
             resg += wg[j] * v
-            rnoise += wk[j] * _noise(kind, lp[o + j], lq[o + j], v, lj[o + j])
+            resabs += wk[j] * abs(v)
+            rnoise += wk[j] * _noise(kind, lp[o + j], lq[o + j], v, lj[o + j], a[o + j], b[o + j])
         mean = 0.5 * resk
         resasc = 0.0
         for j in range(m):
@@ -232,6 +242,7 @@ def gk_panels(kind, lp, lq, a, b, lj, wk, wg, val, err, noise):
         val[i] = resk
         err[i] = e
         noise[i] = rnoise
+        absval[i] = resabs
 
 
 @njit(**_JIT)
@@ -266,9 +277,11 @@ def map_nodes(stype, x0, sgn, length, seg, ta, tb, xk, x, off, lj):
                     d = length_k * math.expm1(min(u, cap))
                     l = base + u + l1 if u < cap else _NEG_INF
                 else:
-                    # beyond u = 700 the offset underflows: that sliver (< e^-700 L) is dropped
-                    d = length_k * math.exp(-min(u, 700.0))
-                    l = base - u + l1 if u < 700.0 else _NEG_INF
+                    # the offset stays above 1e-304 (no underflow to the singular end itself):
+                    # the sliver closer to the end than that is dropped
+                    cap = min(700.0, 700.0 + math.log(length_k))
+                    d = length_k * math.exp(-min(u, cap))
+                    l = base - u + l1 if u < cap else _NEG_INF
             o = i * m + j
             off[o] = sgn[k] * d
             x[o] = x0[k] + off[o]

@@ -518,7 +518,9 @@ class Mixture(Density):
         return np.concatenate([getattr(c, method)() for c in self._active])
 
     def _breaks(self):
-        return self._union("_breaks")
+        # a component's support ends are jumps of the mixture, wherever they fall inside it
+        ends = [e for c in self._active for e in c._support() if math.isfinite(e)]
+        return np.concatenate([self._union("_breaks"), np.array(ends, dtype=float)])
 
     def _landmarks(self):
         return self._union("_landmarks")

@@ -154,11 +154,15 @@ def _disc_logs(d, nodes):
     if isinstance(d, OptimalDiscriminator):
         return d._logs_from(nodes.logpdf(d.p_data), nodes.logpdf(d.p_g))
     x = nodes.x
+    shape = x.shape if x.ndim == 1 else x.shape[:-1]
     if isinstance(d, Discriminator):
-        return d._logs(x)
+        ld, l1d = d._logs(x)
+        if np.shape(ld) != shape:
+            raise ValueError(f"d must return one value per point, got shape {np.shape(ld)} for {shape[0]} points")
+        return ld, l1d
     vals = np.asarray(d(x), dtype=float)
-    if vals.shape != x.shape[: x.ndim - (1 if vals.ndim < x.ndim else 0)]:
-        raise ValueError(f"d must return one value per point, got shape {vals.shape} for points {x.shape}")
+    if vals.shape != shape:
+        raise ValueError(f"d must return one value per point, got shape {vals.shape} for {shape[0]} points")
     bad = ~((vals >= 0.0) & (vals <= 1.0))
     if bad.any():
         raise ValueError(f"d must return values in [0, 1], got {vals[bad].ravel()[0]!r}")
@@ -210,13 +214,22 @@ def value_function(p_data, p_g, d, *, space="x", rtol=1e-12, atol=0.0, **options
         return integrate_pair((p_data, p_g), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)
     if not isinstance(p_g, Pushforward):
         raise TypeError(f"space='z' needs p_g to be a Pushforward (a generator), got {type(p_g).__name__}")
-    real = expect_nodes(p_data, lambda nodes: _disc_logs(d, nodes)[0], rtol=rtol, atol=atol, **options)
+    real = expect_nodes(p_data, lambda nodes: _disc_logs(d, nodes)[0], hints=(p_g,), rtol=rtol, atol=atol,
+                        **options)
     fake = expect_nodes(p_g.base, lambda nodes: _disc_logs(d, nodes.mapped(p_g.transform))[1],
-                        rtol=rtol, atol=atol, **options)
+                        hints=_pulled_back(p_data, p_g.transform), rtol=rtol, atol=atol, **options)
     if not (math.isfinite(real) and math.isfinite(fake)):
         return Estimate(float(real) + float(fake), 0.0, real.neval + fake.neval, "quad", True)
     return Estimate(float(real) + float(fake), real.error + fake.error, real.neval + fake.neval,
                     "quad", real.converged and fake.converged)
+
+
+def _pulled_back(p_data, transform):
+    """``p_data`` seen in the noise variable (for its breakpoints), when the map is affine."""
+    if not transform.affine or p_data.dim != 1:
+        return ()
+    inv = Affine(1.0 / transform.scale, -transform.shift / transform.scale)
+    return (Pushforward(p_data, inv),)
 
 
 def virtual_criterion(p_data, p_g, **options):
@@ -248,7 +261,7 @@ def generator_loss(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=0.0,
     choice(loss, "loss", LOSSES)
     d = optimal_discriminator(p_data, p_g) if d is None else d
     _check_disc(d)
-    return expect_nodes(p_g, lambda nodes: _loss_integrand(loss, *_disc_logs(d, nodes)),
+    return expect_nodes(p_g, lambda nodes: _loss_integrand(loss, *_disc_logs(d, nodes)), hints=(p_data,),
                         rtol=rtol, atol=atol, **options)
 
 
@@ -275,17 +288,29 @@ def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=
         raise TypeError("d must be a gantheory Discriminator (generator gradients need dlogit)")
     tr = p_g.transform
 
-    def hprime(nodes):
-        x = nodes.x
+    def factor_and_slope(nodes):
         ld, l1d = _disc_logs(d, nodes)
-        # h' = -D ℓ' (minimax), -(1 - D) ℓ' (non-saturating); 0 * ℓ' = 0 where the factor vanishes
-        dfac = np.exp(l1d) if loss == "non_saturating" else np.exp(ld)
+        # h' = -D ℓ' (minimax), -(1 - D) ℓ' (non-saturating)
+        return (np.exp(l1d) if loss == "non_saturating" else np.exp(ld)), d._dlogit(nodes.x)
+
+    def hprime(nodes):
+        dfac, slope = factor_and_slope(nodes)
+        with np.errstate(invalid="ignore"):  # 0 * ℓ' = 0 where the factor vanishes
+            return np.where(dfac == 0.0, 0.0, -dfac * slope)
+
+    def noise(nodes):
+        # ℓ' is a difference of scores (or a user's derivative): a few ulps of each part
+        dfac, slope = factor_and_slope(nodes)
+        scale = np.abs(slope)
+        if isinstance(d, OptimalDiscriminator):
+            scale = np.abs(d.p_data._score(nodes.x)) + np.abs(d.p_g._score(nodes.x))
+        z = np.abs((nodes.x - tr.shift) / tr.scale) + 1.0
         with np.errstate(invalid="ignore"):
-            return np.where(dfac == 0.0, 0.0, -dfac * d._dlogit(x))
+            return np.nan_to_num(8.0 * np.finfo(float).eps * dfac * scale * z, posinf=0.0)
 
     g_scale = expect_nodes(p_g, lambda nodes: hprime(nodes) * (nodes.x - tr.shift) / tr.scale,
-                           rtol=rtol, atol=atol, **options)
-    g_shift = expect_nodes(p_g, hprime, rtol=rtol, atol=atol, **options)
+                           hints=(p_data,), noise=noise, rtol=rtol, atol=atol, **options)
+    g_shift = expect_nodes(p_g, hprime, hints=(p_data,), noise=noise, rtol=rtol, atol=atol, **options)
     return np.array([float(g_scale), float(g_shift)])
 
 

@@ -109,8 +109,15 @@ class _Geometry:
         segs = []
         if lo == -math.inf:
             segs.append((tail, pts[0], -1.0, scale))
+        near = np.array(sorted(sing))
+
+        def singular(v, width):
+            # a singular point at or just beside a panel edge (closer than 1e-3 of the segment) makes
+            # the integrand steep there: that edge gets the exponential map too
+            return near.size > 0 and float(np.min(np.abs(near - v))) <= 1e-3 * width
+
         for a, b in itertools.pairwise(pts):
-            sa, sb = a in sing, b in sing
+            sa, sb = singular(a, b - a), singular(b, b - a)
             if sa and sb:  # singular at both ends: split in the middle
                 mid = 0.5 * (a + b)
                 segs += [(_SING, a, 1.0, mid - a), (_SING, b, -1.0, b - mid)]
@@ -138,8 +145,10 @@ class Nodes:
         self.hooks = hooks
 
     def mapped(self, transform):
-        """The nodes pushed through a generator map; affine maps carry the anchored offsets along."""
-        x = transform._forward(self.x)
+        """The nodes pushed through a generator map; affine maps carry the anchored offsets along.
+        Images beyond the float64 range are clipped to its ends (noise that far out has no mass)."""
+        big = np.finfo(float).max
+        x = np.clip(transform._forward(self.x), -big, big)
         if not transform.affine or not self.hooks:
             return Nodes(x)
         s, t = transform.scale, transform.shift
@@ -170,6 +179,8 @@ def _panels_1d(geo, seg, ta, tb):
 def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds):
     geo = _Geometry(densities)
     nseg = geo.stype.shape[0]
+    if max_panels is None:  # 20000, and room beyond its own cells for a fine grid density
+        max_panels = max(20_000, 4 * nseg)
     # tails start as two panels: most of their mass sits at small t
     tails = np.flatnonzero(geo.stype != _LIN)
     seg = np.concatenate([np.arange(nseg), tails])
@@ -182,9 +193,13 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds):
     for _ in range(max_rounds):
         nodes, lj = _panels_1d(geo, seg, ta, tb)
         with np.errstate(all="ignore"):
-            lp, lq, a, b = evaluate(nodes)
-        val, err, noise = np.empty(seg.size), np.empty(seg.size), np.empty(seg.size)
-        K.gk_panels(kind, lp, lq, a, b, lj, _WK, _WG, val, err, noise)
+            lp, lq, a, b, *extra = evaluate(nodes)
+        val, err, noise, absval = (np.empty(seg.size) for _ in range(4))
+        K.gk_panels(kind, lp, lq, a, b, lj, _WK, _WG, val, err, noise, absval)
+        if extra:  # absolute noise of the values a, b (weighted by p): add it to the round-off scale
+            with np.errstate(all="ignore"):
+                w = np.where(np.isneginf(lp), 0.0, np.exp(lp + lj)) * extra[0]
+            noise += w.reshape(seg.size, -1) @ _WK
         neval += lj.size
         if not np.isfinite(val).all():
             if np.isnan(val).any():
@@ -199,13 +214,17 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds):
             roundoff += int(np.sum((np.abs(cval - parent_val) <= 1e-5 * np.abs(cval))
                                    & (cerr >= 0.99 * parent_err)))
         if S is None:
-            S, TA, TB, V, E, A = seg, ta, tb, val, err, noise
+            S, TA, TB, V, E, A, L1 = seg, ta, tb, val, err, noise, absval
         else:
             S, TA, TB = np.concatenate([S, seg]), np.concatenate([TA, ta]), np.concatenate([TB, tb])
             V, E, A = np.concatenate([V, val]), np.concatenate([E, err]), np.concatenate([A, noise])
+            L1 = np.concatenate([L1, absval])
         total = math.fsum(V)
         etot = float(E.sum())
-        tol = max(atol, rtol * abs(total))
+        # relative to ∫|f|: for the non-negative integrands of the divergences that is |total|; for
+        # integrands that change sign (V, gradients, expectations) a cancelling total near 0 is not
+        # asked for more relative accuracy than its parts allow
+        tol = max(atol, rtol * float(L1.sum()))
         floor = float(A.sum())  # what float64 log-densities allow (see _kernels._noise)
         if etot <= tol or etot <= floor:
             converged = True
@@ -225,14 +244,43 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds):
         parent_val, parent_err = V[pick], E[pick]
         keep = np.ones(S.size, bool)
         keep[pick] = False
-        S, TA, TB, V, E, A = S[keep], TA[keep], TB[keep], V[keep], E[keep], A[keep]
+        S, TA, TB, V, E, A, L1 = S[keep], TA[keep], TB[keep], V[keep], E[keep], A[keep], L1[keep]
+    beyond = _beyond_float_range(geo, kind, evaluate)
+    if beyond > max(atol, rtol * float(L1.sum())) and beyond > etot:
+        converged = False
+        roundoff = -1
+    etot += beyond
     if not converged:
-        why = ("round-off in the integrand limits the accuracy" if roundoff >= 20
+        why = ("round-off (or oscillation) in the integrand limits the accuracy" if roundoff >= 20
+               else "a heavy tail carries mass beyond the float64 range (about 1e304)" if roundoff == -1
                else "the panel or round budget ran out")
         warnings.warn(
             f"quadrature stopped before rtol={rtol:g}: {why}; estimated error {etot:.3g} on "
             f"{total:.17g} after {neval} evaluations", AccuracyWarning, stacklevel=4)
     return Estimate(total, etot, neval, "quad", converged)
+
+
+def _beyond_float_range(geo, kind, evaluate):
+    """A bound on what heavy-tail segments leave out past their cap (x ~ 1e304, u = log scale).
+
+    The integrand per unit of ``u = log(x/L)`` at the cap, times the cap: generous for any tail decaying
+    at least like ``u^-2``, and ``~e^-700`` for any algebraic tail (Cauchy, Student-t), which decay
+    exponentially in ``u``. Only densities with tails like ``(log x)^-k / x`` leave anything here."""
+    heavy = np.flatnonzero(geo.stype == _HEAVY)
+    if heavy.size == 0:
+        return 0.0
+    cap = 700.0 - np.maximum(np.log(geo.length[heavy]), 0.0)
+    tb = cap / (1.0 + cap) * (1.0 - 1e-12)
+    ta = tb * (1.0 - 1e-9)
+    nodes, lj = _panels_1d(geo, heavy, ta, tb)
+    with np.errstate(all="ignore"):
+        lp, lq, a, b, *_ = evaluate(nodes)
+    val, err, noise, absval = (np.empty(heavy.size) for _ in range(4))
+    K.gk_panels(kind, lp, lq, a, b, lj, _WK, _WG, val, err, noise, absval)
+    per_t = np.abs(val) / (tb - ta)            # integrand per unit t at the cap
+    per_u = per_t * (1.0 - tb) ** 2            # dt/du = (1 - t)^2
+    out = float(np.sum(per_u * cap))
+    return out if math.isfinite(out) else math.inf
 
 
 # ---------------------------------------------------------------------------- several dimensions
@@ -311,7 +359,7 @@ def _tensor_sums(axes, mu, w, kind, evaluate, h, logdet, chunk=1 << 20):
 
 
 # ----------------------------------------------------------------------------------- public entry
-def integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_panels=100_000,
+def integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_panels=None,
                    max_rounds=80, max_nodes=3e7):
     """Integrate the kernel integrand ``kind`` over the union of the supports of ``densities``.
 
@@ -328,12 +376,22 @@ def expectation(p, g, *, rtol=1e-12, atol=0.0, **options):
     return expect_nodes(p, lambda nodes: g(nodes.x), rtol=rtol, atol=atol, **options)
 
 
-def expect_nodes(p, g, *, rtol=1e-12, atol=0.0, **options):
-    """``E_p[g]`` for ``g`` taking the quadrature :class:`Nodes` (so it can use anchored offsets)."""
+def expect_nodes(p, g, *, hints=(), noise=None, rtol=1e-12, atol=0.0, **options):
+    """``E_p[g]`` for ``g`` taking the quadrature :class:`Nodes` (so it can use anchored offsets).
+
+    ``hints``: more densities whose breakpoints and landmarks shape the panels (where ``g`` has
+    kinks or jumps that ``p`` does not know of). ``noise(nodes)``: the absolute round-off of ``g``'s
+    values, when ``g`` is computed with more than a few ulps of error (so refinement stops there).
+    """
     def evaluate(nodes):
         lp = nodes.logpdf(p)
         vals = np.asarray(g(nodes), dtype=float)
         # 0 * g = 0 where p vanishes, whatever g is there
-        return lp, np.full_like(lp, -np.inf), np.where(np.isneginf(lp), 0.0, vals), np.zeros_like(lp)
+        vals = np.where(np.isneginf(lp), 0.0, vals)
+        if np.isnan(vals).any():
+            bad = nodes.x[np.isnan(vals)][0]
+            raise ValueError(f"the integrand returned NaN at x = {bad!r}")
+        out = (lp, np.full_like(lp, -np.inf), vals, np.zeros_like(lp))
+        return out if noise is None else (*out, np.asarray(noise(nodes), dtype=float))
 
-    return integrate_pair((p,), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)
+    return integrate_pair((p, *hints), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)

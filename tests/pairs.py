@@ -40,4 +40,30 @@ def affine_generator(scale, shift, base=None):
     return gt.Pushforward(gt.Normal(0, 1) if base is None else base, gt.Affine(scale, shift))
 
 
-__all__ = ["MIX3", "ONE_D", "REFERENCE", "affine_generator", "np"]
+
+
+#: The reference panel of the theory checks: one or two pairs of each kind.
+PANEL = {
+    "smooth": REFERENCE["normal_shift"],
+    "smooth_scale": REFERENCE["normal_scale_3"],
+    "heavy_tailed": REFERENCE["cauchy_pair"],
+    "heavy_vs_light": REFERENCE["student_t_1.5_vs_normal"],
+    "kinked": REFERENCE["laplace_pair"],
+    "kinked_nested": REFERENCE["uniform_nested"],
+    "singular": REFERENCE["beta_0.5_vs_2"],
+    "multimodal": REFERENCE["mixture3_vs_normal"],
+    "disjoint": REFERENCE["uniform_disjoint"],
+    "two_d": REFERENCE["mvn2_correlated"],
+    "pushforward": REFERENCE["pushforward_sinh_arcsinh"],
+    "pushforward_affine": (gt.Normal(0, 1), affine_generator(1.5, 0.7)),
+}
+
+#: Which PANEL entries have an issue-2 reference value (the name in REFERENCE).
+PANEL_REFERENCE = {
+    "smooth": "normal_shift", "smooth_scale": "normal_scale_3", "heavy_tailed": "cauchy_pair",
+    "heavy_vs_light": "student_t_1.5_vs_normal", "kinked": "laplace_pair", "kinked_nested": "uniform_nested",
+    "singular": "beta_0.5_vs_2", "multimodal": "mixture3_vs_normal", "disjoint": "uniform_disjoint",
+    "two_d": "mvn2_correlated", "pushforward": "pushforward_sinh_arcsinh",
+}
+
+__all__ = ["MIX3", "ONE_D", "PANEL", "PANEL_REFERENCE", "REFERENCE", "affine_generator", "np"]

@@ -18,3 +18,11 @@ GRADIENT_ABS = 1e-8
 
 #: Densities against scipy.stats / closed forms evaluated in float64: a few ulps of the log.
 LOGPDF_REL = 1e-13
+
+
+def slack(*estimates):
+    """Room for an inequality between computed quantities: their error estimates plus a few ulps.
+
+    Inequalities of the theory hold exactly for the true values; the computed ones may cross by at
+    most the quadrature's error estimates and round-off."""
+    return sum(getattr(e, "error", 0.0) for e in estimates) + 1e-14

@@ -1,0 +1,93 @@
+"""B2. What the generator really minimises.
+
+Claim (Arjovsky & Bottou 2017; THEORY.md B2): "With D = D*, the minimax generator gradient is the
+gradient of 2 JSD(p_g || p_data), and the non-saturating gradient is the gradient of
+KL(p_g || p_data) - 2 JSD(p_g || p_data) (checked here by finite differences for p_data = N(0,1),
+p_g = N(1.3, 1): both sides 0.85099). The reverse KL is mode-seeking: it explains mode dropping. With
+disjoint supports JSD is constant (log 2) and the minimax gradient vanishes."
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from pairs import affine_generator
+from scipy import optimize
+from strategies import reals
+from tolerances import GRADIENT_ABS
+
+import gantheory as gt
+
+
+def _richardson(f, h=1e-2):
+    d1 = (f(h) - f(-h)) / (2 * h)
+    d2 = (f(h / 2) - f(-h / 2)) / h
+    return (4 * d2 - d1) / 3
+
+
+def _divergence_gradients(p, s0, t0):
+    def both(s, t):
+        g = affine_generator(s, t)
+        return float(gt.js_divergence(g, p)), float(gt.kl_divergence(g, p))
+
+    def grad(fn):
+        return np.array([_richardson(lambda h: fn(s0 + h, t0)), _richardson(lambda h: fn(s0, t0 + h))])
+
+    jsd2 = grad(lambda s, t: 2 * both(s, t)[0])
+    ns = grad(lambda s, t: both(s, t)[1] - 2 * both(s, t)[0])
+    return jsd2, ns
+
+
+def test_closed_form_value_from_theory():
+    """p_data = N(0,1), p_g = N(1.3, 1): the non-saturating shift-gradient is 0.85099."""
+    g = gt.generator_gradient(gt.Normal(0, 1), affine_generator(1.0, 1.3), loss="non_saturating")
+    assert g[1] == pytest.approx(0.85099, abs=5e-6)
+
+
+@pytest.mark.parametrize(("target", "s0", "t0"), [
+    (gt.Normal(0, 1), 1.0, 1.3), (gt.Laplace(0.5, 1.0), 0.7, -0.4),
+    (gt.Mixture([gt.Normal(-2, 0.6), gt.Normal(2, 0.6)], [0.5, 0.5]), 1.2, 0.3), (gt.Cauchy(0, 1), 2.0, 1.0),
+], ids=["normal", "laplace", "bimodal", "cauchy"])
+def test_panel_gradients_are_divergence_gradients(target, s0, t0):
+    """Exact gradients at D = D* equal finite differences of 2 JSD and of KL - 2 JSD (1e-8)."""
+    jsd2, ns = _divergence_gradients(target, s0, t0)
+    g = affine_generator(s0, t0)
+    np.testing.assert_allclose(gt.generator_gradient(target, g, loss="minimax"), jsd2, atol=GRADIENT_ABS)
+    np.testing.assert_allclose(gt.generator_gradient(target, g, loss="non_saturating"), ns, atol=GRADIENT_ABS)
+
+
+def test_disjoint_supports_minimax_gradient_vanishes():
+    """Uniform data, a generator whose support does not meet it: JSD = log 2 for every small move."""
+    p = gt.Uniform(0, 1)
+    g = gt.Pushforward(gt.Uniform(0, 1), gt.Affine(1.0, 3.0))
+    dstar = gt.optimal_discriminator(p, g)
+    assert gt.js_divergence(p, g) == pytest.approx(np.log(2), rel=1e-15)
+    # on the fakes D* = 0 exactly, so E_{p_g}[-D* ℓ'] = 0: the minimax gradient has nothing to follow
+    assert float(gt.generator_loss(p, g, dstar, loss="minimax")) == 0.0
+    x = g.sample(100, rng=0)
+    assert np.all(dstar(x) == 0.0)
+
+
+def test_reverse_kl_is_mode_seeking():
+    """Fitting one normal to a well-separated bimodal target: minimising KL(p_g || p_data) locks onto one
+    mode (small σ, μ near a mode); minimising KL(p_data || p_g) covers both (μ near 0, σ wide)."""
+    target = gt.Mixture([gt.Normal(-3, 0.5), gt.Normal(3, 0.5)], [0.5, 0.5])
+
+    def fit(direction, start):
+        def obj(th):
+            g = gt.Normal(th[0], np.exp(th[1]))
+            return float(gt.kl_divergence(g, target) if direction == "reverse" else gt.kl_divergence(target, g))
+        return optimize.minimize(obj, start, method="Nelder-Mead", options={"xatol": 1e-6, "fatol": 1e-10}).x
+
+    mu_r, ls_r = fit("reverse", [1.0, 0.0])
+    mu_f, ls_f = fit("forward", [1.0, 0.0])
+    assert abs(mu_r - 3.0) < 0.05 and np.exp(ls_r) < 0.6
+    assert abs(mu_f) < 0.05 and np.exp(ls_f) > 2.5
+
+
+@given(t0=reals(-3, 3), s0=reals(0.5, 2.0))
+def test_property_minimax_gradient_is_2jsd_gradient(t0, s0):
+    p = gt.Normal(0, 1)
+    jsd2, ns = _divergence_gradients(p, s0, t0)
+    g = affine_generator(s0, t0)
+    np.testing.assert_allclose(gt.generator_gradient(p, g, loss="minimax"), jsd2, atol=GRADIENT_ABS)
+    np.testing.assert_allclose(gt.generator_gradient(p, g, loss="non_saturating"), ns, atol=GRADIENT_ABS)

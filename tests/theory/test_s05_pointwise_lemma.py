@@ -1,0 +1,53 @@
+"""S5. Pointwise lemma.
+
+Claim (Goodfellow et al. 2014, proof of Proposition 1; THEORY.md S5): "For a, b >= 0, not both 0,
+y -> a log y + b log(1 - y) on [0, 1] has its unique maximum at y = a / (a + b)."
+"""
+
+import mpmath as mp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import reals
+
+import gantheory as gt
+
+weights = st.floats(0.0, 1e3, allow_nan=False, allow_subnormal=False)
+
+
+@pytest.mark.parametrize(("a", "b", "y"), [(1.0, 1.0, 0.5), (3.0, 1.0, 0.75), (0.0, 2.0, 0.0), (5.0, 0.0, 1.0)])
+def test_closed_form_maximisers(a, b, y):
+    assert gt.pointwise_argmax(a, b) == y
+
+
+@pytest.mark.parametrize(("a", "b"), [(0.3, 1.7), (2.5, 0.01), (1e-3, 1e-3)])
+def test_against_mpmath_maximisation(a, b):
+    """mpmath finds the stationary point of the 30-digit objective independently."""
+    with mp.workdps(30):  # the derivative a/y - b/(1 - y) changes sign once on (0, 1)
+        y = mp.findroot(lambda t: a / t - b / (1 - t), (mp.mpf("1e-20"), 1 - mp.mpf("1e-20")), solver="anderson")
+    assert gt.pointwise_argmax(a, b) == pytest.approx(float(y), rel=1e-14)
+
+
+def test_unique_maximum_on_a_grid():
+    a, b = 0.7, 2.2
+    grid = np.linspace(0, 1, 100001)
+    vals = gt.pointwise_objective(grid, a, b)
+    assert grid[np.argmax(vals)] == pytest.approx(a / (a + b), abs=1e-5)
+    assert np.sum(vals >= gt.pointwise_objective(a / (a + b), a, b)) <= 1
+
+
+@given(a=weights, b=weights, y=reals(0.0, 1.0))
+def test_property_maximiser_beats_any_point(a, b, y):
+    if a == 0 and b == 0:
+        with pytest.raises(ValueError):
+            gt.pointwise_argmax(a, b)
+        return
+    ystar = gt.pointwise_argmax(a, b)
+    best = gt.pointwise_objective(ystar, a, b)
+    other = gt.pointwise_objective(y, a, b)
+    if a > 0 and b > 0 and ystar in (0.0, 1.0):
+        return  # y* = a/(a+b) is within 1e-16 of an end and rounds onto it, where the log is -inf
+    assert other <= best + 1e-12 * (a + b)
+    if abs(y - ystar) > 1e-6 and 0 < ystar < 1:
+        assert other < best  # unique

@@ -1,0 +1,83 @@
+"""S6. Optimal discriminator.
+
+Claim (Goodfellow et al. 2014, Proposition 1; THEORY.md S6): "For fixed G,
+D*_G(x) = p_data(x) / (p_data(x) + p_g(x)) on the union of the supports. Every other D gives
+V(G, D) <= V(G, D*), strictly unless D equals D* almost everywhere there."
+"""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pairs import PANEL
+from strategies import discriminators, pairs
+from tolerances import slack
+
+import gantheory as gt
+from gantheory import _kernels as K
+from gantheory.gan import _disc_logs
+from gantheory.quadrature import integrate_pair
+
+
+def test_closed_form_two_normals():
+    """N(0,1) vs N(μ,1): D* = σ(μ²/2 - μ x), a logistic regression in x."""
+    mu = 1.7
+    d = gt.optimal_discriminator(gt.Normal(0, 1), gt.Normal(mu, 1))
+    x = np.linspace(-5, 5, 11)
+    np.testing.assert_allclose(d(x), 1 / (1 + np.exp(-(mu * mu / 2 - mu * x))), rtol=1e-13)
+    np.testing.assert_allclose(d.logit(x), mu * mu / 2 - mu * x, rtol=1e-13, atol=1e-14)
+
+
+def test_closed_form_disjoint_uniforms_perfect_classifier():
+    d = gt.optimal_discriminator(gt.Uniform(0, 1), gt.Uniform(2, 3))
+    assert d(0.5) == 1.0 and d(2.5) == 0.0
+
+
+def _gap(p, q, d):
+    """∫ (p + q) kl(D*(x) || D(x)) with kl the binary KL: V(G, D*) - V(G, D) written pointwise."""
+    dstar = gt.optimal_discriminator(p, q)
+
+    def evaluate(nodes):
+        lp, lq = nodes.logpdf(p), nodes.logpdf(q)
+        ls, l1s = dstar._logs_from(lp, lq)
+        ld, l1d = _disc_logs(d, nodes)
+        with np.errstate(all="ignore"):  # each part with 0 log 0 = 0
+            one = np.where(np.isneginf(ls), 0.0, np.exp(ls) * (ls - ld))
+            two = np.where(np.isneginf(l1s), 0.0, np.exp(l1s) * (l1s - l1d))
+        kl = one + two
+        return lp, lq, kl, kl
+
+    return integrate_pair((p, q), K.LINEAR, evaluate)
+
+
+@pytest.mark.parametrize("name", sorted(PANEL))
+def test_panel_other_discriminators_do_worse(name):
+    p, q = PANEL[name]
+    c = gt.value_function(p, q, gt.optimal_discriminator(p, q))
+    w = np.array([0.5, 0.5]) if p.dim == 2 else None
+    for shift in (0.3, -1.0):
+        logit = (lambda x, s=shift: s + np.tanh(np.asarray(x) @ w)) if w is not None else (
+            lambda x, s=shift: s + np.tanh(np.asarray(x)))
+        d = gt.LogitDiscriminator(logit)
+        v = gt.value_function(p, q, d)
+        assert v < c
+        assert float(c) - float(v) == pytest.approx(float(_gap(p, q, d)), rel=1e-9, abs=1e-12)
+
+
+@given(pair=pairs(), data=st.data())
+def test_property_v_at_most_v_at_dstar(pair, data):
+    """V(G, D) <= V(G, D*) for every drawn D; the gap is ∫(p+q) kl(D*||D) > 0 unless D = D* a.e."""
+    p, q = pair
+    kind, d = data.draw(discriminators(p, q))
+    c = gt.value_function(p, q, gt.optimal_discriminator(p, q))
+    v = gt.value_function(p, q, d)
+    assert v <= c + slack(v, c)
+    if math.isfinite(v):
+        gap = _gap(p, q, d)
+        assert float(c) - float(v) == pytest.approx(float(gap), rel=1e-8, abs=1e-10 + 10 * (v.error + c.error))
+        if kind == "optimal":
+            assert gap == pytest.approx(0.0, abs=1e-12)
+        if gap > 1e-8:
+            assert v < c  # strictly
