@@ -64,7 +64,9 @@ class Density:
     # ------------------------------------------------------------------ public methods
     def logpdf(self, x):
         """Log-density at ``x`` (``-inf`` outside the support), computed in log space."""
-        return self._logpdf(self._points(x))[()]
+        x = self._points(x)
+        with np.errstate(over="ignore", under="ignore", divide="ignore"):  # ±inf are the answers there
+            return self._logpdf(x)[()]
 
     def pdf(self, x):
         """Density at ``x``: ``exp(logpdf(x))``."""
@@ -81,12 +83,16 @@ class Density:
     def cdf(self, x):
         """Cumulative distribution function (one-dimensional densities)."""
         self._need_1d("cdf")
-        return self._cdf(self._points(x))[()]
+        x = self._points(x)
+        with np.errstate(over="ignore", under="ignore", divide="ignore"):
+            return self._cdf(x)[()]
 
     def sf(self, x):
         """Survival function ``1 - cdf``, accurate in the upper tail (one-dimensional densities)."""
         self._need_1d("sf")
-        return self._sf(self._points(x))[()]
+        x = self._points(x)
+        with np.errstate(over="ignore", under="ignore", divide="ignore"):
+            return self._sf(x)[()]
 
     def score(self, x):
         """``d/dx log p(x)`` (one-dimensional densities; 0 outside the support)."""

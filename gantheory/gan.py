@@ -88,13 +88,13 @@ class OptimalDiscriminator(Discriminator):
         lp, lq = self.p_data._logpdf(x), self.p_g._logpdf(x)
         with np.errstate(invalid="ignore"):
             ell = lp - lq
-        return np.where(np.isneginf(lp) & np.isneginf(lq), 0.0, ell)
+        # equal log-densities, infinite ones included (both 0, or both singular at x), give 1/2
+        return np.where(lp == lq, 0.0, ell)
 
     def _logs_from(self, lp, lq):
         # log D* = -softplus(lq - lp): relative accuracy even where D* is within 1e-300 of 1
-        both = np.isneginf(lp) & np.isneginf(lq)
         with np.errstate(invalid="ignore"):
-            ell = np.where(both, 0.0, lp - lq)
+            ell = np.where(lp == lq, 0.0, lp - lq)
         return -np.logaddexp(0.0, -ell), -np.logaddexp(0.0, ell)
 
     def _logs(self, x):
@@ -159,6 +159,8 @@ def _disc_logs(d, nodes):
         ld, l1d = d._logs(x)
         if np.shape(ld) != shape:
             raise ValueError(f"d must return one value per point, got shape {np.shape(ld)} for {shape[0]} points")
+        if np.isnan(ld).any():
+            raise ValueError(f"d returned NaN at x = {x[np.isnan(ld)][0]!r}")
         return ld, l1d
     vals = np.asarray(d(x), dtype=float)
     if vals.shape != shape:

@@ -211,9 +211,12 @@ class Pushforward(Density):
         z = self.transform._inverse(x)
         if self.transform.affine:
             return self.base._logpdf(z) + self._logjac(x)
-        outside = np.isnan(z)  # x outside the image of the map (Exp: x <= 0)
+        # x outside the image of the map (Exp: x <= 0), or a preimage beyond the float64 range
+        outside = ~np.isfinite(z)
         lz = self.base._logpdf(np.where(outside, 0.0, z))
-        return np.where(outside, -np.inf, lz + self._logjac(x))
+        with np.errstate(invalid="ignore"):
+            out = lz + self._logjac(np.where(outside, 0.0, x))
+        return np.where(outside, -np.inf, out)
 
     def _logpdf_offset(self, x0, off):
         z0 = self._ends.get(float(x0))

@@ -1,0 +1,120 @@
+"""Break the theory on purpose and see which proof-checker tests notice.
+
+Each mutant below replaces a correct formula of gantheory by a wrong one (the kind of slip a
+derivation invites). For every mutant this script copies the repository to a temporary directory,
+applies the change, runs ``pytest tests/theory`` there and lists the tests that failed. A mutant that
+no test catches would mean the proof checker can be fooled.
+
+    python tests/mutants.py [--profile dev|ci] [--only NAME ...]
+
+It takes a few minutes (each mutant recompiles the numba kernels in its own cache).
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: name -> (description, [(file, correct text, wrong text), ...])
+MUTANTS = {
+    "dstar": (
+        "D* = p_g / (p_data + p_g) instead of p_data / (p_data + p_g)",
+        [("gantheory/gan.py", "ell = np.where(lp == lq, 0.0, lp - lq)", "ell = np.where(lp == lq, 0.0, lq - lp)"),
+         ("gantheory/gan.py", "            ell = lp - lq\n", "            ell = lq - lp\n")],
+    ),
+    "log4": (
+        "C(G) = -log 2 + 2 JSD instead of -log 4 + 2 JSD",
+        [("gantheory/gan.py", "_LOG4 = math.log(4.0)", "_LOG4 = math.log(2.0)")],
+    ),
+    "mixture_weight": (
+        "M = p + q (weight 1) instead of (p + q)/2 in the Jensen-Shannon integrand",
+        [("gantheory/_kernels.py", "return (1.0 + r) * (_LN2 - math.log1p(r)) - r * a",
+          "return (1.0 + r) * (0.0 - math.log1p(r)) - r * a"),
+         ("gantheory/_kernels.py", "return 0.5 * (1.0 + r) * s", "return 0.5 * (1.0 + r) * (s - 2.0 * _LN2)"),
+         ("gantheory/_kernels.py", "return 0.5 * _LN2 * w", "return 0.0 * w")],
+    ),
+    "jacobian": (
+        "p_g(x) = p_z(G^-1(x)) without the factor |dG^-1/dx|",
+        [("gantheory/transforms.py", "return self.base._logpdf(z) + self._logjac(x)", "return self.base._logpdf(z)"),
+         ("gantheory/transforms.py", "return np.where(outside, -np.inf, lz + self._logjac(x))",
+          "return np.where(outside, -np.inf, lz)"),
+         ("gantheory/transforms.py", "return self.base._logpdf_offset(z0, off / tr.scale) - tr._logdet",
+          "return self.base._logpdf_offset(z0, off / tr.scale)"),
+         ("gantheory/transforms.py", "return self.base._logpdf_offset(z0, zoff) + self._logjac(x)",
+          "return self.base._logpdf_offset(z0, zoff)")],
+    ),
+    "kl_order": (
+        "kl_divergence(p, q) integrates KL(q || p)",
+        [("gantheory/divergences.py", "return _scaled(_quad(K.KL, p, q, rtol, atol * unit, options), 1.0 / unit)",
+          "return _scaled(_quad(K.KL, q, p, rtol, atol * unit, options), 1.0 / unit)")],
+    ),
+    "non_saturating": (
+        "non-saturating gradient with factor D instead of 1 - D (h' = -D ℓ')",
+        [("gantheory/gan.py", 'return (np.exp(l1d) if loss == "non_saturating" else np.exp(ld))',
+          'return (np.exp(ld) if loss == "non_saturating" else np.exp(ld))')],
+    ),
+}
+
+
+def _copy_repo(dest):
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    for f in files:
+        target = dest / f
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / f, target)
+
+
+def run_mutant(name, profile):
+    """Apply mutant ``name`` in a scratch copy, run tests/theory, return the failed test ids."""
+    _, edits = MUTANTS[name]
+    with tempfile.TemporaryDirectory(prefix=f"gt-mutant-{name}-") as tmp:
+        tmp = Path(tmp)
+        _copy_repo(tmp)
+        for rel, good, bad in edits:
+            path = tmp / rel
+            text = path.read_text()
+            if good not in text:
+                raise RuntimeError(f"mutant {name}: {good!r} not found in {rel} (the code moved on)")
+            path.write_text(text.replace(good, bad))
+        env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp / ".numba"), GANTHEORY_HYPOTHESIS_PROFILE=profile,
+                   PYTHONDONTWRITEBYTECODE="1")
+        env.pop("PYTHONPATH", None)
+        out = subprocess.run(
+            [sys.executable, "-m", "pytest", "tests/theory", "-q", "-rf", "-p", "no:cacheprovider",
+             "-W", "ignore::Warning", "--hypothesis-seed=0"],
+            cwd=tmp, env=env, capture_output=True, text=True)
+        failed = sorted(set(re.findall(r"^FAILED (\S+)", out.stdout, flags=re.M)))
+        summary = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else out.stderr[-500:]
+        return failed, summary
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--profile", default="dev", choices=["dev", "ci", "thorough"])
+    ap.add_argument("--only", nargs="*", choices=sorted(MUTANTS))
+    args = ap.parse_args(argv)
+    uncaught = []
+    for name in args.only or list(MUTANTS):
+        desc, _ = MUTANTS[name]
+        failed, summary = run_mutant(name, args.profile)
+        print(f"## {name}: {desc}\n{summary}")
+        for f in failed:
+            print(f"  caught by {f}")
+        if not failed:
+            uncaught.append(name)
+        print(flush=True)
+    if uncaught:
+        print(f"NOT CAUGHT: {', '.join(uncaught)}")
+        return 1
+    print("every mutant was caught by tests/theory")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
