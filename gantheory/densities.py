@@ -10,6 +10,7 @@ has length ``dim``. Integer and float32 input is computed in float64.
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from scipy import linalg, special
@@ -17,7 +18,7 @@ from scipy import linalg, special
 from ._checks import as_generator, finite_array, positive_int, real_array, scalar
 
 __all__ = [
-    "TAIL_CLASSES",
+    "Tail",
     "Beta",
     "Cauchy",
     "Density",
@@ -38,16 +39,26 @@ _LOG_2PI = math.log(2.0 * math.pi)
 # light tail can hide between a panel edge and the first Gauss-Kronrod node of a long neighbour.
 _LANDMARK_Z = np.array([-10.0, -6.0, -2.5, -1.0, 0.0, 1.0, 2.5, 6.0, 10.0])
 
-# Tail classes, lightest first: how log p(x) falls as |x| -> inf on one side.
-#   ("compact", 0.0)  the support ends          ("gauss", c)  log p ~ -c x^2
-#   ("exp", lam)      log p ~ -lam |x|          ("power", a)  log p ~ -(a + 1) log|x|
-# None means unknown. They decide when KL and chi^2 are infinite because of the tails.
-TAIL_CLASSES = ("compact", "gauss", "exp", "power")
+class Tail(NamedTuple):
+    """How ``log p(x)`` falls on one side as ``|x| -> inf``: ``compact`` (the support ends there),
+    ``exppow`` (``log p ~ -c |x|^k``: a normal has k = 2, a Laplace k = 1) or ``power``
+    (``log p ~ -(k + 1) log |x|``: moments of order below ``k`` exist). They decide when KL and χ²
+    are infinite because of the tails."""
+
+    kind: str
+    k: float = 0.0
+    c: float = 0.0
+
+    def heaviness(self):
+        """Sort key: larger is heavier."""
+        if self.kind == "compact":
+            return (0, 0.0, 0.0)
+        if self.kind == "exppow":
+            return (1, -self.k, -self.c)
+        return (2, -self.k, 0.0)
 
 
-def _tail_key(tail):
-    """Sort key: larger means heavier."""
-    return (TAIL_CLASSES.index(tail[0]), -tail[1])
+COMPACT = Tail("compact")
 
 
 class Density:
@@ -138,7 +149,7 @@ class Density:
         return None
 
     def _tails(self):
-        """``(left, right)`` tail classes (see ``TAIL_CLASSES``), or None where unknown."""
+        """``(left, right)`` :class:`Tail` descriptions, None where unknown."""
         return (None, None)
 
     def _gaussian_parts(self):
@@ -198,7 +209,7 @@ class Normal(_LocationScale):
         return -0.5 * z * z - self._lognorm
 
     def _tails(self):
-        return (("gauss", 0.5 / self.scale**2),) * 2
+        return (Tail("exppow", 2.0, 0.5 / self.scale**2),) * 2
 
     def _sample(self, n, rng):
         return self.loc + self.scale * rng.standard_normal(n)
@@ -239,7 +250,7 @@ class Uniform(Density):
         return np.where(inside, -math.log(self._width), -np.inf)
 
     def _tails(self):
-        return (("compact", 0.0),) * 2
+        return (COMPACT, COMPACT)
 
     def _sample(self, n, rng):
         return self.low + self._width * rng.random(n)
@@ -270,7 +281,7 @@ class Laplace(_LocationScale):
         return -np.abs(x - self.loc) / self.scale - math.log(2.0 * self.scale)
 
     def _tails(self):
-        return (("exp", 1.0 / self.scale),) * 2
+        return (Tail("exppow", 1.0, 1.0 / self.scale),) * 2
 
     def _sample(self, n, rng):
         return rng.laplace(self.loc, self.scale, n)
@@ -307,7 +318,7 @@ class Cauchy(_LocationScale):
         return -_log1p_square((x - self.loc) / self.scale) - math.log(math.pi * self.scale)
 
     def _tails(self):
-        return (("power", 1.0),) * 2
+        return (Tail("power", 1.0),) * 2
 
     def _sample(self, n, rng):
         return self.loc + self.scale * rng.standard_cauchy(n)
@@ -353,7 +364,7 @@ class StudentT(_LocationScale):
         return self._lognorm - 0.5 * (nu + 1.0) * (_log1p_square(z / math.sqrt(nu)))
 
     def _tails(self):
-        return (("power", self.df),) * 2
+        return (Tail("power", self.df),) * 2
 
     def _sample(self, n, rng):
         return self.loc + self.scale * rng.standard_t(self.df, n)
@@ -413,7 +424,7 @@ class Beta(Density):
         return self._logpdf(x0 + off)
 
     def _tails(self):
-        return (("compact", 0.0),) * 2
+        return (COMPACT, COMPACT)
 
     def _sample(self, n, rng):
         return rng.beta(self.a, self.b, n)
@@ -493,7 +504,7 @@ class Mixture(Density):
         out = []
         for side in (0, 1):
             tails = [c._tails()[side] for c in self._active]
-            out.append(None if any(t is None for t in tails) else max(tails, key=_tail_key))
+            out.append(None if any(t is None for t in tails) else max(tails, key=Tail.heaviness))
         return tuple(out)
 
     def _sample(self, n, rng):
@@ -594,7 +605,7 @@ class MultivariateNormal(Density):
         return -0.5 * q - self._lognorm
 
     def _tails(self):
-        return (("gauss", 0.5 / self._sd1() ** 2),) * 2 if self.dim == 1 else (None, None)
+        return (Tail("exppow", 2.0, 0.5 / self._sd1() ** 2),) * 2 if self.dim == 1 else (None, None)
 
     def _sample(self, n, rng):
         z = rng.standard_normal((n, self.dim))
@@ -693,7 +704,7 @@ class GridDensity(Density):
         return self._slope[k] / np.interp(x, self.x, self.values)
 
     def _tails(self):
-        return (("compact", 0.0),) * 2
+        return (COMPACT, COMPACT)
 
     def _sample(self, n, rng):
         u = rng.random(n)

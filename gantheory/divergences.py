@@ -19,8 +19,8 @@ from scipy.special import xlogy
 
 from . import _kernels as K
 from ._checks import choice, scalar
-from .densities import TAIL_CLASSES, as_density
-from .quadrature import Estimate, _scaled, integrate_pair
+from .densities import as_density
+from .quadrature import Estimate, _scaled, crossings, integrate_pair
 
 __all__ = [
     "F_DIVERGENCES",
@@ -85,22 +85,26 @@ def _quad(kind, p, q, rtol, atol, options):
 def _tail_divergent(p, q, kind):
     """True when ``∫ p log(p/q)`` (``kind="kl"``) or ``∫ p²/q`` (``"chi2"``) diverges in a tail.
 
-    KL needs ``E_p[-log q]``: infinite when ``p`` has a power tail ``|x|^-(α+1)`` with ``α <= 2``
-    against a Gaussian ``q`` (``α <= 1`` against an exponential one). ``∫ p²/q`` is infinite when
-    ``p``'s tail class is heavier than ``q``'s, or of the same class with ``2 θ_p <= θ_q``.
+    KL needs ``E_p[-log q]``: infinite when ``p`` has a power tail ``|x|^-(α+1)`` with ``α <= k``
+    against a ``q`` whose log falls like ``-c |x|^k`` (``KL(StudentT(1.5) || Normal) = inf``).
+    ``∫ p²/q`` is infinite when ``p``'s tail is the heavier kind, or of the same kind with
+    ``2 c_p <= c_q`` (``2 α_p <= α_q`` for power tails).
     """
     if p.dim != 1:
         return False
     for tp, tq in zip(p._tails(), q._tails()):
-        if tp is None or tq is None or tp[0] == "compact":
+        if tp is None or tq is None or tp.kind == "compact":
             continue
         if kind == "kl":
-            need = {"gauss": 2.0, "exp": 1.0}.get(tq[0])
-            if need is not None and tp[0] == "power" and tp[1] <= need:
+            if tq.kind == "exppow" and tp.kind == "power" and tp.k <= tq.k:
                 return True
-        else:
-            cp, cq = TAIL_CLASSES.index(tp[0]), TAIL_CLASSES.index(tq[0])
-            if cp > cq or (cp == cq and 2.0 * tp[1] <= tq[1]):
+        elif tq.kind == "compact" or (tp.kind == "power" and tq.kind == "exppow"):
+            return True
+        elif tp.kind == tq.kind == "power":
+            if 2.0 * tp.k <= tq.k:
+                return True
+        elif tp.kind == tq.kind == "exppow":
+            if tp.k < tq.k or (tp.k == tq.k and 2.0 * tp.c <= tq.c):
                 return True
     return False
 
@@ -205,6 +209,8 @@ def tv_distance(p, q, *, method="quad", rtol=None, atol=0.0, **options):
         return _dispatch("tv", p, q, method, options)
     if _disjoint(p, q):
         return Estimate(1.0, 0.0, 0, "quad", True)
+    if p.dim == 1 and "breaks" not in options:  # |p - q| has kinks where p = q: make them panel edges
+        options = dict(options, breaks=crossings((p, q), lambda x: p._logpdf(x) - q._logpdf(x)))
     est = _quad(K.TV, p, q, rtol, atol, options)
     return Estimate(min(max(float(est), 0.0), 1.0), est.error, est.neval, est.method, est.converged)
 
@@ -349,5 +355,7 @@ def w1_distance(p, q, *, rtol=1e-12, atol=0.0, **options):
         noise = 4.0 * np.finfo(float).eps * np.where(fp + fq < 1.0, fp + fq, sp + sq)
         return z, np.full_like(g, -np.inf), g, z, noise
 
+    if "breaks" not in options:  # |F_p - F_q| has kinks where the CDFs cross
+        options = dict(options, breaks=crossings((p, q), lambda x: p._cdf(x) - q._cdf(x)))
     est = integrate_pair((p, q), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)
     return Estimate(max(float(est), 0.0), est.error, est.neval, est.method, est.converged)

@@ -11,7 +11,7 @@ import numpy as np
 from scipy import linalg
 
 from ._checks import finite_array, real_array, scalar
-from .densities import Density, as_density
+from .densities import COMPACT, Density, Tail, as_density
 
 __all__ = ["Affine", "Exp", "Pushforward", "SinhArcsinh", "Transform"]
 
@@ -45,6 +45,24 @@ class Transform:
     def _djac(self, x):
         """``d G^{-1}(x) / dx`` (one-dimensional maps)."""
         return np.exp(self._logjac(x))
+
+    def _dforward(self, z):
+        """``dG(z) / dz`` (one-dimensional maps)."""
+        raise NotImplementedError
+
+    def _map_tails(self, tails):
+        """The (left, right) tails of the pushforward, from the base's (None where unknown)."""
+        return (None, None)
+
+    def _offset(self, x0, off, deriv, inverse_or_forward):
+        """``F(x0 + off) - F(x0)`` for a monotone map ``F`` with derivative ``deriv``: Simpson's rule
+        on ``deriv`` near ``x0`` (relative error ~ off^4, where the difference would cancel), the
+        difference itself further out."""
+        small = np.abs(off) < 1e-3 * max(1.0, abs(x0))
+        with np.errstate(invalid="ignore", over="ignore"):
+            exact = inverse_or_forward(x0 + off) - inverse_or_forward(np.array(x0))
+            simpson = off / 6.0 * (deriv(np.full_like(off, x0)) + 4.0 * deriv(x0 + 0.5 * off) + deriv(x0 + off))
+        return np.where(small, simpson, exact)
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self._params().items())
@@ -109,6 +127,14 @@ class Affine(Transform):
     def _djac(self, x):
         return np.full_like(x, 1.0 / self.scale)
 
+    def _dforward(self, z):
+        return np.full_like(z, self.scale)
+
+    def _map_tails(self, tails):
+        a = abs(self.scale)
+        out = [t if t is None or t.kind != "exppow" else Tail("exppow", t.k, t.c / a**t.k) for t in tails]
+        return tuple(out) if self.increasing else tuple(out[::-1])
+
 
 class Exp(Transform):
     """``x = exp(z)``: maps the real line onto ``(0, inf)`` (a log-normal from a normal base)."""
@@ -129,6 +155,17 @@ class Exp(Transform):
 
     def _dlogjac(self, x):
         return -1.0 / x
+
+    def _dforward(self, z):
+        return np.exp(z)
+
+    def _map_tails(self, tails):
+        # the left tail lands on the support end 0; a Laplace-like right tail exp(-c z) becomes the
+        # power tail x^-(c+1); other right tails (log-normal and heavier) are left unknown
+        right = tails[1]
+        if right is not None and right.kind == "exppow" and right.k == 1.0:
+            return (COMPACT, Tail("power", right.c))
+        return (COMPACT, right if right is not None and right.kind == "compact" else None)
 
 
 class SinhArcsinh(Transform):
@@ -166,6 +203,23 @@ class SinhArcsinh(Transform):
 
     def _dlogjac(self, x):
         return np.tanh(self._w(x)) / (self.tailweight * np.sqrt(1.0 + x * x)) - x / (1.0 + x * x)
+
+    def _dforward(self, z):
+        return self.tailweight * np.cosh(self.tailweight * np.arcsinh(z) + self.skew) / np.sqrt(1.0 + z * z)
+
+    def _map_tails(self, tails):
+        # far out z ~ ±(2|x|)^(1/δ) e^(∓ε/δ) / 2: exp-power tails keep their kind with k/δ, power tails
+        # get the index α/δ
+        d, e = self.tailweight, self.skew
+        out = []
+        for t, sign in zip(tails, (1.0, -1.0)):
+            if t is None or t.kind == "compact":
+                out.append(t)
+            elif t.kind == "power":
+                out.append(Tail("power", t.k / d))
+            else:
+                out.append(Tail("exppow", t.k / d, t.c * 2.0 ** (t.k / d - t.k) * math.exp(sign * t.k * e / d)))
+        return tuple(out)
 
 
 class Pushforward(Density):
@@ -225,15 +279,9 @@ class Pushforward(Density):
         tr = self.transform
         if tr.affine:
             return self.base._logpdf_offset(z0, off / tr.scale) - tr._logdet
-        # a nonlinear map: the base offset by Simpson's rule on dG^{-1}/dx over [x0, x0 + off]
-        # (relative error ~ off^4) near the end, where a difference of inverses would cancel;
-        # that difference further out
+        # a nonlinear map: the base offset G^{-1}(x0 + off) - G^{-1}(x0) without cancellation
         x = x0 + off
-        small = np.abs(off) < 1e-3 * max(1.0, abs(x0))
-        with np.errstate(invalid="ignore"):
-            exact = tr._inverse(x) - z0
-            simpson = off / 6.0 * (tr._djac(np.full_like(off, x0)) + 4.0 * tr._djac(x0 + 0.5 * off) + tr._djac(x))
-        zoff = np.where(small, simpson, exact)
+        zoff = tr._offset(x0, off, tr._djac, tr._inverse)
         return self.base._logpdf_offset(z0, zoff) + self._logjac(x)
 
     def _sample(self, n, rng):
@@ -281,12 +329,8 @@ class Pushforward(Density):
         return self.transform._forward(np.asarray(m))
 
     def _tails(self):
-        if not self.transform.affine:
-            return (None, None)
-        a = abs(self.transform.scale)
-        factor = {"compact": 1.0, "gauss": a * a, "exp": a, "power": 1.0}
-        tails = [None if t is None else (t[0], t[1] / factor[t[0]]) for t in self.base._tails()]
-        return tuple(tails) if self.transform.increasing else tuple(tails[::-1])
+        base = self.base._tails()
+        return self.transform._map_tails(base) if self.dim == 1 else (None, None)
 
     def _gaussian_parts(self):
         t = self.transform

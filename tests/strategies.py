@@ -159,11 +159,29 @@ def discriminators(draw, p, q):
         # oscillatory one: a test of quadrature rather than of the theory)
         return a + b * np.tanh(f * x + c) + e * np.exp(-((f * x - c) ** 2))
 
+    label = f"{a:+.3g}{b:+.3g} tanh({f:.3g} x{c:+.3g}){e:+.3g} exp(-({f:.3g} x{-c:+.3g})^2)"
     if kind == "optimal":
         return kind, gt.optimal_discriminator(p, q)
     if kind == "perturbed":
         dstar = gt.optimal_discriminator(p, q)
-        return kind, gt.LogitDiscriminator(lambda x: dstar._logit(np.asarray(x, float)) + 0.5 * bump(x))
+        return kind, _Named(gt.LogitDiscriminator(lambda x: dstar._logit(np.asarray(x, float)) + 0.5 * bump(x)),
+                            f"sigmoid(logit D* + ({label})/2)")
     if kind == "plain":
-        return kind, (lambda x: 1.0 / (1.0 + np.exp(-bump(x))))
-    return kind, gt.LogitDiscriminator(bump)
+        return kind, _Named(lambda x: 1.0 / (1.0 + np.exp(-bump(x))), f"plain sigmoid({label})")
+    return kind, _Named(gt.LogitDiscriminator(bump), f"sigmoid({label})")
+
+
+def _Named(d, label):
+    """Give a drawn discriminator a readable repr (hypothesis prints it for a failing example)."""
+    if isinstance(d, gt.Discriminator):
+        d.__class__ = type("Drawn" + type(d).__name__, (type(d),), {"__repr__": lambda self: label})
+        return d
+
+    class Plain:
+        def __call__(self, x):
+            return d(x)
+
+        def __repr__(self):
+            return label
+
+    return Plain()

@@ -27,7 +27,7 @@ P, Q = gt.Normal(0, 1), gt.Normal(0.6, 1.25)
 # so that a drawn critic T = act(v(x)) is admissible.
 ACT = {
     "kl": lambda v: v, "reverse_kl": lambda v: -np.exp(-v), "pearson": lambda v: v,
-    "neyman": lambda v: 1 - np.exp(-v), "hellinger": lambda v: 1 - np.exp(-v), "tv": lambda v: 0.5 * np.tanh(v),
+    "neyman": lambda v: -np.expm1(-v), "hellinger": lambda v: -np.expm1(-v), "tv": lambda v: 0.5 * np.tanh(v),
     "js": lambda v: 0.5 * (math.log(2) - np.logaddexp(0, -v)), "gan": lambda v: -np.logaddexp(0, -v),
 }
 
