@@ -18,7 +18,6 @@ from scipy import linalg, special
 from ._checks import as_generator, finite_array, positive_int, real_array, scalar
 
 __all__ = [
-    "Tail",
     "Beta",
     "Cauchy",
     "Density",
@@ -29,6 +28,7 @@ __all__ = [
     "Normal",
     "ScipyDensity",
     "StudentT",
+    "Tail",
     "Uniform",
     "as_density",
 ]
