@@ -203,9 +203,10 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
             lp, lq, a, b, *extra = evaluate(nodes)
         val, err, noise, absval = (np.empty(seg.size) for _ in range(4))
         K.gk_panels(kind, lp, lq, a, b, lj, _WK, _WG, val, err, noise, absval)
-        if extra:  # absolute noise of the values a, b (weighted by p): add it to the round-off scale
+        if extra:  # absolute noise of the values a, b (weighted by p and q): add it to the round-off scale
             with np.errstate(all="ignore"):
-                w = np.where(np.isneginf(lp), 0.0, np.exp(lp + lj)) * extra[0]
+                w = (np.where(np.isneginf(lp), 0.0, np.exp(lp + lj))
+                     + np.where(np.isneginf(lq), 0.0, np.exp(lq + lj))) * extra[0]
             noise += w.reshape(seg.size, -1) @ _WK
         neval += lj.size
         if not np.isfinite(val).all():

@@ -42,8 +42,7 @@ MUTANTS = {
     "jacobian": (
         "p_g(x) = p_z(G^-1(x)) without the factor |dG^-1/dx|",
         [("gantheory/transforms.py", "return self.base._logpdf(z) + self._logjac(x)", "return self.base._logpdf(z)"),
-         ("gantheory/transforms.py", "return np.where(outside, -np.inf, lz + self._logjac(x))",
-          "return np.where(outside, -np.inf, lz)"),
+         ("gantheory/transforms.py", "out = lz + self._logjac(np.where(outside, 0.0, x))", "out = lz"),
          ("gantheory/transforms.py", "return self.base._logpdf_offset(z0, off / tr.scale) - tr._logdet",
           "return self.base._logpdf_offset(z0, off / tr.scale)"),
          ("gantheory/transforms.py", "return self.base._logpdf_offset(z0, zoff) + self._logjac(x)",
