@@ -351,9 +351,13 @@ def _tensor_sums(axes, mu, w, kind, evaluate, h, logdet, chunk=1 << 20):
         y = np.stack([g.ravel() for g in grids], axis=-1)
         x = mu + y @ w.T
         with np.errstate(all="ignore"):
-            lp, lq, a, b = evaluate(Nodes(x))
+            lp, lq, a, b, *extra = evaluate(Nodes(x))
         out, noise = np.empty(x.shape[0]), np.empty(x.shape[0])
         K.terms(kind, lp, lq, a, b, np.full(x.shape[0], lj), out, noise)
+        if extra:
+            with np.errstate(all="ignore"):
+                noise += (np.where(np.isneginf(lp), 0.0, np.exp(lp + lj))
+                          + np.where(np.isneginf(lq), 0.0, np.exp(lq + lj))) * extra[0]
         if np.isnan(out).any():
             raise FloatingPointError("integrand evaluated to NaN; this is a bug in gantheory")
         if np.isinf(out).any():
