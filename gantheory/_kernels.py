@@ -209,13 +209,14 @@ def terms(kind, lp, lq, a, b, lj, out, noise):
 
 
 @njit(**_JIT)
-def gk_panels(kind, lp, lq, a, b, lj, wk, wg, val, err, noise, absval):
+def gk_panels(kind, lp, lq, a, b, lj, wk, wg, val, err, noise, absval, mass):
     """Gauss-Kronrod sums panel by panel, with the QUADPACK error estimate.
 
     Node ``j`` of panel ``i`` sits at flat index ``i * m + j`` (``m = len(wk)``); ``lj`` already holds
     the log of the map's Jacobian times the panel half-width. Writes the Kronrod value, the error
     estimate ``resasc * min(1, (200 |K - G| / resasc)^1.5)`` (Piessens et al. 1983), the
-    round-off scale of the panel (Kronrod-weighted sum of ``_noise``) and ``∫|f|`` over the panel.
+    round-off scale of the panel (Kronrod-weighted sum of ``_noise``), ``∫|f|`` and ``∫(p + q)`` over
+    the panel (the natural scale against which round-off is judged).
     """
     m = wk.shape[0]
     f = np.empty(m)
@@ -224,6 +225,7 @@ def gk_panels(kind, lp, lq, a, b, lj, wk, wg, val, err, noise, absval):
         resg = 0.0
         rnoise = 0.0
         resabs = 0.0
+        rmass = 0.0
         o = i * m
         for j in range(m):
             v = _term(kind, lp[o + j], lq[o + j], a[o + j], b[o + j], lj[o + j])
@@ -231,6 +233,10 @@ def gk_panels(kind, lp, lq, a, b, lj, wk, wg, val, err, noise, absval):
             resk += wk[j] * v
             resg += wg[j] * v
             resabs += wk[j] * abs(v)
+            if lp[o + j] != _NEG_INF:
+                rmass += wk[j] * math.exp(lp[o + j] + lj[o + j])
+            if lq[o + j] != _NEG_INF:
+                rmass += wk[j] * math.exp(lq[o + j] + lj[o + j])
             rnoise += wk[j] * _noise(kind, lp[o + j], lq[o + j], v, lj[o + j], a[o + j], b[o + j])
         mean = 0.5 * resk
         resasc = 0.0
@@ -243,6 +249,7 @@ def gk_panels(kind, lp, lq, a, b, lj, wk, wg, val, err, noise, absval):
         err[i] = e
         noise[i] = rnoise
         absval[i] = resabs
+        mass[i] = rmass
 
 
 @njit(**_JIT)

@@ -201,8 +201,8 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
         nodes, lj = _panels_1d(geo, seg, ta, tb)
         with np.errstate(all="ignore"):
             lp, lq, a, b, *extra = evaluate(nodes)
-        val, err, noise, absval = (np.empty(seg.size) for _ in range(4))
-        K.gk_panels(kind, lp, lq, a, b, lj, _WK, _WG, val, err, noise, absval)
+        val, err, noise, absval, mass = (np.empty(seg.size) for _ in range(5))
+        K.gk_panels(kind, lp, lq, a, b, lj, _WK, _WG, val, err, noise, absval, mass)
         if extra:  # absolute noise of the values a, b (weighted by p and q): add it to the round-off scale
             with np.errstate(all="ignore"):
                 w = (np.where(np.isneginf(lp), 0.0, np.exp(lp + lj))
@@ -222,25 +222,29 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
             roundoff += int(np.sum((np.abs(cval - parent_val) <= 1e-5 * np.abs(cval))
                                    & (cerr >= 0.99 * parent_err)))
         if S is None:
-            S, TA, TB, V, E, A, L1 = seg, ta, tb, val, err, noise, absval
+            S, TA, TB, V, E, A, L1, MS = seg, ta, tb, val, err, noise, absval, mass
         else:
             S, TA, TB = np.concatenate([S, seg]), np.concatenate([TA, ta]), np.concatenate([TB, tb])
             V, E, A = np.concatenate([V, val]), np.concatenate([E, err]), np.concatenate([A, noise])
-            L1 = np.concatenate([L1, absval])
+            L1, MS = np.concatenate([L1, absval]), np.concatenate([MS, mass])
         total = math.fsum(V)
-        etot = float(E.sum())
+        disc = float(E.sum())  # discretisation error estimate
         # relative to ∫|f|: for the non-negative integrands of the divergences that is |total|; for
         # integrands that change sign (V, gradients, expectations) a cancelling total near 0 is not
         # asked for more relative accuracy than its parts allow
         tol = max(atol, rtol * float(L1.sum()))
         floor = float(A.sum())  # what float64 log-densities allow (see _kernels._noise)
-        if etot <= tol or etot <= floor:
-            converged = True
+        etot = disc + floor
+        if disc <= max(tol, floor):  # refining further would only chase round-off
+            # round-off above the tolerance is still an answer at float64 precision when it is below
+            # 1e-14 of the mass involved (KL = 0 up to 1e-33, say); above that the caller is told
+            converged = floor <= max(tol, 1e-14 * float(MS.sum()))
+            roundoff = 0 if converged else 20
             break
         if roundoff >= 20:
             break
         order = np.argsort(E)[::-1]
-        k = int(np.searchsorted(np.cumsum(E[order]), etot - 0.5 * tol)) + 1
+        k = int(np.searchsorted(np.cumsum(E[order]), disc - 0.5 * tol)) + 1
         pick = order[:k]
         pick = pick[(TB[pick] - TA[pick]) > _MIN_WIDTH]
         if pick.size == 0 or S.size + pick.size > max_panels:
@@ -252,14 +256,14 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
         parent_val, parent_err = V[pick], E[pick]
         keep = np.ones(S.size, bool)
         keep[pick] = False
-        S, TA, TB, V, E, A, L1 = S[keep], TA[keep], TB[keep], V[keep], E[keep], A[keep], L1[keep]
+        S, TA, TB, V, E, A, L1, MS = S[keep], TA[keep], TB[keep], V[keep], E[keep], A[keep], L1[keep], MS[keep]
     beyond = _beyond_float_range(geo, kind, evaluate)
     if beyond > max(atol, rtol * float(L1.sum())) and beyond > etot:
         converged = False
         roundoff = -1
     etot += beyond
     if not converged:
-        why = ("round-off (or oscillation) in the integrand limits the accuracy" if roundoff >= 20
+        why = ("round-off (or oscillation) in the integrand limits the accuracy to the error below" if roundoff >= 20
                else "a heavy tail carries mass beyond the float64 range (about 1e304)" if roundoff == -1
                else "the panel or round budget ran out")
         warnings.warn(
@@ -283,8 +287,8 @@ def _beyond_float_range(geo, kind, evaluate):
     nodes, lj = _panels_1d(geo, heavy, ta, tb)
     with np.errstate(all="ignore"):
         lp, lq, a, b, *_ = evaluate(nodes)
-    val, err, noise, absval = (np.empty(heavy.size) for _ in range(4))
-    K.gk_panels(kind, lp, lq, a, b, lj, _WK, _WG, val, err, noise, absval)
+    val, err, noise, absval, mass = (np.empty(heavy.size) for _ in range(5))
+    K.gk_panels(kind, lp, lq, a, b, lj, _WK, _WG, val, err, noise, absval, mass)
     per_t = np.abs(val) / (tb - ta)            # integrand per unit t at the cap
     per_u = per_t * (1.0 - tb) ** 2            # dt/du = (1 - t)^2
     out = float(np.sum(per_u * cap))
@@ -325,8 +329,9 @@ def _tensor(densities, kind, evaluate, rtol, atol, max_nodes):
         neval += int(np.prod(n))
         if not math.isfinite(fine):
             return Estimate(fine, 0.0, neval, "quad", True)
-        err = abs(fine - coarse)
-        if err <= max(atol, rtol * abs(fine), floor):
+        diff = abs(fine - coarse)
+        err = diff + floor
+        if diff <= max(atol, rtol * abs(fine), floor):
             return Estimate(fine, err, neval, "quad", True)
         prev = fine
         h *= 0.5

@@ -88,10 +88,29 @@ def test_tiny_kl_keeps_relative_accuracy():
 
 
 def test_tolerance_below_round_off_stops_at_the_floor():
-    """Asking for more than float64 log-densities allow stops at the round-off floor, quickly."""
+    """Asking for more than float64 log-densities allow stops at the round-off floor, quickly; an error
+    that small against the mass involved (1e-22 on mass 2) is an answer at round-off, not a failure."""
     got = gt.kl_divergence(gt.Normal(0, 1), gt.Normal(1e-6, 1), rtol=1e-15)
     assert got.converged and got.neval < 20_000
     assert got == pytest.approx(0.5e-12, rel=1e-9)
+    assert abs(got - 0.5e-12) <= got.error
+
+
+def test_round_off_above_the_answer_warns():
+    """An integrand whose own round-off (reported by its caller) swamps the answer is flagged."""
+    from gantheory import _kernels as K
+    from gantheory.quadrature import integrate_pair
+
+    p = gt.Normal(0, 1)
+
+    def evaluate(nodes):
+        lp = nodes.logpdf(p)
+        z = np.zeros_like(lp)
+        return lp, np.full_like(lp, -np.inf), np.tanh(nodes.x), z, np.full_like(lp, 1e-3)
+
+    with pytest.warns(gt.AccuracyWarning, match="round-off"):
+        got = integrate_pair((p,), K.LINEAR, evaluate)
+    assert not got.converged
 
 
 def test_exhausted_budget_warns_with_the_achieved_error():

@@ -47,8 +47,9 @@ def _gap(p, q, d):
             one = np.where(np.isneginf(ls), 0.0, np.exp(ls) * (ls - ld))
             two = np.where(np.isneginf(l1s), 0.0, np.exp(l1s) * (l1s - l1d))
         kl = one + two
-        # kl comes from differences of logs: a few ulps of them is its round-off
-        scale = np.abs(ls) + np.abs(ld) + np.abs(l1s) + np.abs(l1d)
+        # kl comes from differences of logs: a few ulps of them, where they carry weight, is its round-off
+        with np.errstate(all="ignore"):
+            scale = np.exp(ls) * (np.abs(ls) + np.abs(ld)) + np.exp(l1s) * (np.abs(l1s) + np.abs(l1d))
         noise = 8 * np.finfo(float).eps * np.where(np.isfinite(scale), scale, 0.0)
         return lp, lq, kl, kl, noise
 
