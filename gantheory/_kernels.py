@@ -34,6 +34,7 @@ __all__ = [
     "TV",
     "gk_panels",
     "map_nodes",
+    "mc_sums",
     "terms",
 ]
 
@@ -293,3 +294,54 @@ def map_nodes(stype, x0, sgn, length, seg, ta, tb, xk, x, off, lj):
             off[o] = sgn[k] * d
             x[o] = x0[k] + off[o]
             lj[o] = l
+
+
+#: Monte Carlo integrands (mc_sums): per sample, with ℓ = lp - lq.
+MC_KL, MC_JSD, MC_TV, MC_HELLINGER = range(4)
+
+
+@njit(**_JIT)
+def mc_sums(kind, lp, lq, shift, out):
+    """Accumulate Monte Carlo moments of one chunk into ``out`` (5 floats).
+
+    ``MC_KL`` (samples from p): ``g = lp - lq`` and the control variate ``h = expm1(lq - lp)`` (mean 0
+    when q lives inside p's support); ``out += [Σg, Σh, Σg², Σh², Σgh]`` with ``g`` taken about
+    ``shift`` to keep the sums of squares accurate. The other kinds use samples of the mixture
+    ``M = (p + q)/2`` and ``D = sigmoid(ℓ)``: ``MC_JSD`` ``f = log 2 + D log D + (1-D) log(1-D)``,
+    ``MC_TV`` ``f = |2D - 1|``, ``MC_HELLINGER`` ``f = 1 - 2 sqrt(D (1 - D))``; ``out += [Σf, 0, Σf², 0, 0]``.
+    """
+    for i in range(lp.shape[0]):
+        a, b = lp[i], lq[i]
+        if kind == MC_KL:
+            if a == _NEG_INF:
+                continue
+            if b == _NEG_INF:
+                out[0] = math.inf
+                continue
+            g = a - b - shift
+            h = math.expm1(b - a)
+            out[0] += g
+            out[1] += h
+            out[2] += g * g
+            out[3] += h * h
+            out[4] += g * h
+            continue
+        if a == _NEG_INF and b == _NEG_INF:
+            f = 0.0
+        else:
+            ell = a - b
+            if ell == math.inf or ell == -math.inf:
+                f = _LN2 if kind == MC_JSD else 1.0  # one density only: D is 0 or 1
+            else:
+                # log D = -softplus(-ℓ), log(1 - D) = -softplus(ℓ)
+                ld = -(max(-ell, 0.0) + math.log1p(math.exp(-abs(ell))))
+                l1d = -(max(ell, 0.0) + math.log1p(math.exp(-abs(ell))))
+                if kind == MC_JSD:
+                    f = _LN2 + math.exp(ld) * ld + math.exp(l1d) * l1d
+                elif kind == MC_TV:
+                    f = abs(math.tanh(0.5 * ell))
+                else:
+                    f = 1.0 - 2.0 * math.exp(0.5 * (ld + l1d))
+        f -= shift
+        out[0] += f
+        out[2] += f * f

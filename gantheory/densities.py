@@ -156,6 +156,17 @@ class Density:
         """``[(mean, cov), ...]`` of Gaussian-like parts (the grid of multivariate quadrature)."""
         raise NotImplementedError
 
+    #: Uniform coordinates one draw consumes in ``_from_uniform`` (quasi-Monte Carlo).
+    _qmc_dims = 1
+
+    def _from_uniform(self, u):
+        """Points from uniforms ``u`` of shape ``(n, _qmc_dims)`` by inverse transforms (QMC)."""
+        return self._ppf(u[:, 0])
+
+    def _ppf(self, u):
+        """The quantile function (one-dimensional densities)."""
+        raise NotImplementedError(f"{type(self).__name__} has no quantile function")
+
     # ------------------------------------------------------------------ helpers
     def _points(self, x):
         x = real_array(x, "x")
@@ -214,6 +225,9 @@ class Normal(_LocationScale):
     def _sample(self, n, rng):
         return self.loc + self.scale * rng.standard_normal(n)
 
+    def _ppf(self, u):
+        return self.loc + self.scale * special.ndtri(u)
+
     def _cdf(self, x):
         return special.ndtr((x - self.loc) / self.scale)
 
@@ -255,6 +269,9 @@ class Uniform(Density):
     def _sample(self, n, rng):
         return self.low + self._width * rng.random(n)
 
+    def _ppf(self, u):
+        return self.low + self._width * u
+
     def _cdf(self, x):
         return np.clip((x - self.low) / self._width, 0.0, 1.0)
 
@@ -285,6 +302,10 @@ class Laplace(_LocationScale):
 
     def _sample(self, n, rng):
         return rng.laplace(self.loc, self.scale, n)
+
+    def _ppf(self, u):
+        v = u - 0.5
+        return self.loc - self.scale * np.sign(v) * np.log1p(-2.0 * np.abs(v))
 
     def _cdf(self, x):
         z = (x - self.loc) / self.scale
@@ -322,6 +343,9 @@ class Cauchy(_LocationScale):
 
     def _sample(self, n, rng):
         return self.loc + self.scale * rng.standard_cauchy(n)
+
+    def _ppf(self, u):
+        return self.loc + self.scale * np.tan(np.pi * (u - 0.5))
 
     def _cdf(self, x):
         z = (x - self.loc) / self.scale
@@ -368,6 +392,9 @@ class StudentT(_LocationScale):
 
     def _sample(self, n, rng):
         return self.loc + self.scale * rng.standard_t(self.df, n)
+
+    def _ppf(self, u):
+        return self.loc + self.scale * special.stdtrit(self.df, u)
 
     def _cdf(self, x):
         return special.stdtr(self.df, (x - self.loc) / self.scale)
@@ -428,6 +455,9 @@ class Beta(Density):
 
     def _sample(self, n, rng):
         return rng.beta(self.a, self.b, n)
+
+    def _ppf(self, u):
+        return special.betaincinv(self.a, self.b, u)
 
     def _cdf(self, x):
         return special.betainc(self.a, self.b, np.clip(x, 0.0, 1.0))
@@ -511,6 +541,21 @@ class Mixture(Density):
         counts = rng.multinomial(n, np.exp(self._logw))
         parts = [c._sample(int(k), rng) for c, k in zip(self._active, counts)]
         return np.concatenate(parts)[rng.permutation(n)]
+
+    @property
+    def _qmc_dims(self):
+        return 1 + max(c._qmc_dims for c in self._active)
+
+    def _from_uniform(self, u):
+        # the first coordinate picks the component, the others place the point inside it
+        cum = np.cumsum(np.exp(self._logw))
+        k = np.minimum(np.searchsorted(cum / cum[-1], u[:, 0], side="right"), len(self._active) - 1)
+        out = np.empty((u.shape[0],) if self.dim == 1 else (u.shape[0], self.dim))
+        for j, c in enumerate(self._active):
+            sel = k == j
+            if sel.any():
+                out[sel] = c._from_uniform(u[sel, 1:1 + c._qmc_dims])
+        return out
 
     def _weighted(self, method, x):
         return sum(math.exp(lw) * getattr(c, method)(x) for c, lw in zip(self._active, self._logw))
@@ -612,6 +657,14 @@ class MultivariateNormal(Density):
         out = self.mean + z @ self._chol.T
         return out[:, 0] if self.dim == 1 else out
 
+    @property
+    def _qmc_dims(self):
+        return self.dim
+
+    def _from_uniform(self, u):
+        out = self.mean + special.ndtri(u[:, : self.dim]) @ self._chol.T
+        return out[:, 0] if self.dim == 1 else out
+
     def _sd1(self):
         return float(self._chol[0, 0])
 
@@ -707,7 +760,9 @@ class GridDensity(Density):
         return (COMPACT, COMPACT)
 
     def _sample(self, n, rng):
-        u = rng.random(n)
+        return self._ppf(rng.random(n))
+
+    def _ppf(self, u):
         k = np.clip(np.searchsorted(self._cum, u, side="right") - 1, 0, self.x.size - 2)
         r = u - self._cum[k]
         v, s = self.values[k], self._slope[k]
@@ -758,6 +813,9 @@ class ScipyDensity(Density):
 
     def _sample(self, n, rng):
         return np.asarray(self.frozen.rvs(size=n, random_state=rng), dtype=float)
+
+    def _ppf(self, u):
+        return self.frozen.ppf(u)
 
     def _cdf(self, x):
         return self.frozen.cdf(x)

@@ -18,6 +18,7 @@ import numpy as np
 from scipy.special import xlogy
 
 from . import _kernels as K
+from . import estimators as _est
 from ._checks import choice, scalar
 from .densities import as_density
 from .quadrature import Estimate, _scaled, crossings, integrate_pair
@@ -37,8 +38,9 @@ __all__ = [
 
 _LOG2 = math.log(2.0)
 
-#: Names accepted by ``method=``; stochastic estimators register themselves here.
-METHODS = {"quad": None}
+#: Names accepted by ``method=``: deterministic quadrature and the estimators of
+#: :mod:`gantheory.estimators` (``n=``, ``rng=`` and their other options pass through).
+METHODS = {"quad": None, **{m: _est._registered(m) for m in ("mc", "qmc", "knn", "discriminator")}}
 
 
 def _pair(p, q, names=("p", "q")):

@@ -287,6 +287,15 @@ class Pushforward(Density):
     def _sample(self, n, rng):
         return self.transform._forward(self.base._sample(n, rng))
 
+    @property
+    def _qmc_dims(self):
+        return self.base._qmc_dims
+
+    def _from_uniform(self, u):
+        # a decreasing 1-D map reverses the order: its quantile at u is G(base quantile at 1 - u)
+        flip = self.dim == 1 and not self.transform.increasing
+        return self.transform._forward(self.base._from_uniform(1.0 - u if flip else u))
+
     def _cdf(self, x):
         z = self.transform._inverse(x)
         return self.base._cdf(z) if self.transform.increasing else self.base._sf(z)

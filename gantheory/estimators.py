@@ -1,0 +1,369 @@
+"""Stochastic estimators of the divergences: Monte Carlo, quasi-Monte Carlo, k-nearest neighbours and
+the discriminator bound (THEORY.md Part IV). Reached through ``method=`` of every divergence
+(``gt.js_divergence(p, q, method="mc", n=10**6, rng=0)``) or called directly on samples.
+
+Each returns an :class:`~gantheory.Estimate` whose ``error`` is a standard error (over samples, or
+over scrambled replicates for QMC). All take ``rng`` (a ``numpy.random.Generator`` or a seed) and
+never touch numpy's global random state: the same seed gives the same number.
+
+Monte Carlo with known densities
+    KL(p || q) = E_p[log p - log q], with the control variate ``expm1(log q - log p)`` (mean 0 when q
+    lives inside p's support) at its variance-optimal coefficient. JSD, TV and the squared Hellinger
+    distance are expectations under ``M = (p + q)/2`` of bounded functions of ``D* = p/(p + q)``
+    (``JSD = E_M[log 2 + D log D + (1 - D) log(1 - D)]``), drawn stratified: half the points from p,
+    half from q.
+Quasi-Monte Carlo
+    The same integrands at scrambled Sobol points (``scipy.stats.qmc``) pushed through the
+    densities' inverse transforms; the spread over independent scramblings is the error bar.
+k nearest neighbours (samples only)
+    KL by Wang, Kulkarni and Verdú (2009), JSD = H(M) - (H(P) + H(Q))/2 with Kozachenko-Leonenko
+    entropies; a point with repeated neighbours uses the first neighbour at a positive distance (with
+    the matching digamma correction), so duplicates give no -inf or NaN.
+Discriminator bound
+    A logistic regression on polynomial features separates real from fake samples; for the fitted
+    D̂, ``(V(G, D̂) + log 4)/2 <= JSD`` (Proposition 1: V(G, D̂) <= V(G, D*) = C(G)).
+"""
+
+import math
+
+import numpy as np
+from scipy import spatial, special
+from scipy.stats import qmc
+
+from . import _kernels as K
+from ._checks import as_generator, choice, finite_array, positive_int, scalar
+from .quadrature import Estimate
+
+__all__ = [
+    "discriminator_jsd",
+    "fit_logistic",
+    "knn_entropy",
+    "knn_jsd",
+    "knn_kl",
+    "monte_carlo",
+    "quasi_monte_carlo",
+]
+
+_LOG2 = math.log(2.0)
+_CHUNK = 1 << 20
+_MC_KIND = {"kl": K.MC_KL, "js": K.MC_JSD, "tv": K.MC_TV, "hellinger": K.MC_HELLINGER}
+
+
+# ------------------------------------------------------------------------------- Monte Carlo
+def _moments(kind, p, q, x, shift):
+    out = np.zeros(5)
+    with np.errstate(all="ignore"):
+        lp, lq = p._logpdf(x), q._logpdf(x)
+    K.mc_sums(kind, lp, lq, shift, out)
+    return out
+
+
+def _kl_from_moments(m, n, supp_ok):
+    """Mean of g with the control variate h (coefficient minimising the variance), and its s.e."""
+    g, h, gg, hh, gh = m / n
+    var_g = max(gg - g * g, 0.0)
+    if not supp_ok or not np.isfinite(hh):
+        return g, math.sqrt(var_g / n)
+    var_h = max(hh - h * h, 0.0)
+    cov = gh - g * h
+    beta = cov / var_h if var_h > 0 else 0.0
+    var_cv = max(var_g - 2 * beta * cov + beta * beta * var_h, 0.0)
+    if not np.isfinite(var_cv) or var_cv >= var_g:
+        return g, math.sqrt(var_g / n)
+    return g - beta * h, math.sqrt(var_cv / n)
+
+
+def _support_inside(q, p):
+    if p.dim != 1:
+        return True
+    (plo, phi), (qlo, qhi) = p._support(), q._support()
+    return plo <= qlo and qhi <= phi
+
+
+def monte_carlo(name, p, q, *, n=10**6, rng=None, chunk=_CHUNK):
+    """Plain Monte Carlo with known densities for ``name`` in {"kl", "js", "tv", "hellinger"}.
+
+    ``n`` samples in total (from p for KL; half from p and half from q otherwise), in chunks of
+    ``chunk`` to bound memory. Returns an Estimate with the standard error.
+    """
+    choice(name, "name", _MC_KIND)
+    n = positive_int(n, "n", minimum=2)
+    rng = as_generator(rng)
+    kind = _MC_KIND[name]
+    if name == "kl":
+        pilot = p._sample(min(n, 1024), rng)  # a shift for accurate sums of squares
+        with np.errstate(all="ignore"):
+            d = p._logpdf(pilot) - q._logpdf(pilot)
+        shift = float(np.mean(d[np.isfinite(d)])) if np.isfinite(d).any() else 0.0
+        m = np.zeros(5)
+        done = 0
+        while done < n:
+            k = min(chunk, n - done)
+            m += _moments(kind, p, q, p._sample(k, rng), shift)
+            done += k
+        if not np.isfinite(m[0]):
+            return Estimate(math.inf, 0.0, n, "mc", True)
+        est, se = _kl_from_moments(m, n, _support_inside(q, p))
+        return Estimate(est + shift, se, n, "mc", True)
+    half = n // 2
+    sums = []
+    for dens, count in ((p, half), (q, n - half)):
+        m = np.zeros(5)
+        done = 0
+        while done < count:
+            k = min(chunk, count - done)
+            m += _moments(kind, p, q, dens._sample(k, rng), 0.0)
+            done += k
+        mean = m[0] / count
+        sums.append((mean, max(m[2] / count - mean * mean, 0.0) / count))
+    est = 0.5 * (sums[0][0] + sums[1][0])
+    se = 0.5 * math.sqrt(sums[0][1] + sums[1][1])
+    return Estimate(est, se, n, "mc", True)
+
+
+def quasi_monte_carlo(name, p, q, *, n=2**14, replicates=16, rng=None):
+    """Randomised quasi-Monte Carlo: the Monte Carlo integrands at scrambled Sobol points.
+
+    ``n`` points per replicate (rounded up to a power of 2; half for p and half for q except for KL),
+    ``replicates`` independent scramblings; the estimate is their mean and the error their standard
+    error. Needs the densities' inverse transforms (every gantheory family has them).
+    """
+    choice(name, "name", _MC_KIND)
+    n = positive_int(n, "n", minimum=2)
+    replicates = positive_int(replicates, "replicates", minimum=2)
+    rng = as_generator(rng)
+    kind = _MC_KIND[name]
+    m = 1 << max(1, math.ceil(math.log2(n)))
+    parts = [(p, m)] if name == "kl" else [(p, m // 2), (q, m // 2)]
+    values = []
+    for _ in range(replicates):
+        total = 0.0
+        for dens, count in parts:
+            sob = qmc.Sobol(d=dens._qmc_dims, scramble=True, seed=rng)
+            u = sob.random(count)
+            x = dens._from_uniform(u)
+            mom = _moments(kind, p, q, x, 0.0)
+            if not np.isfinite(mom[0]):
+                return Estimate(math.inf, 0.0, replicates * m, "qmc", True)
+            total += mom[0] / count
+        values.append(total / len(parts))
+    values = np.array(values)
+    return Estimate(float(values.mean()), float(values.std(ddof=1) / math.sqrt(replicates)),
+                    replicates * m, "qmc", True)
+
+
+# ---------------------------------------------------------------------------- k nearest neighbours
+def _samples(x, name):
+    x = finite_array(x, name)
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2:
+        raise ValueError(f"{name} must be an array of shape (n,) or (n, d), got {x.shape}")
+    if x.shape[0] < 2:
+        raise ValueError(f"{name} needs at least 2 samples, got {x.shape[0]}")
+    return x
+
+
+def _kth_positive(tree, x, k, exclude_self, kmax):
+    """Distance to the k-th neighbour, moving on to the first positive distance where the nearer
+    ones are ties at 0 (repeated samples); returns the distances and the ranks used."""
+    extra = 1 if exclude_self else 0
+    dist, _ = tree.query(x, k=min(kmax + extra, tree.n))
+    dist = dist.reshape(x.shape[0], -1)[:, extra:]
+    ranks = np.full(x.shape[0], k)
+    use = dist[:, k - 1].copy()
+    todo = np.flatnonzero(use <= 0)
+    width = dist.shape[1]
+    while todo.size:
+        if width > dist.shape[1]:  # ask for more neighbours of the tied points
+            more, _ = tree.query(x[todo], k=min(width + extra, tree.n))
+            rows = more.reshape(todo.size, -1)[:, extra:]
+        else:
+            rows = dist[todo]
+        pos = rows > 0
+        found = pos.any(axis=1)
+        first = np.argmax(pos, axis=1)
+        ranks[todo[found]] = first[found] + 1
+        use[todo[found]] = rows[found, first[found]]
+        todo = todo[~found]
+        if todo.size and width >= tree.n - extra:
+            raise ValueError("samples hold too many repeated points: some have no neighbour at a positive "
+                             "distance")
+        width = min(2 * width, tree.n - extra) if todo.size else width
+    # with ties the closed ball of that radius holds more than k points: count them all (ties at the
+    # radius included), which is what the density estimate k / (n V r^d) needs
+    tied = ranks != k
+    if dist.shape[1] > k:
+        tied |= dist[:, k] == use
+    tied = np.flatnonzero(tied)
+    if tied.size:
+        ranks[tied] = tree.query_ball_point(x[tied], use[tied], return_length=True) - extra
+    return use, ranks
+
+
+def _check_k(k, n, name):
+    k = positive_int(k, "k")
+    if k >= n:
+        raise ValueError(f"k must be smaller than the number of samples in {name} ({n}), got {k}")
+    return k
+
+
+def knn_kl(x, y, *, k=1):
+    """KL(P || Q) from samples ``x ~ P`` (n, d) and ``y ~ Q`` (m, d): Wang, Kulkarni and Verdú (2009),
+
+    ``(d/n) Σ log(ν_l(i)/ρ_k(i)) + (1/n) Σ (ψ(k_i) - ψ(l_i)) + log(m/(n-1))``, with ρ the distance from
+    x_i to its k-th neighbour among the other x and ν to its l-th neighbour among y. Where samples repeat,
+    the radius moves on to the first positive distance and the count becomes the number of points in
+    that closed ball (so no -inf and no NaN); repeated values are not a sample of a density, though, and
+    bias the estimate (dequantise data by jittering within its resolution first). Consistent; the error
+    shrinks with n (the ``error`` attribute is the spread of the per-point terms over sqrt(n), a rough
+    guide, not a standard error).
+    """
+    x, y = _samples(x, "x"), _samples(y, "y")
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"x and y must have the same dimension, got {x.shape[1]} and {y.shape[1]}")
+    n, m, d = x.shape[0], y.shape[0], x.shape[1]
+    k = _check_k(k, n, "x")
+    if k > m:
+        raise ValueError(f"k must not exceed the number of samples in y ({m}), got {k}")
+    kmax = min(max(4 * k, k + 16), n - 1)
+    rho, kr = _kth_positive(spatial.cKDTree(x), x, k, True, kmax)
+    nu, lr = _kth_positive(spatial.cKDTree(y), x, k, False, min(kmax, m))
+    terms = d * np.log(nu / rho) + special.digamma(kr) - special.digamma(lr)
+    est = float(np.mean(terms)) + math.log(m / (n - 1))
+    return Estimate(est, float(np.std(terms) / math.sqrt(n)), n + m, "knn", True)
+
+
+def knn_entropy(x, *, k=1):
+    """Kozachenko-Leonenko entropy ``ψ(n) - mean ψ(k_i) + log V_d + (d/n) Σ log ρ_{k_i}(i)`` (nats)."""
+    x = _samples(x, "x")
+    n, d = x.shape
+    k = _check_k(k, n, "x")
+    rho, kr = _kth_positive(spatial.cKDTree(x), x, k, True, min(max(4 * k, k + 16), n - 1))
+    log_vd = 0.5 * d * math.log(math.pi) - special.gammaln(0.5 * d + 1.0)
+    terms = d * np.log(rho) - special.digamma(kr)
+    est = special.digamma(n) + log_vd + float(np.mean(terms))
+    return Estimate(est, float(np.std(terms) / math.sqrt(n)), n, "knn", True)
+
+
+def knn_jsd(x, y, *, k=1, rng=None):
+    """JSD from samples: ``H(M) - (H(P) + H(Q))/2`` with Kozachenko-Leonenko entropies, M's sample the
+    pooled x and y (the larger one subsampled to equal size with ``rng``)."""
+    x, y = _samples(x, "x"), _samples(y, "y")
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"x and y must have the same dimension, got {x.shape[1]} and {y.shape[1]}")
+    rng = as_generator(rng)
+    n = min(x.shape[0], y.shape[0])
+    if x.shape[0] > n:
+        x = x[rng.choice(x.shape[0], n, replace=False)]
+    if y.shape[0] > n:
+        y = y[rng.choice(y.shape[0], n, replace=False)]
+    hx, hy = knn_entropy(x, k=k), knn_entropy(y, k=k)
+    hm = knn_entropy(np.concatenate([x, y]), k=k)
+    est = float(hm) - 0.5 * (float(hx) + float(hy))
+    return Estimate(est, math.sqrt(hm.error**2 + 0.25 * (hx.error**2 + hy.error**2)), 2 * n, "knn", True)
+
+
+# ------------------------------------------------------------------------ the discriminator bound
+def _features(x, degree, centre, scale):
+    z = (x - centre) / scale
+    cols = [np.ones(z.shape[0])]
+    d = z.shape[1]
+    for deg in range(1, degree + 1):
+        for idx in _monomials(d, deg):
+            cols.append(np.prod(z[:, idx], axis=1))
+    return np.stack(cols, axis=1)
+
+
+def _monomials(d, deg, start=0):
+    if deg == 0:
+        return [[]]
+    return [[i, *rest] for i in range(start, d) for rest in _monomials(d, deg - 1, i)]
+
+
+def fit_logistic(x_real, x_fake, *, degree=2, l2=1e-6, max_iter=100):
+    """Logistic regression of "real" on polynomial features (standardised) by Newton's method.
+
+    Returns a :class:`~gantheory.LogitDiscriminator` ``D̂(x) = sigmoid(w · φ(x))`` (with ``dlogit`` in
+    one dimension).
+    """
+    from .gan import LogitDiscriminator
+
+    xr, xf = _samples(x_real, "x_real"), _samples(x_fake, "x_fake")
+    if xr.shape[1] != xf.shape[1]:
+        raise ValueError(f"x_real and x_fake must have the same dimension, got {xr.shape[1]} and {xf.shape[1]}")
+    degree = positive_int(degree, "degree")
+    l2 = scalar(l2, "l2", lower=0.0)
+    x = np.concatenate([xr, xf])
+    t = np.concatenate([np.ones(xr.shape[0]), np.zeros(xf.shape[0])])
+    centre, scale = x.mean(axis=0), x.std(axis=0) + 1e-300
+    phi = _features(x, degree, centre, scale)
+    w = np.zeros(phi.shape[1])
+    for _ in range(max_iter):
+        s = special.expit(phi @ w)
+        grad = phi.T @ (s - t) + l2 * w
+        hess = (phi * (s * (1 - s))[:, None]).T @ phi + l2 * np.eye(w.size)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    dim = x.shape[1]
+
+    def logit(v):
+        v = np.asarray(v, dtype=float)
+        pts = v.reshape(-1, dim) if dim > 1 else v.reshape(-1, 1)
+        return (_features(pts, degree, centre, scale) @ w).reshape(v.shape[:-1] if dim > 1 else v.shape)
+
+    def dlogit(v):
+        v = np.asarray(v, dtype=float)
+        h = 1e-6 * (1.0 + np.abs(v))
+        return (logit(v + h) - logit(v - h)) / (2 * h)
+
+    return LogitDiscriminator(logit, dlogit if dim == 1 else None)
+
+
+def discriminator_jsd(p, q, *, n=20_000, degree=2, rng=None, population=None):
+    """The discriminator lower bound ``(V(G, D̂) + log 4)/2 <= JSD(p, q)`` for a logistic regression D̂
+    fitted on ``n`` samples of each density.
+
+    With ``population=True`` (the default up to three dimensions) V(G, D̂) is integrated by quadrature,
+    so the bound holds for the population exactly; otherwise it is averaged over ``n`` fresh samples
+    of each density (with its standard error).
+    """
+    from .gan import value_function
+
+    n = positive_int(n, "n", minimum=2)
+    rng = as_generator(rng)
+    d_hat = fit_logistic(p._sample(n, rng), q._sample(n, rng), degree=degree)
+    if population is None:
+        population = p.dim <= 3
+    if population:
+        v = value_function(p, q, d_hat)
+        return Estimate(0.5 * (float(v) + math.log(4.0)), 0.5 * v.error, 2 * n, "discriminator", v.converged)
+    xr, xf = p._sample(n, rng), q._sample(n, rng)
+    terms = d_hat.log(xr) + d_hat.log1m(xf)
+    return Estimate(0.5 * (float(np.mean(terms)) + math.log(4.0)), 0.5 * float(np.std(terms)) / math.sqrt(n),
+                    4 * n, "discriminator", True)
+
+
+# ------------------------------------------------------------------------------ method registry
+def _registered(method):
+    def run(name, p, q, **options):
+        if method == "mc":
+            return monte_carlo(name, p, q, **options)
+        if method == "qmc":
+            return quasi_monte_carlo(name, p, q, **options)
+        if method == "discriminator":
+            if name != "js":
+                raise ValueError("method 'discriminator' estimates (a lower bound of) the JSD only")
+            return discriminator_jsd(p, q, **options)
+        # knn: sample n points of each and estimate from the samples alone
+        if name not in ("kl", "js"):
+            raise ValueError(f"method 'knn' estimates KL and JSD, not {name}")
+        n = positive_int(options.pop("n", 10_000), "n", minimum=2)
+        rng = as_generator(options.pop("rng", None))
+        x, y = p._sample(n, rng), q._sample(n, rng)
+        if name == "kl":
+            return knn_kl(x, y, **options)
+        return knn_jsd(x, y, rng=rng, **options)
+    return run
