@@ -66,13 +66,18 @@ def _bregman(d):
 
 @njit(**_JIT)
 def _js_weight(a):
-    """``(1 + r) (log 2 - log1p r) - r a`` with ``r = exp(-a)``, for ``a >= 0``.
+    """``(1 + r) (log 2 - log1p r) - r a`` with ``r = exp(-a)``, for ``a >= 0``: see ``_js_weight_r``."""
+    return _js_weight_r(a, math.exp(-a))
+
+
+@njit(**_JIT)
+def _js_weight_r(a, r):
+    """``(1 + r) (log 2 - log1p r) - r a`` for ``a >= 0`` and ``r = exp(-a)`` (given).
 
     Equals ``2 j / P`` where ``j`` is the JSD integrand and ``P = max(p, q)``. For small ``a`` a
     series in ``δ = tanh(a/2)`` avoids the cancellation of the two terms:
     ``(1+δ)log(1+δ) + (1-δ)log(1-δ) = sum_k δ^(2k) / (k (2k-1))`` and ``2 j = m * that``.
     """
-    r = math.exp(-a)
     if a < 0.5:
         dl = math.tanh(0.5 * a)
         d2 = dl * dl
@@ -158,7 +163,7 @@ def _term(kind, lp, lq, a, b, lj):
 
 
 @njit(**_JIT)
-def _noise(kind, lp, lq, f, lj, a_val, b_val):
+def _noise(kind, lp, lq, f, lj, a_val, b_val, P, Q):
     """Round-off scale of one term ``f``, by first-order error propagation: a float64 log-density
     ``l`` carries an absolute error of about ``η = 2 eps (|l| + 1)``, so ``f`` moves by
     ``|∂f/∂lp| η_p + |∂f/∂lq| η_q``, plus a second-order term near ``p = q`` where both partials
@@ -169,8 +174,6 @@ def _noise(kind, lp, lq, f, lj, a_val, b_val):
     ep = 2.0 * _EPS * (abs(lp) + 1.0) if lp != _NEG_INF else 0.0
     eq = 2.0 * _EPS * (abs(lq) + 1.0) if lq != _NEG_INF else 0.0
     out = 4.0 * _EPS * abs(f)
-    P = math.exp(lp + lj) if lp != _NEG_INF else 0.0
-    Q = math.exp(lq + lj) if lq != _NEG_INF else 0.0
     if kind == LINEAR:
         # each weight's relative error applies to its own part only (a vanishing part adds nothing)
         return out + abs(_scaled(lp, a_val, lj)) * ep + abs(_scaled(lq, b_val, lj)) * eq
@@ -191,8 +194,8 @@ def _noise(kind, lp, lq, f, lj, a_val, b_val):
     if kind == JSD:
         if not both:
             return out + 0.5 * _LN2 * (P * ep + Q * eq)
-        lm = max(lp, lq) + math.log1p(math.exp(-abs(d))) - _LN2
-        return out + 0.5 * (P * abs(lp - lm) * ep + Q * abs(lq - lm) * eq) + 0.125 * second
+        # |log(p/m)| <= log 2 for the larger density, <= |Δ| for the smaller one
+        return out + 0.5 * (max(P, Q) * _LN2 + min(P, Q) * abs(d)) * (ep + eq) + 0.125 * second
     if kind == TV:
         return out + 0.5 * (P * ep + Q * eq)
     # HELLINGER: (sqrt p - sqrt q)^2 / 2
@@ -206,22 +209,24 @@ def terms(kind, lp, lq, a, b, lj, out, noise):
     for i in range(out.shape[0]):
         v = _term(kind, lp[i], lq[i], a[i], b[i], lj[i])
         out[i] = v
-        noise[i] = _noise(kind, lp[i], lq[i], v, lj[i], a[i], b[i])
+        P = math.exp(lp[i] + lj[i]) if lp[i] != _NEG_INF else 0.0
+        Q = math.exp(lq[i] + lj[i]) if lq[i] != _NEG_INF else 0.0
+        noise[i] = _noise(kind, lp[i], lq[i], v, lj[i], a[i], b[i], P, Q)
 
 
 @njit(**_JIT)
-def gk_panels(kind, lp, lq, a, b, lj, wk, wg, val, err, noise, absval, mass):
+def gk_panels(kind, lp, lq, a, b, lj, wk, wg, res):
     """Gauss-Kronrod sums panel by panel, with the QUADPACK error estimate.
 
     Node ``j`` of panel ``i`` sits at flat index ``i * m + j`` (``m = len(wk)``); ``lj`` already holds
-    the log of the map's Jacobian times the panel half-width. Writes the Kronrod value, the error
-    estimate ``resasc * min(1, (200 |K - G| / resasc)^1.5)`` (Piessens et al. 1983), the
-    round-off scale of the panel (Kronrod-weighted sum of ``_noise``), ``∫|f|`` and ``∫(p + q)`` over
-    the panel (the natural scale against which round-off is judged).
+    the log of the map's Jacobian times the panel half-width. Writes, in the rows of ``res`` (shape
+    ``(5, panels)``), the Kronrod value, the error estimate ``resasc * min(1, (200 |K - G| /
+    resasc)^1.5)`` (Piessens et al. 1983), the round-off scale of the panel (Kronrod-weighted sum of
+    ``_noise``), ``∫|f|`` and ``∫(p + q)`` over the panel (the scale round-off is judged against).
     """
     m = wk.shape[0]
     f = np.empty(m)
-    for i in range(val.shape[0]):
+    for i in range(res.shape[1]):
         resk = 0.0
         resg = 0.0
         rnoise = 0.0
@@ -229,16 +234,19 @@ def gk_panels(kind, lp, lq, a, b, lj, wk, wg, val, err, noise, absval, mass):
         rmass = 0.0
         o = i * m
         for j in range(m):
-            v = _term(kind, lp[o + j], lq[o + j], a[o + j], b[o + j], lj[o + j])
+            P = math.exp(lp[o + j] + lj[o + j]) if lp[o + j] != _NEG_INF else 0.0
+            Q = math.exp(lq[o + j] + lj[o + j]) if lq[o + j] != _NEG_INF else 0.0
+            if kind == JSD and P > 0.0 and Q > 0.0 and P < math.inf and Q < math.inf:
+                big, small = max(P, Q), min(P, Q)  # the common case without a second pair of exps
+                v = 0.5 * big * _js_weight_r(abs(lp[o + j] - lq[o + j]), small / big)
+            else:
+                v = _term(kind, lp[o + j], lq[o + j], a[o + j], b[o + j], lj[o + j])
             f[j] = v
             resk += wk[j] * v
             resg += wg[j] * v
             resabs += wk[j] * abs(v)
-            if lp[o + j] != _NEG_INF:
-                rmass += wk[j] * math.exp(lp[o + j] + lj[o + j])
-            if lq[o + j] != _NEG_INF:
-                rmass += wk[j] * math.exp(lq[o + j] + lj[o + j])
-            rnoise += wk[j] * _noise(kind, lp[o + j], lq[o + j], v, lj[o + j], a[o + j], b[o + j])
+            rmass += wk[j] * (P + Q)
+            rnoise += wk[j] * _noise(kind, lp[o + j], lq[o + j], v, lj[o + j], a[o + j], b[o + j], P, Q)
         mean = 0.5 * resk
         resasc = 0.0
         for j in range(m):
@@ -246,11 +254,11 @@ def gk_panels(kind, lp, lq, a, b, lj, wk, wg, val, err, noise, absval, mass):
         e = abs(resk - resg)
         if resasc != 0.0 and e != 0.0:
             e = resasc * min(1.0, (200.0 * e / resasc) ** 1.5)
-        val[i] = resk
-        err[i] = e
-        noise[i] = rnoise
-        absval[i] = resabs
-        mass[i] = rmass
+        res[0, i] = resk
+        res[1, i] = e
+        res[2, i] = rnoise
+        res[3, i] = resabs
+        res[4, i] = rmass
 
 
 @njit(**_JIT)
@@ -297,7 +305,7 @@ def map_nodes(stype, x0, sgn, length, seg, ta, tb, xk, x, off, lj):
 
 
 #: Monte Carlo integrands (mc_sums): per sample, with ℓ = lp - lq.
-MC_KL, MC_JSD, MC_TV, MC_HELLINGER = range(4)
+MC_KL, MC_JSD, MC_TV, MC_HELLINGER, MC_LOG2D, MC_LOG2_1MD = range(6)
 
 
 @njit(**_JIT)
@@ -309,6 +317,8 @@ def mc_sums(kind, lp, lq, shift, out):
     ``shift`` to keep the sums of squares accurate. The other kinds use samples of the mixture
     ``M = (p + q)/2`` and ``D = sigmoid(ℓ)``: ``MC_JSD`` ``f = log 2 + D log D + (1-D) log(1-D)``,
     ``MC_TV`` ``f = |2D - 1|``, ``MC_HELLINGER`` ``f = 1 - 2 sqrt(D (1 - D))``; ``out += [Σf, 0, Σf², 0, 0]``.
+    ``MC_LOG2D`` and ``MC_LOG2_1MD`` are the plain JSD terms ``log 2D`` (samples from p) and
+    ``log 2(1 - D)`` (samples from q).
     """
     for i in range(lp.shape[0]):
         a, b = lp[i], lq[i]
@@ -326,22 +336,29 @@ def mc_sums(kind, lp, lq, shift, out):
             out[3] += h * h
             out[4] += g * h
             continue
-        if a == _NEG_INF and b == _NEG_INF:
+        if kind == MC_LOG2D or kind == MC_LOG2_1MD:
+            ell = (a - b) if kind == MC_LOG2D else (b - a)  # log D = -softplus(-ℓ)
+            if ell == math.inf:
+                f = _LN2
+            else:
+                f = _LN2 - (max(-ell, 0.0) + math.log1p(math.exp(-abs(ell))))
+        elif a == _NEG_INF and b == _NEG_INF:
             f = 0.0
         else:
             ell = a - b
             if ell == math.inf or ell == -math.inf:
                 f = _LN2 if kind == MC_JSD else 1.0  # one density only: D is 0 or 1
             else:
-                # log D = -softplus(-ℓ), log(1 - D) = -softplus(ℓ)
-                ld = -(max(-ell, 0.0) + math.log1p(math.exp(-abs(ell))))
-                l1d = -(max(ell, 0.0) + math.log1p(math.exp(-abs(ell))))
+                # with e = exp(-|ℓ|): D log D + (1-D) log(1-D) = -log1p(e) - |ℓ| e/(1+e) (either sign)
+                al = abs(ell)
+                e = math.exp(-al)
                 if kind == MC_JSD:
-                    f = _LN2 + math.exp(ld) * ld + math.exp(l1d) * l1d
+                    f = _LN2 - math.log1p(e) - al * e / (1.0 + e)
                 elif kind == MC_TV:
-                    f = abs(math.tanh(0.5 * ell))
+                    f = (1.0 - e) / (1.0 + e)  # |2D - 1| = |tanh(ℓ/2)|
                 else:
-                    f = 1.0 - 2.0 * math.exp(0.5 * (ld + l1d))
+                    r = 1.0 - math.sqrt(e)
+                    f = r * r / (1.0 + e)  # 1 - 2 sqrt(D (1 - D))
         f -= shift
         out[0] += f
         out[2] += f * f

@@ -120,6 +120,23 @@ class Density:
             return self._support()
         return (np.full(self.dim, -np.inf), np.full(self.dim, np.inf))
 
+    def _hints(self):
+        """Quadrature hints, computed once (densities do not change after construction):
+        ``(support, sorted panel edges, singular points, scale, heavy)``."""
+        h = self.__dict__.get("_hints_cache")
+        if h is None:
+            sup = self._support()
+            ends = [e for e in sup if math.isfinite(e)]
+            pts = np.concatenate([self._breaks(), self._landmarks(), np.array(ends, dtype=float)])
+            h = (sup, np.unique(pts[np.isfinite(pts)]), tuple(float(v) for v in self._singular()),
+                 float(self._scale()), bool(self._heavy))
+            self.__dict__["_hints_cache"] = h
+        return h
+
+    def __getstate__(self):
+        # caches (with weak references inside) are rebuilt after unpickling
+        return {k: v for k, v in self.__dict__.items() if not k.endswith("_cache")}
+
     # ------------------------------------------------------------------ hooks for subclasses
     def _support(self):
         return (-math.inf, math.inf)

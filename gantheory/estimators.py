@@ -80,16 +80,20 @@ def _support_inside(q, p):
     return plo <= qlo and qhi <= phi
 
 
-def monte_carlo(name, p, q, *, n=10**6, rng=None, chunk=_CHUNK):
-    """Plain Monte Carlo with known densities for ``name`` in {"kl", "js", "tv", "hellinger"}.
+def monte_carlo(name, p, q, *, n=10**6, rng=None, variance_reduction=True, chunk=_CHUNK):
+    """Monte Carlo with known densities for ``name`` in {"kl", "js", "tv", "hellinger"}.
 
     ``n`` samples in total (from p for KL; half from p and half from q otherwise), in chunks of
-    ``chunk`` to bound memory. Returns an Estimate with the standard error.
+    ``chunk`` to bound memory. Returns an Estimate with the standard error. ``variance_reduction=False``
+    gives the textbook estimators (KL without its control variate; JSD as
+    ``E_p[log 2D]/2 + E_q[log 2(1 - D)]/2`` instead of the bounded mixture form), for comparison.
     """
     choice(name, "name", _MC_KIND)
     n = positive_int(n, "n", minimum=2)
     rng = as_generator(rng)
     kind = _MC_KIND[name]
+    if not variance_reduction and name not in ("kl", "js"):
+        raise ValueError(f"variance_reduction=False is defined for kl and js, not {name}")
     if name == "kl":
         pilot = p._sample(min(n, 1024), rng)  # a shift for accurate sums of squares
         with np.errstate(all="ignore"):
@@ -103,16 +107,16 @@ def monte_carlo(name, p, q, *, n=10**6, rng=None, chunk=_CHUNK):
             done += k
         if not np.isfinite(m[0]):
             return Estimate(math.inf, 0.0, n, "mc", True)
-        est, se = _kl_from_moments(m, n, _support_inside(q, p))
+        est, se = _kl_from_moments(m, n, variance_reduction and _support_inside(q, p))
         return Estimate(est + shift, se, n, "mc", True)
     half = n // 2
     sums = []
-    for dens, count in ((p, half), (q, n - half)):
+    for dens, count, plain in ((p, half, K.MC_LOG2D), (q, n - half, K.MC_LOG2_1MD)):
         m = np.zeros(5)
         done = 0
         while done < count:
             k = min(chunk, count - done)
-            m += _moments(kind, p, q, dens._sample(k, rng), 0.0)
+            m += _moments(kind if variance_reduction else plain, p, q, dens._sample(k, rng), 0.0)
             done += k
         mean = m[0] / count
         sums.append((mean, max(m[2] / count - mean * mean, 0.0) / count))

@@ -18,9 +18,9 @@ Two and more dimensions
     estimate (every other node) agrees to the tolerance.
 """
 
-import itertools
 import math
 import warnings
+import weakref
 
 import numpy as np
 from scipy import linalg
@@ -95,46 +95,56 @@ class _Geometry:
     """Segments covering the union of the supports of one-dimensional densities."""
 
     def __init__(self, densities, breaks=()):
-        sup = [d._support() for d in densities]
-        lo, hi = min(s[0] for s in sup), max(s[1] for s in sup)
-        ends = [e for s in sup for e in s if math.isfinite(e)]
-        pts = np.concatenate([d._breaks() for d in densities] + [d._landmarks() for d in densities]
-                             + [np.array(ends, dtype=float), np.asarray(breaks, dtype=float)])
-        pts = np.sort(pts[(pts >= lo) & (pts <= hi)])  # also drops NaN; ±inf lie outside [lo, hi]
-        pts = pts[np.isfinite(pts)].tolist() or [0.0]
-        pts = [v for i, v in enumerate(pts) if i == 0 or v != pts[i - 1]]
-        sing = {float(v) for d in densities for v in d._singular()}
+        hints = [d._hints() for d in densities]
+        lo, hi = min(h[0][0] for h in hints), max(h[0][1] for h in hints)
+        pts = np.concatenate([h[1] for h in hints] + [np.asarray(breaks, dtype=float)])
+        pts = np.unique(pts[(pts >= lo) & (pts <= hi) & np.isfinite(pts)])  # (NaN fails every test)
+        if pts.size == 0:
+            pts = np.zeros(1)
+        sing = sorted({v for h in hints for v in h[2]})
         if sing:  # a point within 1e-9 of a singular point would cut a sliver next to it: merge them
-            near = np.array(sorted(sing))
-            pts = [v for v in pts if v in sing or np.min(np.abs(near - v)) > 1e-9 * max(1.0, abs(v))]
-        tail = _HEAVY if any(d._heavy for d in densities) else _LIGHT
-        scale = max(d._scale() for d in densities)
-        segs = []
-        if lo == -math.inf:
-            segs.append((tail, pts[0], -1.0, scale))
-        near = np.array(sorted(sing))
+            near = np.array(sing)
+            keep = [v in sing or np.min(np.abs(near - v)) > 1e-9 * max(1.0, abs(v)) for v in pts.tolist()]
+            pts = pts[np.array(keep)]
+        tail = _HEAVY if any(h[4] for h in hints) else _LIGHT
+        scale = max(h[3] for h in hints)
+        if sing:
+            inner = self._with_singular(pts[:-1].tolist(), pts[1:].tolist(), sing)
+        else:
+            inner = (np.zeros(pts.size - 1, np.int64), pts[:-1], np.ones(pts.size - 1), np.diff(pts))
+        left, right = lo == -math.inf, hi == math.inf
+        n, o = inner[0].size, int(left)
+        self.stype = np.zeros(n + left + right, np.int64)
+        self.x0, self.sgn, self.length = (np.empty(n + left + right) for _ in range(3))
+        for arr, part in zip((self.stype, self.x0, self.sgn, self.length), inner):
+            arr[o:o + n] = part
+        for on, end, sign in ((left, 0, -1.0), (right, -1, 1.0)):
+            if on:
+                self.stype[end], self.x0[end], self.sgn[end], self.length[end] = tail, pts[end], sign, scale
+        self.has_singular = bool(np.any(self.stype == _SING))
+        self.heavy = np.flatnonzero(self.stype == _HEAVY)
 
+    @staticmethod
+    def _with_singular(a, b, sing):
+        """Segments between consecutive points; edges at or just beside a singular point (closer than
+        1e-3 of the segment, where the integrand is steep) get the exponential map."""
         def singular(v, width):
-            # a singular point at or just beside a panel edge (closer than 1e-3 of the segment) makes
-            # the integrand steep there: that edge gets the exponential map too
-            return near.size > 0 and float(np.min(np.abs(near - v))) <= 1e-3 * width
+            return min(abs(s - v) for s in sing) <= 1e-3 * width
 
-        for a, b in itertools.pairwise(pts):
-            sa, sb = singular(a, b - a), singular(b, b - a)
+        segs = []
+        for lo, hi in zip(a, b):
+            sa, sb = singular(lo, hi - lo), singular(hi, hi - lo)
             if sa and sb:  # singular at both ends: split in the middle
-                mid = 0.5 * (a + b)
-                segs += [(_SING, a, 1.0, mid - a), (_SING, b, -1.0, b - mid)]
+                mid = 0.5 * (lo + hi)
+                segs += [(_SING, lo, 1.0, mid - lo), (_SING, hi, -1.0, hi - mid)]
             elif sa or sb:
-                segs.append((_SING, a, 1.0, b - a) if sa else (_SING, b, -1.0, b - a))
+                segs.append((_SING, lo, 1.0, hi - lo) if sa else (_SING, hi, -1.0, hi - lo))
             else:
-                segs.append((_LIN, a, 1.0, b - a))
-        if hi == math.inf:
-            segs.append((tail, pts[-1], 1.0, scale))
+                segs.append((_LIN, lo, 1.0, hi - lo))
+        if not segs:
+            return (np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0))
         arr = np.array(segs, dtype=float)
-        self.stype = arr[:, 0].astype(np.int64)
-        self.x0 = arr[:, 1].copy()
-        self.sgn = arr[:, 2].copy()
-        self.length = arr[:, 3].copy()
+        return arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2], arr[:, 3]
 
 
 class Nodes:
@@ -174,6 +184,8 @@ def _panels_1d(geo, seg, ta, tb):
     x, off, lj = np.empty(n), np.empty(n), np.empty(n)
     K.map_nodes(geo.stype, geo.x0, geo.sgn, geo.length, seg, ta, tb, _XK, x, off, lj)
     hooks = []
+    if not geo.has_singular:
+        return Nodes(x, hooks), lj
     sing = np.repeat(geo.stype[seg] == _SING, _XK.shape[0])
     if sing.any():
         anchors = np.repeat(geo.x0[seg], _XK.shape[0])
@@ -183,82 +195,99 @@ def _panels_1d(geo, seg, ta, tb):
     return Nodes(x, hooks), lj
 
 
-def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, breaks=()):
+_VAL, _ERR, _NOISE, _ABS, _MASS = range(5)  # rows of the per-panel results
+
+
+def _geometry(densities, breaks):
+    """The segments of ``densities``, kept on the first density for the pair it was built with
+    (densities do not change after construction, so the same pair always has the same segments)."""
+    if len(breaks):
+        return _Geometry(densities, breaks)
+    cache = densities[0].__dict__.setdefault("_geometry_cache", {})
+    key = tuple(id(d) for d in densities[1:])
+    hit = cache.get(key)
+    if hit is not None and all(r() is d for r, d in zip(hit[0], densities[1:])):
+        return hit[1]
     geo = _Geometry(densities, breaks)
+    if len(cache) >= 8:  # a few partners per density; older ones are recomputed when needed
+        cache.pop(next(iter(cache)))
+    cache[key] = (tuple(weakref.ref(d) for d in densities[1:]), geo)
+    return geo
+
+
+def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, breaks=()):
+    geo = _geometry(densities, breaks)
     nseg = geo.stype.shape[0]
     if max_panels is None:  # 20000, and room beyond its own cells for a fine grid density
         max_panels = max(20_000, 4 * nseg)
-    # tails start as two panels: most of their mass sits at small t
+    # panels as rows (segment, t_low, t_high); tails start as two panels (their mass sits at small t)
+    new = np.array([np.arange(nseg), np.zeros(nseg), np.ones(nseg)], dtype=float)
     tails = np.flatnonzero(geo.stype != _LIN)
-    seg = np.concatenate([np.arange(nseg), tails])
-    ta = np.concatenate([np.zeros(nseg), np.full(tails.size, 0.5)])
-    tb = np.ones(seg.size)
-    tb[tails] = 0.5
-    S = None
+    if tails.size:
+        new[2, tails] = 0.5
+        new = np.concatenate([new, [tails, np.full(tails.size, 0.5), np.ones(tails.size)]], axis=1)
+    panels = R = parents = None
     neval, total, etot, converged, roundoff = 0, 0.0, 0.0, False, 0
-    parent_val = parent_err = None
     for _ in range(max_rounds):
-        nodes, lj = _panels_1d(geo, seg, ta, tb)
+        seg = new[0].astype(np.int64)
+        nodes, lj = _panels_1d(geo, seg, new[1], new[2])
         with np.errstate(all="ignore"):
             lp, lq, a, b, *extra = evaluate(nodes)
-        val, err, noise, absval, mass = (np.empty(seg.size) for _ in range(5))
-        K.gk_panels(kind, lp, lq, a, b, lj, _WK, _WG, val, err, noise, absval, mass)
+        res = np.empty((5, seg.size))
+        K.gk_panels(kind, lp, lq, a, b, lj, _WK, _WG, res)
         if extra:  # absolute noise of the values a, b (weighted by p and q): add it to the round-off scale
             with np.errstate(all="ignore"):
                 w = (np.where(np.isneginf(lp), 0.0, np.exp(lp + lj))
                      + np.where(np.isneginf(lq), 0.0, np.exp(lq + lj))) * extra[0]
-            noise += w.reshape(seg.size, -1) @ _WK
+            res[_NOISE] += w.reshape(seg.size, -1) @ _WK
         neval += lj.size
+        val = res[_VAL]
         if not np.isfinite(val).all():
             if np.isnan(val).any():
                 raise FloatingPointError("integrand evaluated to NaN; this is a bug in gantheory")
             inf = val[np.isinf(val)]
             value = math.inf if np.all(inf > 0) else -math.inf if np.all(inf < 0) else math.nan
             return Estimate(value, 0.0, neval, "quad", True)
-        if parent_val is not None:
+        if parents is not None:
             # QUADPACK's round-off test: halving changed neither the value nor the error
-            half = val.size // 2
-            cval, cerr = val[:half] + val[half:], err[:half] + err[half:]
-            roundoff += int(np.sum((np.abs(cval - parent_val) <= 1e-5 * np.abs(cval))
-                                   & (cerr >= 0.99 * parent_err)))
-        if S is None:
-            S, TA, TB, V, E, A, L1, MS = seg, ta, tb, val, err, noise, absval, mass
-        else:
-            S, TA, TB = np.concatenate([S, seg]), np.concatenate([TA, ta]), np.concatenate([TB, tb])
-            V, E, A = np.concatenate([V, val]), np.concatenate([E, err]), np.concatenate([A, noise])
-            L1, MS = np.concatenate([L1, absval]), np.concatenate([MS, mass])
-        total = math.fsum(V)
-        disc = float(E.sum())  # discretisation error estimate
+            half = seg.size // 2
+            cval, cerr = val[:half] + val[half:], res[_ERR, :half] + res[_ERR, half:]
+            roundoff += int(np.sum((np.abs(cval - parents[_VAL]) <= 1e-5 * np.abs(cval))
+                                   & (cerr >= 0.99 * parents[_ERR])))
+        panels = new if panels is None else np.concatenate([panels, new], axis=1)
+        R = res if R is None else np.concatenate([R, res], axis=1)
+        sums = R.sum(axis=1)
+        total = math.fsum(R[_VAL])
+        disc = float(sums[_ERR])  # discretisation error estimate
         # relative to ∫|f|: for the non-negative integrands of the divergences that is |total|; for
         # integrands that change sign (V, gradients, expectations) a cancelling total near 0 is not
         # asked for more relative accuracy than its parts allow
-        tol = max(atol, rtol * float(L1.sum()))
-        floor = float(A.sum())  # what float64 log-densities allow (see _kernels._noise)
+        tol = max(atol, rtol * float(sums[_ABS]))
+        floor = float(sums[_NOISE])  # what float64 log-densities allow (see _kernels._noise)
         etot = disc + floor
         if disc <= max(tol, floor):  # refining further would only chase round-off
             # round-off above the tolerance is still an answer at float64 precision when it is below
             # 1e-14 of the mass involved (KL = 0 up to 1e-33, say); above that the caller is told
-            converged = floor <= max(tol, 1e-14 * float(MS.sum()))
+            converged = floor <= max(tol, 1e-14 * float(sums[_MASS]))
             roundoff = 0 if converged else 20
             break
         if roundoff >= 20:
             break
-        order = np.argsort(E)[::-1]
-        k = int(np.searchsorted(np.cumsum(E[order]), disc - 0.5 * tol)) + 1
+        order = np.argsort(R[_ERR])[::-1]
+        k = int(np.searchsorted(np.cumsum(R[_ERR, order]), disc - 0.5 * tol)) + 1
         pick = order[:k]
-        pick = pick[(TB[pick] - TA[pick]) > _MIN_WIDTH]
-        if pick.size == 0 or S.size + pick.size > max_panels:
+        pick = pick[(panels[2, pick] - panels[1, pick]) > _MIN_WIDTH]
+        if pick.size == 0 or panels.shape[1] + pick.size > max_panels:
             break
-        mid = 0.5 * (TA[pick] + TB[pick])
-        seg = np.concatenate([S[pick], S[pick]])
-        ta = np.concatenate([TA[pick], mid])
-        tb = np.concatenate([mid, TB[pick]])
-        parent_val, parent_err = V[pick], E[pick]
-        keep = np.ones(S.size, bool)
+        sel = panels[:, pick]
+        mid = 0.5 * (sel[1] + sel[2])
+        new = np.concatenate([[sel[0], sel[1], mid], [sel[0], mid, sel[2]]], axis=1)
+        parents = R[:, pick]
+        keep = np.ones(panels.shape[1], bool)
         keep[pick] = False
-        S, TA, TB, V, E, A, L1, MS = S[keep], TA[keep], TB[keep], V[keep], E[keep], A[keep], L1[keep], MS[keep]
+        panels, R = panels[:, keep], R[:, keep]
     beyond = _beyond_float_range(geo, kind, evaluate)
-    if beyond > max(atol, rtol * float(L1.sum())) and beyond > etot:
+    if beyond > max(atol, rtol * float(R[_ABS].sum())) and beyond > etot:
         converged = False
         roundoff = -1
     etot += beyond
@@ -278,7 +307,7 @@ def _beyond_float_range(geo, kind, evaluate):
     The integrand per unit of ``u = log(x/L)`` at the cap, times the cap: generous for any tail decaying
     at least like ``u^-2``, and ``~e^-700`` for any algebraic tail (Cauchy, Student-t), which decay
     exponentially in ``u``. Only densities with tails like ``(log x)^-k / x`` leave anything here."""
-    heavy = np.flatnonzero(geo.stype == _HEAVY)
+    heavy = geo.heavy
     if heavy.size == 0:
         return 0.0
     cap = 700.0 - np.maximum(np.log(geo.length[heavy]), 0.0)
@@ -287,9 +316,9 @@ def _beyond_float_range(geo, kind, evaluate):
     nodes, lj = _panels_1d(geo, heavy, ta, tb)
     with np.errstate(all="ignore"):
         lp, lq, a, b, *_ = evaluate(nodes)
-    val, err, noise, absval, mass = (np.empty(heavy.size) for _ in range(5))
-    K.gk_panels(kind, lp, lq, a, b, lj, _WK, _WG, val, err, noise, absval, mass)
-    per_t = np.abs(val) / (tb - ta)            # integrand per unit t at the cap
+    res = np.empty((5, heavy.size))
+    K.gk_panels(kind, lp, lq, a, b, lj, _WK, _WG, res)
+    per_t = np.abs(res[_VAL]) / (tb - ta)            # integrand per unit t at the cap
     per_u = per_t * (1.0 - tb) ** 2            # dt/du = (1 - t)^2
     out = float(np.sum(per_u * cap))
     return out if math.isfinite(out) else math.inf
@@ -318,11 +347,15 @@ def _tensor(densities, kind, evaluate, rtol, atol, max_nodes):
     while True:
         n = np.ceil((hi - lo) / h).astype(int) // 2 * 2 + 1  # odd: the coarse grid is nested
         if int(np.prod(n.astype(float))) > max_nodes:
+            if prev is None:
+                raise ValueError(
+                    f"tensor quadrature in d={dim} needs more than max_nodes={max_nodes:g} nodes even on its "
+                    "coarsest grid; use method='mc' or 'qmc' (or raise max_nodes)")
             warnings.warn(
                 f"tensor quadrature needs more than max_nodes={max_nodes:g} nodes in d={dim} to reach "
                 f"rtol={rtol:g}; estimated error {err:.3g} (use method='mc' or 'qmc')",
                 AccuracyWarning, stacklevel=4)
-            return Estimate(prev if prev is not None else math.nan, err, neval, "quad", False)
+            return Estimate(prev, err, neval, "quad", False)
         centre = 0.5 * (lo + hi)
         axes = [centre[k] + h * (np.arange(n[k]) - (n[k] - 1) / 2) for k in range(dim)]
         fine, coarse, floor = _tensor_sums(axes, mu, w, kind, evaluate, h, logdet)

@@ -173,3 +173,14 @@ def test_sampling_is_reproducible_and_leaves_global_state_alone():
     b = gt.Mixture([gt.Normal(), gt.Cauchy()], [0.5, 0.5]).sample(10, rng=np.random.default_rng(42))
     np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(np.random.get_state()[1], state)  # noqa: NPY002
+
+
+def test_densities_pickle_after_use():
+    """Cached quadrature hints and segments are left behind by pickling (multiprocessing works)."""
+    import pickle
+
+    p = gt.Mixture([gt.Normal(0, 1), gt.Beta(0.5, 0.5)], [0.5, 0.5])
+    q = gt.Pushforward(gt.Laplace(0, 1), gt.Affine(2.0, 1.0))
+    before = float(gt.js_divergence(p, q))
+    p2, q2 = pickle.loads(pickle.dumps((p, q)))
+    assert float(gt.js_divergence(p2, q2)) == before

@@ -64,8 +64,12 @@ def test_tensor_rule_mixture_in_2d():
     assert 0 < jsd < math.log(2) and jsd.converged
 
 
-def test_budget_warning_for_tensor_rule():
+def test_budget_of_the_tensor_rule():
+    """A grid budget that stops the refinement warns; one too small for even the coarsest grid refuses."""
     p = gt.MultivariateNormal([0, 0], np.eye(2))
-    q = gt.MultivariateNormal([0, 0], 1e-4 * np.eye(2))
+    q = gt.MultivariateNormal([0.5, 0], 0.3 * np.eye(2))
     with pytest.warns(gt.AccuracyWarning, match="max_nodes"):
-        gt.js_divergence(p, q, max_nodes=1e4)
+        r = gt.js_divergence(p, q, max_nodes=6000)
+    assert not r.converged and math.isfinite(r)
+    with pytest.raises(ValueError, match="max_nodes"):
+        gt.js_divergence(p, gt.MultivariateNormal([0, 0], 1e-4 * np.eye(2)), max_nodes=1e4)
