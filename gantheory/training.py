@@ -1,36 +1,63 @@
-"""GPU-free training on grids (THEORY.md S12 and beyond).
+"""GPU-free training: function space on grids, Algorithm 1, parametric generators, the Dirac-GAN.
 
-Function space (Goodfellow et al. 2014, Proposition 2): ``p_g`` is a density on a grid, ``D = D*``
-at every step, and ``p_g`` takes gradient steps on ``C(G)``. On a grid with quadrature weights ``w``
-the criterion is ``C(g) = sum_i w_i [p_i log(p_i/(p_i + g_i)) + g_i log(g_i/(p_i + g_i))]``; its
-gradient in ``g`` (Danskin: the gradient of the max is the gradient of V at ``D*``) is
-``w_i log(1 - D*_i)``. Mirror descent on the simplex with step ``η`` multiplies ``g`` by
-``(1 - D*)^(-η)`` and renormalises: with ``η = 1`` that is exactly ``g <- (g + p)/2``.
+Function space (Goodfellow et al. 2014, Proposition 2; THEORY.md S12)
+    ``p_g`` is a density on a grid with quadrature weights ``w``; with ``D = D*`` the criterion
+    ``C(g) = sum_i w_i [p_i log(p_i/(p_i + g_i)) + g_i log(g_i/(p_i + g_i))]`` has the gradient
+    ``w_i log(1 - D*_i)`` in ``g`` (Danskin: the gradient of the max is the gradient of V at D*).
+    Mirror descent on the simplex with step ``η`` multiplies ``g`` by ``(1 - D*)^(-η)`` and
+    renormalises; ``η = 1`` gives exactly ``g <- (g + p)/2``.
+Algorithm 1 (Goodfellow et al. 2014)
+    The same grid generator against a grid discriminator ``d = sigmoid(ψ)``: ``k`` gradient-ascent
+    steps on ``V`` in ``ψ`` per generator step, the generator descending the minimax loss
+    ``E_g[log(1 - d)]`` or the non-saturating ``-E_g[log d]``.
+Parametric generators
+    ``x = shift + scale z`` (``"affine"``) or ``x = shift + scale sinh(tailweight asinh z + skew)``
+    (``"sinh_arcsinh"``) of ``z ~ N(0, 1)``, against ``D*`` or the parametric discriminator
+    ``sigmoid(a x² + b x + c)`` (which contains D* for two normals). Gradients are exact
+    expectations by quadrature: a 2401-node trapezoid rule over ``z`` in [-12, 12] (geometric
+    convergence for these smooth integrands; the tests check it against adaptive quadrature), and the
+    data density's own grid for the discriminator's ascent.
+Dirac-GAN (Mescheder, Geiger, Nowozin 2018; THEORY.md B4)
+    ``p_data = δ_0``, generator ``δ_θ``, ``D_ψ(x) = ψ x``, ``L = f(θψ) + f(0)`` with
+    ``f(t) = -log(1 + e^-t)``: simultaneous or alternating gradient steps, optionally with the R1
+    penalty ``(γ/2) ψ²``, and the Jacobian of the gradient field at the equilibrium.
 
-Every run returns a :class:`History` of arrays and is deterministic.
+Every run returns a :class:`History` of arrays, is deterministic, and shows a progress bar (tqdm, if
+installed) when attached to a terminal.
 """
 
 import math
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import special
 
 from . import _kernels as K
 from ._checks import choice, finite_array, positive_int, scalar
-from .densities import as_density
+from .densities import Normal, as_density
+from .divergences import js_divergence
+from .transforms import Affine, Pushforward, SinhArcsinh
 
-__all__ = ["History", "function_space", "grid_jsd"]
-
-_LOG4 = math.log(4.0)
+__all__ = [
+    "History",
+    "algorithm1",
+    "dirac_gan",
+    "dirac_jacobian",
+    "function_space",
+    "grid_jsd",
+    "parametric",
+]
 
 
 @dataclass
 class History:
-    """What a training run went through, one entry per step (step 0 is the start).
+    """What a training run went through, one entry per recorded step (step 0 is the start).
 
     ``jsd`` is JSD(p_data, p_g) (on the grid for grid runs, by quadrature for parametric ones) and
-    ``c_plus_log4`` is ``C(G) + log 4 = 2 JSD``. ``params`` holds the generator's parameters per step
-    (the grid density itself for function-space runs, final value only).
+    ``c_plus_log4`` is ``C(G) + log 4 = 2 JSD``. ``params`` holds the generator's parameters at each
+    recorded step (for grid runs: the final grid density, one row). ``extra`` carries run-specific
+    arrays (the discriminator's parameters, the Dirac-GAN radius, the grid and weights, ...).
     """
 
     name: str
@@ -43,14 +70,27 @@ class History:
 
     @property
     def final_jsd(self):
+        """JSD at the last recorded step."""
         return float(self.jsd[-1])
 
     def steps_to(self, threshold):
-        """First step at which JSD falls below ``threshold`` (None if never)."""
+        """First recorded step at which JSD falls below ``threshold`` (None if never)."""
         hit = np.flatnonzero(self.jsd < threshold)
         return int(self.steps[hit[0]]) if hit.size else None
 
 
+def _progress(total, desc):
+    """A tqdm bar on stderr when attached to a terminal (and tqdm is installed), else nothing."""
+    if not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - the report extra installs it
+        return None
+    return tqdm(total=total, desc=desc, leave=False)
+
+
+# ------------------------------------------------------------------------------------ grids
 def _trapezoid_weights(x):
     w = np.zeros_like(x)
     h = np.diff(x)
@@ -59,21 +99,38 @@ def _trapezoid_weights(x):
     return w
 
 
-def _grid_values(p, x, name):
+def _grid(grid):
+    """Nodes (n,) or (n, d), trapezoid weights (n,), and the axes, from one axis or a tuple of axes."""
+    axes = list(grid) if isinstance(grid, (tuple, list)) else [grid]
+    axes = [finite_array(a, "grid", ndim=1) for a in axes]
+    for a in axes:
+        if a.size < 2 or not np.all(np.diff(a) > 0):
+            raise ValueError("grid axes must hold at least 2 strictly increasing nodes")
+    if len(axes) == 1:
+        return axes[0], _trapezoid_weights(axes[0]), axes
+    mesh = np.meshgrid(*axes, indexing="ij")
+    w = _trapezoid_weights(axes[0])
+    for a in axes[1:]:
+        w = np.multiply.outer(w, _trapezoid_weights(a))
+    return np.stack([m.ravel() for m in mesh], axis=-1), w.ravel(), axes
+
+
+def _grid_values(p, x, w, name):
     """Values of a density (or of a given non-negative array) on the grid, normalised there."""
     if hasattr(p, "logpdf") or hasattr(p, "dist"):
         p = as_density(p, name)
-        if p.dim != 1:
-            raise ValueError(f"{name} must be one-dimensional for a 1-D grid")
+        dim = 1 if x.ndim == 1 else x.shape[1]
+        if p.dim != dim:
+            raise ValueError(f"{name} has dim={p.dim} but the grid is {dim}-dimensional")
         logv = p._logpdf(x)
         v = np.exp(logv - np.max(logv))
     else:
-        v = finite_array(p, name, ndim=1)
-        if v.shape != x.shape:
-            raise ValueError(f"{name} has shape {v.shape} but the grid has {x.shape}")
+        v = finite_array(p, name).ravel()
+        if v.size != w.size:
+            raise ValueError(f"{name} has {v.size} values but the grid has {w.size} nodes")
         if np.any(v < 0) or not np.any(v > 0):
             raise ValueError(f"{name} must be non-negative and not all zero")
-    return v / np.dot(_trapezoid_weights(x), v)
+    return v / np.dot(w, v)
 
 
 def grid_jsd(p, g, w):
@@ -86,6 +143,23 @@ def grid_jsd(p, g, w):
     return min(max(math.fsum(out), 0.0), math.log(2.0))
 
 
+def _mirror_step(g, grad, lr):
+    """``g <- g exp(-lr grad)``, renormalised (in log space; zero cells stay zero)."""
+    with np.errstate(divide="ignore"):
+        lg = np.log(g) - lr * grad
+    lg -= np.max(lg)
+    return np.exp(lg)
+
+
+def _grid_start(p_data, grid, p_g0):
+    x, w, axes = _grid(grid)
+    p = _grid_values(p_data, x, w, "p_data")
+    g = _grid_values(np.ones(w.size) if p_g0 is None else p_g0, x, w, "p_g0")
+    if np.any((g == 0) & (p > 0)):
+        raise ValueError("p_g0 must be positive wherever p_data is (a step cannot create mass there)")
+    return x, w, axes, p, g
+
+
 def function_space(p_data, grid, *, steps=100, lr=1.0, p_g0=None, method="mirror", tol=0.0):
     """Gradient steps on ``C(G)`` over densities on ``grid`` with ``D = D*`` at every step.
 
@@ -93,50 +167,265 @@ def function_space(p_data, grid, *, steps=100, lr=1.0, p_g0=None, method="mirror
     ----------
     p_data : density or array
         The data density (evaluated and normalised on the grid) or its values on the grid.
-    grid : array
-        Strictly increasing nodes; the trapezoid rule gives the weights.
+    grid : array or tuple of arrays
+        Strictly increasing nodes of a 1-D grid, or the axes of a tensor grid (the trapezoid rule
+        gives the weights).
     steps : int
         Maximum number of steps.
     lr : float
         Step size ``η`` in ``(0, 1]`` for ``method="mirror"`` (``η = 1``: ``g <- (g + p)/2``), any
-        positive value for ``method="softmax"`` (plain gradient descent on the logits).
+        positive value for ``method="softmax"`` (gradient descent on the logits ``log g``, scaled by
+        ``g``: slow where ``g`` is small).
     p_g0 : density or array, optional
         The start; uniform on the grid by default.
     tol : float
         Stop once the grid JSD falls below ``tol``.
     """
-    x = finite_array(grid, "grid", ndim=1)
-    if x.size < 2 or not np.all(np.diff(x) > 0):
-        raise ValueError("grid must hold at least 2 strictly increasing nodes")
     steps = positive_int(steps, "steps", minimum=0)
     choice(method, "method", ("mirror", "softmax"))
     lr = scalar(lr, "lr", positive=True, upper=1.0 if method == "mirror" else None)
     tol = scalar(tol, "tol", lower=0.0)
-    w = _trapezoid_weights(x)
-    p = _grid_values(p_data, x, "p_data")
-    g = _grid_values(np.ones_like(x) if p_g0 is None else p_g0, x, "p_g0")
-    if np.any((g == 0) & (p > 0)):
-        raise ValueError("p_g0 must be positive wherever p_data is (a step cannot create mass there)")
+    x, w, axes, p, g = _grid_start(p_data, grid, p_g0)
     theta = np.log(g)
     jsd, gnorm = [grid_jsd(p, g, w)], []
+    bar = _progress(steps, "function space")
     for _ in range(steps):
         with np.errstate(divide="ignore"):
-            log1m_dstar = np.log(g) - np.logaddexp(np.log(p), np.log(g))  # log(1 - D*)
-        grad = np.where(g > 0, log1m_dstar, 0.0)
-        gnorm.append(float(np.sqrt(np.dot(w, g * (grad - np.dot(w, g * grad)) ** 2))))
+            grad = np.where(g > 0, np.log(g) - np.logaddexp(np.log(p), np.log(g)), 0.0)  # log(1 - D*)
+        centred = grad - np.dot(w, g * grad)
+        gnorm.append(float(np.sqrt(np.dot(w, g * centred**2))))
         if method == "mirror":
-            with np.errstate(divide="ignore"):
-                lg = np.log(g) - lr * grad
+            g = _mirror_step(g, grad, lr)
         else:
-            theta = theta - lr * g * (grad - np.dot(w, g * grad))
-            lg = theta
-        lg = lg - np.max(lg)
-        g = np.exp(lg)
+            theta = theta - lr * g * centred
+            g = np.exp(theta - np.max(theta))
         g = g / np.dot(w, g)
         jsd.append(grid_jsd(p, g, w))
+        if bar is not None:
+            bar.update(1)
         if jsd[-1] < tol:
             break
+    if bar is not None:
+        bar.close()
     jsd = np.array(jsd)
     gnorm.append(math.nan)
     return History(f"function space ({method}, lr={lr:g})", np.arange(jsd.size), jsd, 2.0 * jsd,
-                   np.array(gnorm), g[None, :], {"grid": x, "weights": w, "p_data": p})
+                   np.array(gnorm), g[None, :], {"grid": axes, "weights": w, "p_data": p})
+
+
+def algorithm1(p_data, grid, *, k=1, loss="minimax", steps=2000, lr_d=1.0, lr_g=1.0, p_g0=None, tol=0.0):
+    """Algorithm 1 of Goodfellow et al. (2014) on a grid: ``k`` ascent steps of a grid discriminator
+    ``d = sigmoid(ψ)`` on ``V``, then one generator step (mirror descent on ``g``) on the minimax loss
+    ``sum w g log(1 - d)`` or the non-saturating ``-sum w g log d``.
+
+    ``V`` is separable over the nodes and concave in each ``ψ_i``, with gradient ``w_i (p_i + g_i)(D*_i -
+    d_i)`` and curvature ``-w_i (p_i + g_i) d_i (1 - d_i)``; the ascent steps are these gradients
+    preconditioned by the curvature, ``ψ += lr_d (D* - d) / (d (1 - d))`` (damped Newton, so nodes far
+    out in the tails learn as fast as the bulk; ``lr_d = 1`` and large ``k`` reach D*). The generator
+    step direction is ``log(1 - d)`` or ``-log d``. Returns a History with the grid JSD at every
+    generator step; ``extra["d"]`` is the final discriminator.
+    """
+    k = positive_int(k, "k")
+    choice(loss, "loss", ("minimax", "non_saturating"))
+    steps = positive_int(steps, "steps", minimum=0)
+    lr_d = scalar(lr_d, "lr_d", positive=True, upper=1.0)
+    lr_g = scalar(lr_g, "lr_g", positive=True, upper=1.0)
+    tol = scalar(tol, "tol", lower=0.0)
+    x, w, axes, p, g = _grid_start(p_data, grid, p_g0)
+    psi = np.zeros_like(p)
+    jsd, gnorm = [grid_jsd(p, g, w)], []
+    bar = _progress(steps, f"Algorithm 1 (k={k}, {loss})")
+    for _ in range(steps):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dstar = np.where(p + g > 0, p / (p + g), 0.5)
+        for _ in range(k):
+            # (D* - d) / (d (1 - d)) = D* (1 + e^-ψ) - (1 - D*)(1 + e^ψ), without 0/0 where d rounds
+            # to 0 or 1; a step is at most 50 in the logit
+            e = np.exp(-np.abs(np.clip(psi, -600.0, 600.0)))
+            big = 1.0 + 1.0 / e
+            step = np.where(psi >= 0, dstar * (1.0 + e) - (1.0 - dstar) * big,
+                            dstar * big - (1.0 - dstar) * (1.0 + e))
+            psi = psi + lr_d * np.clip(step, -50.0, 50.0)
+        ld, l1d = -np.logaddexp(0.0, -psi), -np.logaddexp(0.0, psi)  # log d, log(1 - d)
+        grad = l1d if loss == "minimax" else -ld
+        centred = grad - np.dot(w, g * grad)
+        gnorm.append(float(np.sqrt(np.dot(w, g * centred**2))))
+        g = _mirror_step(g, grad, lr_g)
+        g = g / np.dot(w, g)
+        jsd.append(grid_jsd(p, g, w))
+        if bar is not None:
+            bar.update(1)
+        if jsd[-1] < tol:
+            break
+    if bar is not None:
+        bar.close()
+    jsd = np.array(jsd)
+    gnorm.append(math.nan)
+    return History(f"Algorithm 1 (k={k}, {loss})", np.arange(jsd.size), jsd, 2.0 * jsd, np.array(gnorm),
+                   g[None, :], {"grid": axes, "weights": w, "p_data": p, "d": special.expit(psi)})
+
+
+# ------------------------------------------------------------------------------ parametric
+_Z = np.linspace(-12.0, 12.0, 2401)
+_WZ = _trapezoid_weights(_Z) * np.exp(-0.5 * _Z**2) / math.sqrt(2.0 * math.pi)
+
+GENERATORS = {"affine": ("scale", "shift"), "sinh_arcsinh": ("scale", "shift", "skew", "tailweight")}
+
+
+def _generator(kind, theta):
+    """The generator density and, on the z-grid, its samples x(z) and ∂x/∂θ (rows per parameter)."""
+    if kind == "affine":
+        s, t = theta
+        x = t + s * _Z
+        return Pushforward(Normal(0.0, 1.0), Affine(s, t)), x, np.stack([_Z, np.ones_like(_Z)])
+    s, t, e, d = theta
+    a = d * np.arcsinh(_Z) + e
+    u, c = np.sinh(a), np.cosh(a)
+    dens = Pushforward(Pushforward(Normal(0.0, 1.0), SinhArcsinh(e, d)), Affine(s, t))
+    return dens, t + s * u, np.stack([u, np.ones_like(_Z), s * c, s * c * np.arcsinh(_Z)])
+
+
+def _data_grid(p):
+    """A fixed trapezoid grid for expectations under the (light-tailed) data density."""
+    pts = p._hints()[1]
+    lo, hi = float(pts.min()), float(pts.max())
+    x = np.linspace(lo, hi, 8001)
+    wx = _trapezoid_weights(x) * np.exp(p._logpdf(x))
+    return x, wx / wx.sum()
+
+
+def parametric(p_data, *, generator="affine", discriminator="optimal", loss="minimax", init=(1.0, 0.0),
+               steps=1000, lr=0.05, k=1, lr_d=0.5, d0=(0.0, 0.0, 0.0), tol=0.0, record_every=1):
+    """Train a parametric generator of ``z ~ N(0, 1)`` against ``p_data`` by gradient descent.
+
+    Parameters
+    ----------
+    generator : {"affine", "sinh_arcsinh"}
+        Parameters ``(scale, shift)`` or ``(scale, shift, skew, tailweight)``; ``init`` gives them.
+    discriminator : {"optimal", "quadratic"}
+        ``D*`` of the current generator at every step, or ``sigmoid(a x² + b x + c)`` from ``d0`` with
+        ``k`` ascent steps on ``V`` per generator step. ``V`` is concave in ``(a, b, c)``; each step is
+        a damped Newton step of size ``lr_d`` (the gradient ``E_p[(1 - D) φ] - E_g[D φ]`` preconditioned
+        by the curvature ``E_{p+g}[D (1 - D) φ φᵀ]``, ``φ = (x², x, 1)``).
+    loss : {"minimax", "non_saturating"}
+        ``E_g[log(1 - D)]`` or ``-E_g[log D]``.
+    record_every : int
+        Record JSD (by adaptive quadrature) and the parameters every this many steps, and at the end.
+    """
+    choice(generator, "generator", GENERATORS)
+    choice(discriminator, "discriminator", ("optimal", "quadratic"))
+    choice(loss, "loss", ("minimax", "non_saturating"))
+    p = as_density(p_data, "p_data")
+    if p.dim != 1:
+        raise ValueError("parametric training is one-dimensional")
+    theta = finite_array(init, "init", ndim=1).copy()
+    if theta.size != len(GENERATORS[generator]):
+        raise ValueError(f"init must hold {GENERATORS[generator]} for the {generator} generator, got {theta.size}")
+    if theta[0] == 0 or (generator == "sinh_arcsinh" and theta[3] <= 0):
+        raise ValueError("init: scale must be non-zero and tailweight positive (an invertible generator)")
+    steps = positive_int(steps, "steps", minimum=0)
+    lr, lr_d = scalar(lr, "lr", positive=True), scalar(lr_d, "lr_d", positive=True)
+    k = positive_int(k, "k")
+    record_every = positive_int(record_every, "record_every")
+    tol = scalar(tol, "tol", lower=0.0)
+    dpar = finite_array(d0, "d0", ndim=1).copy()
+    if dpar.size != 3:
+        raise ValueError("d0 must hold (a, b, c) of sigmoid(a x^2 + b x + c)")
+    xd, wd = _data_grid(p) if discriminator == "quadratic" else (None, None)
+    rec_steps, rec_jsd, rec_params, rec_d, gnorms = [], [], [], [], []
+
+    def record(step, dens):
+        rec_steps.append(step)
+        rec_jsd.append(float(js_divergence(p, dens)))
+        rec_params.append(theta.copy())
+        rec_d.append(dpar.copy())
+
+    bar = _progress(steps, f"parametric ({generator}, {discriminator}, {loss})")
+    dens, x, dx = _generator(generator, theta)
+    record(0, dens)
+    for step in range(1, steps + 1):
+        if discriminator == "quadratic":
+            phr, phf = np.array([xd * xd, xd, np.ones_like(xd)]), np.array([x * x, x, np.ones_like(x)])
+            for _ in range(k):  # ascent on V(G, D) in (a, b, c)
+                dr = special.expit((dpar[0] * xd + dpar[1]) * xd + dpar[2])
+                df = special.expit((dpar[0] * x + dpar[1]) * x + dpar[2])
+                grad_d = phr @ (wd * (1.0 - dr)) - phf @ (_WZ * df)
+                curv = (phr * (wd * dr * (1.0 - dr))) @ phr.T + (phf * (_WZ * df * (1.0 - df))) @ phf.T
+                dpar = dpar + lr_d * np.linalg.solve(curv + 1e-12 * np.eye(3), grad_d)
+            ell = (dpar[0] * x + dpar[1]) * x + dpar[2]
+            slope = 2.0 * dpar[0] * x + dpar[1]
+        else:  # D*: logit log p_data - log p_g, slope the difference of the scores
+            ell = p._logpdf(x) - dens._logpdf(x)
+            slope = p._score(x) - dens._score(x)
+        # h'(x) = -D ℓ' (minimax) or -(1 - D) ℓ' (non-saturating), D = sigmoid(ℓ)
+        factor = special.expit(ell) if loss == "minimax" else special.expit(-ell)
+        hprime = -factor * slope
+        grad = dx @ (_WZ * hprime)
+        gnorms.append(float(np.linalg.norm(grad)))
+        theta = theta - lr * grad
+        if theta[0] == 0 or (generator == "sinh_arcsinh" and theta[3] <= 0):
+            raise FloatingPointError("the generator stopped being invertible (lower lr)")
+        dens, x, dx = _generator(generator, theta)
+        if bar is not None:
+            bar.update(1)
+        if step % record_every == 0 or step == steps:
+            record(step, dens)
+            if rec_jsd[-1] < tol:
+                break
+    if bar is not None:
+        bar.close()
+    jsd = np.array(rec_jsd)
+    return History(f"parametric ({generator}, {discriminator}, {loss})", np.array(rec_steps), jsd, 2.0 * jsd,
+                   np.array(gnorms), np.array(rec_params),
+                   {"param_names": GENERATORS[generator], "discriminator": np.array(rec_d)})
+
+
+# -------------------------------------------------------------------------------- Dirac-GAN
+def _fprime(t):
+    """``f'(t) = 1 / (1 + e^t)`` for ``f(t) = -log(1 + e^-t)``."""
+    return special.expit(-t)
+
+
+def dirac_gan(theta0=1.0, psi0=1.0, *, h=0.1, steps=1000, mode="simultaneous", gamma=0.0):
+    """The Dirac-GAN of Mescheder et al. (2018): gradient steps on ``L(θ, ψ) = f(θψ) + f(0)``.
+
+    The generator descends ``L`` in ``θ`` (``∂L/∂θ = f'(θψ) ψ``), the discriminator ascends
+    ``L - (γ/2) ψ²`` in ``ψ`` (``∂/∂ψ = f'(θψ) θ - γ ψ``, the R1 penalty for ``γ > 0``).
+    ``mode="simultaneous"`` uses the old values for both updates; ``"alternating"`` updates θ first.
+    Returns a History whose ``params`` rows are ``(θ, ψ)`` and ``extra["radius"]`` is
+    ``sqrt(θ² + ψ²)``; JSD is ``log 2`` off equilibrium (disjoint Diracs) and 0 at ``θ = 0``.
+    """
+    th, ps = scalar(theta0, "theta0"), scalar(psi0, "psi0")
+    h = scalar(h, "h", positive=True)
+    gamma = scalar(gamma, "gamma", lower=0.0)
+    steps = positive_int(steps, "steps", minimum=0)
+    choice(mode, "mode", ("simultaneous", "alternating"))
+    traj = np.empty((steps + 1, 2))
+    traj[0] = th, ps
+    gn = np.empty(steps + 1)
+    for i in range(1, steps + 1):
+        fp = _fprime(th * ps)
+        gn[i - 1] = math.hypot(fp * ps, fp * th - gamma * ps)
+        if mode == "simultaneous":
+            th, ps = th - h * fp * ps, ps + h * (fp * th - gamma * ps)
+        else:
+            th = th - h * fp * ps
+            ps = ps + h * (_fprime(th * ps) * th - gamma * ps)
+        traj[i] = th, ps
+    gn[-1] = math.nan
+    jsd = np.where(traj[:, 0] == 0.0, 0.0, math.log(2.0))
+    return History(f"Dirac-GAN ({mode}, h={h:g}, gamma={gamma:g})", np.arange(steps + 1), jsd, 2.0 * jsd, gn,
+                   traj, {"radius": np.hypot(traj[:, 0], traj[:, 1])})
+
+
+def dirac_jacobian(theta=0.0, psi=0.0, gamma=0.0):
+    """The Jacobian of the Dirac-GAN's gradient field ``v = (-∂L/∂θ, ∂L/∂ψ - γψ)`` at ``(θ, ψ)``,
+    from the derivatives of ``f`` (``f'' = -f'(1 - f')``). At the equilibrium it is
+    ``[[0, -f'(0)], [f'(0), -γ]]``, with eigenvalues ``(-γ ± sqrt(γ² - 4 f'(0)²))/2``."""
+    t = scalar(theta, "theta") * scalar(psi, "psi")
+    gamma = scalar(gamma, "gamma", lower=0.0)
+    fp = float(_fprime(t))
+    fpp = -fp * (1.0 - fp)
+    th, ps = float(theta), float(psi)
+    return np.array([[-fpp * ps * ps, -(fpp * th * ps + fp)],
+                     [fpp * th * ps + fp, fpp * th * th - gamma]])
