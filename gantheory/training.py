@@ -185,7 +185,7 @@ def function_space(p_data, grid, *, steps=100, lr=1.0, p_g0=None, method="mirror
     choice(method, "method", ("mirror", "softmax"))
     lr = scalar(lr, "lr", positive=True, upper=1.0 if method == "mirror" else None)
     tol = scalar(tol, "tol", lower=0.0)
-    x, w, axes, p, g = _grid_start(p_data, grid, p_g0)
+    _, w, axes, p, g = _grid_start(p_data, grid, p_g0)
     theta = np.log(g)
     jsd, gnorm = [grid_jsd(p, g, w)], []
     bar = _progress(steps, "function space")
@@ -231,7 +231,7 @@ def algorithm1(p_data, grid, *, k=1, loss="minimax", steps=2000, lr_d=1.0, lr_g=
     lr_d = scalar(lr_d, "lr_d", positive=True, upper=1.0)
     lr_g = scalar(lr_g, "lr_g", positive=True, upper=1.0)
     tol = scalar(tol, "tol", lower=0.0)
-    x, w, axes, p, g = _grid_start(p_data, grid, p_g0)
+    _, w, axes, p, g = _grid_start(p_data, grid, p_g0)
     psi = np.zeros_like(p)
     jsd, gnorm = [grid_jsd(p, g, w)], []
     bar = _progress(steps, f"Algorithm 1 (k={k}, {loss})")
