@@ -27,8 +27,7 @@ Discriminator bound
 import math
 
 import numpy as np
-from scipy import spatial, special
-from scipy.stats import qmc
+from scipy import special
 
 from . import _kernels as K
 from ._checks import as_generator, choice, finite_array, positive_int, scalar
@@ -132,6 +131,8 @@ def quasi_monte_carlo(name, p, q, *, n=2**14, replicates=16, rng=None):
     ``replicates`` independent scramblings; the estimate is their mean and the error their standard
     error. Needs the densities' inverse transforms (every gantheory family has them).
     """
+    from scipy.stats import qmc  # scipy.stats is slow to import: only when QMC is asked for
+
     choice(name, "name", _MC_KIND)
     n = positive_int(n, "n", minimum=2)
     replicates = positive_int(replicates, "replicates", minimum=2)
@@ -205,6 +206,12 @@ def _kth_positive(tree, x, k, exclude_self, kmax):
     return use, ranks
 
 
+def _tree(x):
+    from scipy.spatial import cKDTree  # imported when a k-NN estimate is asked for
+
+    return cKDTree(x)
+
+
 def _check_k(k, n, name):
     k = positive_int(k, "k")
     if k >= n:
@@ -231,8 +238,8 @@ def knn_kl(x, y, *, k=1):
     if k > m:
         raise ValueError(f"k must not exceed the number of samples in y ({m}), got {k}")
     kmax = min(max(4 * k, k + 16), n - 1)
-    rho, kr = _kth_positive(spatial.cKDTree(x), x, k, True, kmax)
-    nu, lr = _kth_positive(spatial.cKDTree(y), x, k, False, min(kmax, m))
+    rho, kr = _kth_positive(_tree(x), x, k, True, kmax)
+    nu, lr = _kth_positive(_tree(y), x, k, False, min(kmax, m))
     terms = d * np.log(nu / rho) + special.digamma(kr) - special.digamma(lr)
     est = float(np.mean(terms)) + math.log(m / (n - 1))
     return Estimate(est, float(np.std(terms) / math.sqrt(n)), n + m, "knn", True)
@@ -243,7 +250,7 @@ def knn_entropy(x, *, k=1):
     x = _samples(x, "x")
     n, d = x.shape
     k = _check_k(k, n, "x")
-    rho, kr = _kth_positive(spatial.cKDTree(x), x, k, True, min(max(4 * k, k + 16), n - 1))
+    rho, kr = _kth_positive(_tree(x), x, k, True, min(max(4 * k, k + 16), n - 1))
     log_vd = 0.5 * d * math.log(math.pi) - special.gammaln(0.5 * d + 1.0)
     terms = d * np.log(rho) - special.digamma(kr)
     est = special.digamma(n) + log_vd + float(np.mean(terms))
