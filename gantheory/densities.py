@@ -161,6 +161,10 @@ class Density:
         """``logpdf(x0 + off)`` for a support end ``x0``, accurate when ``off`` is tiny."""
         return self._logpdf(x0 + off)
 
+    def _score_offset(self, x0, off):
+        """``score(x0 + off)`` for a support end ``x0``, accurate when ``off`` is tiny."""
+        return self._score(x0 + off)
+
     def _mean(self):
         """The mean, or None when it does not exist (decides whether W1 can be finite)."""
         return None
@@ -485,6 +489,11 @@ class Beta(Density):
     def _score(self, x):
         return (self.a - 1.0) / x - (self.b - 1.0) / (1.0 - x)
 
+    def _score_offset(self, x0, off):
+        if x0 == 1.0:
+            return (self.a - 1.0) / (1.0 + off) + (self.b - 1.0) / off
+        return self._score(x0 + off)
+
     def _mean(self):
         return self.a / (self.a + self.b)
 
@@ -588,6 +597,11 @@ class Mixture(Density):
             (-1,) + (1,) * np.ndim(x))
         resp = np.exp(logs - special.logsumexp(logs, axis=0))
         return sum(r * c._score(x) for r, c in zip(resp, self._active))
+
+    def _score_offset(self, x0, off):
+        logs = np.stack([c._logpdf_offset(x0, off) for c in self._active]) + self._logw[:, None]
+        resp = np.exp(logs - special.logsumexp(logs, axis=0))
+        return sum(r * c._score_offset(x0, off) for r, c in zip(resp, self._active))
 
     def _support(self):
         lows, highs = zip(*(c._support() for c in self._active))

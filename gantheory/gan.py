@@ -290,29 +290,33 @@ def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=
         raise TypeError("d must be a gantheory Discriminator (generator gradients need dlogit)")
     tr = p_g.transform
 
-    def factor_and_slope(nodes):
-        ld, l1d = _disc_logs(d, nodes)
-        # h' = -D ℓ' (minimax), -(1 - D) ℓ' (non-saturating)
-        return (np.exp(l1d) if loss == "non_saturating" else np.exp(ld)), d._dlogit(nodes.x)
+    memo = {}
 
-    def hprime(nodes):
-        dfac, slope = factor_and_slope(nodes)
-        with np.errstate(invalid="ignore"):  # 0 * ℓ' = 0 where the factor vanishes
-            return np.where(dfac == 0.0, 0.0, -dfac * slope)
+    def parts(nodes):
+        """h' at the nodes and its round-off, computed once per set of nodes: ℓ' = score_data -
+        score_g for D* (through the nodes' offsets), the user's dlogit otherwise."""
+        if memo.get("nodes") is not nodes:
+            ld, l1d = _disc_logs(d, nodes)
+            if isinstance(d, OptimalDiscriminator):
+                a, b = nodes.score(d.p_data), nodes.score(d.p_g)
+                with np.errstate(invalid="ignore"):
+                    slope = np.where(a == b, 0.0, a - b)  # equal scores, infinite ones too
+                scale = np.abs(a) + np.abs(b)
+            else:
+                slope = d._dlogit(nodes.x)
+                scale = np.abs(slope)
+            # h' = -D ℓ' (minimax), -(1 - D) ℓ' (non-saturating); 0 * ℓ' = 0 where the factor vanishes
+            dfac = np.exp(l1d) if loss == "non_saturating" else np.exp(ld)
+            z = np.abs((nodes.x - tr.shift) / tr.scale) + 1.0
+            with np.errstate(invalid="ignore"):
+                hp = np.where(dfac == 0.0, 0.0, -dfac * slope)
+                noise = np.nan_to_num(8.0 * np.finfo(float).eps * dfac * scale * z, posinf=0.0)
+            memo.update(nodes=nodes, hprime=hp, noise=noise)
+        return memo["hprime"], memo["noise"]
 
-    def noise(nodes):
-        # ℓ' is a difference of scores (or a user's derivative): a few ulps of each part
-        dfac, slope = factor_and_slope(nodes)
-        scale = np.abs(slope)
-        if isinstance(d, OptimalDiscriminator):
-            scale = np.abs(d.p_data._score(nodes.x)) + np.abs(d.p_g._score(nodes.x))
-        z = np.abs((nodes.x - tr.shift) / tr.scale) + 1.0
-        with np.errstate(invalid="ignore"):
-            return np.nan_to_num(8.0 * np.finfo(float).eps * dfac * scale * z, posinf=0.0)
-
-    g_scale = expect_nodes(p_g, lambda nodes: hprime(nodes) * (nodes.x - tr.shift) / tr.scale,
-                           hints=(p_data,), noise=noise, rtol=rtol, atol=atol, **options)
-    g_shift = expect_nodes(p_g, hprime, hints=(p_data,), noise=noise, rtol=rtol, atol=atol, **options)
+    options = dict(options, hints=(p_data,), noise=lambda nodes: parts(nodes)[1], rtol=rtol, atol=atol)
+    g_scale = expect_nodes(p_g, lambda nodes: parts(nodes)[0] * (nodes.x - tr.shift) / tr.scale, **options)
+    g_shift = expect_nodes(p_g, lambda nodes: parts(nodes)[0], **options)
     return np.array([float(g_scale), float(g_shift)])
 
 

@@ -178,6 +178,13 @@ class Nodes:
             out[idx] = density._logpdf_offset(x0, off)
         return out
 
+    def score(self, density):
+        """``d/dx log density`` at the nodes, singular-end nodes through ``_score_offset``."""
+        out = density._score(self.x)
+        for x0, idx, off in self.hooks:
+            out[idx] = density._score_offset(x0, off)
+        return out
+
 
 def _panels_1d(geo, seg, ta, tb):
     n = seg.shape[0] * _XK.shape[0]

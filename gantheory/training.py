@@ -122,7 +122,13 @@ def _grid_values(p, x, w, name):
         dim = 1 if x.ndim == 1 else x.shape[1]
         if p.dim != dim:
             raise ValueError(f"{name} has dim={p.dim} but the grid is {dim}-dimensional")
-        logv = p._logpdf(x)
+        with np.errstate(divide="ignore", over="ignore"):
+            logv = p._logpdf(x)
+        if np.any(logv == np.inf):
+            raise ValueError(f"{name} is unbounded at a grid node (a singular end of its support): keep the "
+                             "grid off it")
+        if not np.any(np.isfinite(logv)):
+            raise ValueError(f"{name} vanishes at every grid node")
         v = np.exp(logv - np.max(logv))
     else:
         v = finite_array(p, name).ravel()

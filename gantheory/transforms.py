@@ -308,6 +308,12 @@ class Pushforward(Density):
         z = self.transform._inverse(x)
         return self.base._score(z) * self.transform._djac(x) + self.transform._dlogjac(x)
 
+    def _score_offset(self, x0, off):
+        z0 = self._ends.get(float(x0))
+        if z0 is None or not math.isfinite(z0) or not self.transform.affine:
+            return self._score(x0 + off)
+        return self.base._score_offset(z0, off / self.transform.scale) / self.transform.scale
+
     def _support(self):
         return self._lohi
 

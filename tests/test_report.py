@@ -1,0 +1,120 @@
+"""The report: every section in every format, parsed back; exit codes; atomic files (issue 6)."""
+
+import csv
+import io
+import json
+import math
+import os
+import stat
+
+import pytest
+
+import gantheory as gt
+from gantheory import report
+
+KEYS = {
+    "ledger": ["step", "claim", "pairs", "worst_residual", "tolerance", "pass"],
+    "divergences": ["pair", "kl_pq", "kl_qp", "jsd", "js_distance", "tv", "hellinger2", "w1", "c_plus_log4",
+                    "references", "max_rel_error"],
+    "bounds": ["pair", "tv_squared", "c_plus_log4", "upper", "holds"],
+    "gradients": ["shift", "mean_dstar_on_fakes", "minimax", "non_saturating", "ratio", "grad_2jsd_identity"],
+    "training": ["run", "steps", "final_jsd", "final_c_plus_log4", "final_params", "converged", "seconds"],
+    "estimators": ["pair", "method", "n", "estimate", "abs_error", "reported_error", "seconds"],
+}
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    code = report.main(["--quick", "--out", str(out)])
+    return code, out
+
+
+def test_list_names_every_section(capsys):
+    assert report.main(["--list"]) == 0
+    text = capsys.readouterr().out
+    for name in report.SECTIONS:
+        assert name in text
+
+
+def test_out_writes_every_section_in_every_format(written):
+    code, out = written
+    assert code == 0
+    for name in report.SECTIONS:
+        for ext in ("md", "csv", "json", "tex"):
+            assert (out / f"{name}.{ext}").stat().st_size > 0
+    assert not [f for f in os.listdir(out) if f.startswith(".")]  # no temporary files left
+    figures = {f for f in os.listdir(out) if f.endswith(".png")}
+    assert {"training_curves.png", "estimators_error_vs_time.png", "densities_and_dstar.png",
+            "dirac_gan.png"} <= figures
+
+
+@pytest.mark.parametrize("name", list(KEYS))
+def test_csv_and_json_parse_back_with_stable_keys(written, name):
+    _, out = written
+    rows = list(csv.DictReader(io.StringIO((out / f"{name}.csv").read_text())))
+    assert rows and list(rows[0]) == KEYS[name]
+    data = json.loads((out / f"{name}.json").read_text())
+    assert list(data) == [name] and [list(r) for r in data[name]] == [KEYS[name]] * len(data[name])
+    assert len(data[name]) == len(rows)
+    whole = json.loads((out / "report.json").read_text())
+    assert list(whole) == list(report.SECTIONS)
+
+
+def test_ledger_passes_and_numbers_round_trip(written):
+    _, out = written
+    data = json.loads((out / "ledger.json").read_text())["ledger"]
+    assert [r["step"] for r in data] == [f"S{i}" for i in range(1, 13)]
+    assert all(r["pass"] and r["worst_residual"] <= r["tolerance"] for r in data)
+    rows = list(csv.DictReader(io.StringIO((out / "divergences.csv").read_text())))
+    first = next(r for r in rows if r["pair"] == "normal shift 1")
+    assert float(first["kl_pq"]) == 0.5  # CSV keeps every digit (repr of the float)
+    disjoint = next(r for r in rows if r["pair"] == "uniform disjoint")
+    assert math.isinf(float(disjoint["kl_pq"]))
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "csv", "json", "latex"])
+def test_every_format_on_stdout(capsys, fmt):
+    assert report.main(["--quick", "--section", "bounds", "--section", "gradients", "--format", fmt]) == 0
+    text = capsys.readouterr().out
+    if fmt == "json":
+        assert list(json.loads(text)) == ["bounds", "gradients"]
+    elif fmt == "latex":
+        assert text.count(r"\begin{tabular}") == 2
+    elif fmt == "markdown":
+        assert "| pair" in text and "| shift" in text
+    else:
+        assert "tv_squared" in text and "mean_dstar_on_fakes" in text
+
+
+def test_a_broken_formula_fails_the_ledger(monkeypatch, capsys):
+    """C(G) with -log 2 in place of -log 4: S7, S9, S10 and S11 fail and the exit code is 1."""
+    right = gt.virtual_criterion
+    monkeypatch.setattr(gt, "virtual_criterion", lambda p, q, **kw: right(p, q, **kw) + math.log(2.0))
+    assert report.main(["--quick", "--section", "ledger", "--format", "json"]) == 1
+    rows = json.loads(capsys.readouterr().out)["ledger"]
+    failed = {r["step"] for r in rows if not r["pass"]}
+    assert {"S7", "S8", "S9"} <= failed
+
+
+@pytest.mark.parametrize("argv", [["--section", "nonsense"], ["--format", "pdf"], ["--seed", "x"],
+                                  ["--bogus-flag"]])
+def test_usage_errors_exit_2_with_one_line(argv, capsys):
+    assert report.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("gantheory.report: error:")
+
+
+def test_unwritable_directory_exits_2(tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        target = locked / "sub" if os.geteuid() != 0 else tmp_path / "file.txt"
+        if os.geteuid() == 0:  # root ignores permissions: use a path under a regular file instead
+            target.write_text("x")
+            target = target / "sub"
+        assert report.main(["--quick", "--section", "bounds", "--out", str(target)]) == 2
+        assert "cannot create" in capsys.readouterr().err
+    finally:
+        locked.chmod(stat.S_IRWXU)
