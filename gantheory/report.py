@@ -462,13 +462,21 @@ def render(results, fmt):
 
 
 # -------------------------------------------------------------------------------------- output
+def _publish(tmp, path):
+    """Rename a finished temporary file into place, with the permissions a plain open() would give."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
+
+
 def _write(path, text):
     """Write a file whole: a temporary name in the same directory, then an atomic rename."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
-        os.replace(tmp, path)
+        _publish(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -504,7 +512,7 @@ def _figures(path, results, args):
         os.close(fd)
         try:
             fig.savefig(tmp, dpi=110, bbox_inches="tight")
-            os.replace(tmp, path / name)
+            _publish(tmp, path / name)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
