@@ -58,8 +58,8 @@ def scalar(value, name, *, positive=False, lower=None, upper=None):
     return x
 
 
-def positive_int(value, name, *, minimum=1):
-    """An integer ``>= minimum`` (booleans and floats are refused)."""
+def positive_int(value, name, *, minimum=1, maximum=None):
+    """An integer ``>= minimum`` (and ``<= maximum``; booleans and floats are refused)."""
     if isinstance(value, bool):
         raise TypeError(f"{name} must be an integer, got bool")
     try:
@@ -68,6 +68,8 @@ def positive_int(value, name, *, minimum=1):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
     if n < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {n}")
+    if maximum is not None and n > maximum:
+        raise ValueError(f"{name} must be <= {maximum:g}, got {n}")
     return n
 
 

@@ -87,8 +87,9 @@ class Density:
         """``n`` independent draws: shape ``(n,)`` for ``dim == 1``, ``(n, dim)`` otherwise.
 
         ``rng`` is a ``numpy.random.Generator`` or a seed; the global random state is never used.
+        At most ``1e8`` draws at once (0.8 GB per coordinate).
         """
-        n = positive_int(n, "n", minimum=0)
+        n = positive_int(n, "n", minimum=0, maximum=10**8)
         return self._sample(n, as_generator(rng))
 
     def cdf(self, x):
@@ -111,7 +112,7 @@ class Density:
         x = self._points(x)
         with np.errstate(all="ignore"):
             s = self._score(x)
-        return np.where(np.isfinite(self._logpdf(x)), s, 0.0)[()]
+            return np.where(np.isfinite(self._logpdf(x)), s, 0.0)[()]
 
     @property
     def support(self):
@@ -161,6 +162,16 @@ class Density:
         """``logpdf(x0 + off)`` for a support end ``x0``, accurate when ``off`` is tiny."""
         return self._logpdf(x0 + off)
 
+    def _logpdf_split(self, x, x0, off):
+        """``logpdf`` at quadrature nodes ``x``, also given as panel anchors ``x0`` plus offsets ``off``.
+        Location families evaluate ``(x0 - loc) + off``: exact differences near ``loc``, so a density far
+        from the origin (``loc = 1e8``) keeps the digits that ``x`` itself cannot hold."""
+        return self._logpdf(x)
+
+    def _score_split(self, x, x0, off):
+        """``score`` at nodes given as ``x`` and as ``x0 + off`` (see ``_logpdf_split``)."""
+        return self._score(x)
+
     def _score_offset(self, x0, off):
         """``score(x0 + off)`` for a support end ``x0``, accurate when ``off`` is tiny."""
         return self._score(x0 + off)
@@ -209,15 +220,35 @@ class Density:
         return {}
 
 
+#: Location-scale parameters: |loc| <= 1e150 and 1e-150 <= scale <= 1e150, so that the density's
+#: bulk, its tails out to the quadrature's reach (~1e300) and its samples all fit in float64.
+_LOC_MAX, _SCALE_MIN, _SCALE_MAX = 1e150, 1e-150, 1e150
+
+
 class _LocationScale(Density):
     """Shared parts of the location-scale families: validation, landmarks, scale, mean."""
 
     def __init__(self, loc=0.0, scale=1.0):
-        self.loc = scalar(loc, "loc")
+        self.loc = scalar(loc, "loc", lower=-_LOC_MAX, upper=_LOC_MAX)
         self.scale = scalar(scale, "scale", positive=True)
+        if not _SCALE_MIN <= self.scale <= _SCALE_MAX:
+            raise ValueError(f"scale must lie in [{_SCALE_MIN:g}, {_SCALE_MAX:g}], got {self.scale!r}")
 
     def _params(self):
         return {"loc": self.loc, "scale": self.scale}
+
+    # each family writes its log-density and score in the standardised variable z
+    def _logpdf(self, x):
+        return self._logpdf_z((x - self.loc) / self.scale)
+
+    def _logpdf_split(self, x, x0, off):
+        return self._logpdf_z(((x0 - self.loc) + off) / self.scale)
+
+    def _score(self, x):
+        return self._score_z((x - self.loc) / self.scale)
+
+    def _score_split(self, x, x0, off):
+        return self._score_z(((x0 - self.loc) + off) / self.scale)
 
     def _landmarks(self):
         return self.loc + self.scale * _LANDMARK_Z
@@ -236,8 +267,7 @@ class Normal(_LocationScale):
         super().__init__(loc, scale)
         self._lognorm = math.log(self.scale) + 0.5 * _LOG_2PI
 
-    def _logpdf(self, x):
-        z = (x - self.loc) / self.scale
+    def _logpdf_z(self, z):
         return -0.5 * z * z - self._lognorm
 
     def _tails(self):
@@ -255,8 +285,8 @@ class Normal(_LocationScale):
     def _sf(self, x):
         return special.ndtr((self.loc - x) / self.scale)
 
-    def _score(self, x):
-        return (self.loc - x) / self.scale**2
+    def _score_z(self, z):
+        return -z / self.scale
 
     def _gaussian_parts(self):
         return [(np.array([self.loc]), np.array([[self.scale**2]]))]
@@ -315,8 +345,8 @@ class Uniform(Density):
 class Laplace(_LocationScale):
     """Laplace density ``exp(-|x - loc| / scale) / (2 scale)``; a kink at ``loc``."""
 
-    def _logpdf(self, x):
-        return -np.abs(x - self.loc) / self.scale - math.log(2.0 * self.scale)
+    def _logpdf_z(self, z):
+        return -np.abs(z) - math.log(2.0 * self.scale)
 
     def _tails(self):
         return (Tail("exppow", 1.0, 1.0 / self.scale),) * 2
@@ -335,11 +365,54 @@ class Laplace(_LocationScale):
     def _sf(self, x):
         return self._cdf(2.0 * self.loc - x)
 
-    def _score(self, x):
-        return -np.sign(x - self.loc) / self.scale
+    def _score_z(self, z):
+        return -np.sign(z) / self.scale
 
     def _breaks(self):
         return np.array([self.loc])
+
+
+# Stirling series of log Γ: B_2k / (2k (2k - 1)), k = 1..8; at x >= 10 the next term is below 1e-18
+_STIRLING = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 / 156, -3617 / 122400)
+
+
+def _lgamma_correction(x):
+    """``log Γ(x) - ((x - 1/2) log x - x + log(2π)/2)`` for ``x >= 10``: about ``1/(12x)``, to full
+    accuracy. Differences of log-gammas of large arguments are written with it, never as a difference
+    of two numbers of size ``x log x``."""
+    r = 1.0 / x
+    r2 = r * r
+    acc = 0.0
+    for c in reversed(_STIRLING):
+        acc = c + r2 * acc
+    return r * acc
+
+
+def _log_gamma_ratio_half(x):
+    """``log Γ(x + 1/2) - log Γ(x) - log(x)/2`` (about ``-1/(8x)``), to a few ulps of its size for
+    every ``x > 0``."""
+    if x < 1.5:
+        return float(special.gammaln(x + 0.5) - special.gammaln(x)) - 0.5 * math.log(x)
+    # up to x + n >= 10 by Γ(y + 1) = y Γ(y), then Stirling
+    n = max(0, math.ceil(10.0 - x))
+    y = x + n
+    steps = math.fsum(math.log1p(0.5 / (x + k)) for k in range(n))
+    return (y * math.log1p(0.5 / y) - 0.5 + _lgamma_correction(y + 0.5) - _lgamma_correction(y)
+            + 0.5 * math.log(y / x) - steps)
+
+
+def _log_beta(a, b):
+    """``log B(a, b)`` to a few ulps of its size, also when one or both arguments are large."""
+    a, b = min(a, b), max(a, b)
+    if b < 10.0:
+        return float(special.betaln(a, b))
+    s = a + b
+    # log Γ(b) - log Γ(a + b) by Stirling, without subtracting two log-gammas of size b log b
+    d = -(b - 0.5) * math.log1p(a / b) - a * math.log(s) + a + _lgamma_correction(b) - _lgamma_correction(s)
+    if a < 10.0:
+        return float(special.gammaln(a)) + d
+    return (a * math.log(a / s) - 0.5 * math.log(a) - (b - 0.5) * math.log1p(a / b) + 0.5 * _LOG_2PI
+            + _lgamma_correction(a) + _lgamma_correction(b) - _lgamma_correction(s))
 
 
 def _log1p_square(z):
@@ -356,8 +429,8 @@ class Cauchy(_LocationScale):
 
     _heavy = True
 
-    def _logpdf(self, x):
-        return -_log1p_square((x - self.loc) / self.scale) - math.log(math.pi * self.scale)
+    def _logpdf_z(self, z):
+        return -_log1p_square(z) - math.log(math.pi * self.scale)
 
     def _tails(self):
         return (Tail("power", 1.0),) * 2
@@ -378,33 +451,35 @@ class Cauchy(_LocationScale):
     def _sf(self, x):
         return self._cdf(2.0 * self.loc - x)
 
-    def _score(self, x):
-        z = (x - self.loc) / self.scale
-        return -2.0 * z / (1.0 + z * z) / self.scale
+    def _score_z(self, z):
+        with np.errstate(divide="ignore", over="ignore"):  # -2z/(1 + z²) = -2/(z + 1/z) far out
+            return np.where(np.abs(z) > 1.0, -2.0 / (z + 1.0 / z), -2.0 * z / (1.0 + z * z)) / self.scale
 
     def _mean(self):
         return None
 
 
 class StudentT(_LocationScale):
-    """Student-t density with ``df`` degrees of freedom, location and scale (heavy tails)."""
+    """Student-t density with ``df`` degrees of freedom, location and scale (heavy tails).
+
+    ``df`` lies in ``[0.1, 1e12]``: with fewer, a fraction ``1e308^-df`` of the mass (0.4% at 0.008)
+    lies beyond the float64 range; with more, it is a normal to twelve digits.
+    """
 
     _heavy = True
 
     def __init__(self, df, loc=0.0, scale=1.0):
-        self.df = scalar(df, "df", positive=True)
+        self.df = scalar(df, "df", lower=0.1, upper=1e12)
         super().__init__(loc, scale)
         nu = self.df
-        self._lognorm = (
-            special.gammaln(0.5 * (nu + 1.0)) - special.gammaln(0.5 * nu) - 0.5 * math.log(nu * math.pi)
-            - math.log(self.scale)
-        )
+        # log Γ((ν+1)/2) - log Γ(ν/2) - log(νπ)/2 = _log_gamma_ratio_half(ν/2) - log(2π)/2: no cancellation
+        # of log-gammas near 13 at ν = 1e12, where the plain difference loses four digits
+        self._lognorm = _log_gamma_ratio_half(0.5 * nu) - 0.5 * _LOG_2PI - math.log(self.scale)
 
     def _params(self):
         return {"df": self.df, "loc": self.loc, "scale": self.scale}
 
-    def _logpdf(self, x):
-        z = (x - self.loc) / self.scale
+    def _logpdf_z(self, z):
         nu = self.df
         return self._lognorm - 0.5 * (nu + 1.0) * (_log1p_square(z / math.sqrt(nu)))
 
@@ -423,9 +498,10 @@ class StudentT(_LocationScale):
     def _sf(self, x):
         return special.stdtr(self.df, (self.loc - x) / self.scale)
 
-    def _score(self, x):
-        z = (x - self.loc) / self.scale
-        return -(self.df + 1.0) * z / (self.df + z * z) / self.scale
+    def _score_z(self, z):
+        nu = self.df
+        with np.errstate(divide="ignore", over="ignore"):  # written as -(ν+1)/(z + ν/z) far out
+            return -(nu + 1.0) * np.where(np.abs(z) > 1.0, 1.0 / (z + nu / z), z / (nu + z * z)) / self.scale
 
     def _mean(self):
         return self.loc if self.df > 1.0 else None
@@ -436,12 +512,31 @@ class Beta(Density):
 
     Unbounded at 0 when ``a < 1`` (at 1 when ``b < 1``); such ends are mapped exponentially by the
     quadrature and evaluated through the distance to the end, so no mass hides below float spacing.
+    ``a`` and ``b`` lie in ``[1e-3, 1e8]``: below, nearly all the mass sits closer to an end than
+    float64 can resolve (the normalising constant overflows near 1e-308); above, ``log p`` is a
+    difference of terms of size ``a`` whose rounding (``1e-8`` at ``1e8``) would swamp the density.
     """
 
     def __init__(self, a, b):
-        self.a = scalar(a, "a", positive=True)
-        self.b = scalar(b, "b", positive=True)
-        self._logB = special.betaln(self.a, self.b)
+        self.a = scalar(a, "a", lower=1e-3, upper=1e8)
+        self.b = scalar(b, "b", lower=1e-3, upper=1e8)
+        a, b = self.a, self.b
+        self._logB = _log_beta(a, b)
+        # With a, b >= 10 log p is written about the mode m: log p(m) + (a-1) log(x/m) + (b-1) log((1-x)/(1-m)).
+        # The plain form subtracts terms of size a log 2 (1e3 at a = 1e3) to get an O(1) result; here
+        # log p(m) comes from Stirling's series without that cancellation.
+        self._centred = min(a, b) >= 10.0
+        if self._centred:
+            s = a + b
+            # the mode's coordinate on the side it is nearer to (x = m or 1 - x = 1 - m) is the exact one
+            self._near_zero = a <= b
+            self._mode = (a - 1.0) / (s - 2.0) if a <= b else 1.0 - (b - 1.0) / (s - 2.0)
+            self._antimode = (b - 1.0) / (s - 2.0) if a > b else 1.0 - self._mode
+            c = math.log1p(2.0 / (s - 2.0))
+            self._logmode = ((a - 1.0) * (math.log1p(-1.0 / a) + c) - math.log(a / s)
+                             + (b - 1.0) * (math.log1p(-1.0 / b) + c) - math.log(b / s)
+                             + 0.5 * math.log(a / s * b) - 0.5 * _LOG_2PI
+                             - _lgamma_correction(a) - _lgamma_correction(b) + _lgamma_correction(s))
 
     def _params(self):
         return {"a": self.a, "b": self.b}
@@ -459,10 +554,32 @@ class Beta(Density):
     def _logpdf(self, x):
         inside = (x >= 0.0) & (x <= 1.0)
         xc = np.clip(x, 0.0, 1.0)
+        if self._centred:
+            return self._logpdf_centred(xc, 1.0 - xc, inside)
         with np.errstate(divide="ignore"):
             return self._logs(np.log(xc), np.log1p(-xc), inside)
 
+    def _logpdf_centred(self, x, y, inside):
+        """``log p`` at ``x`` with ``y = 1 - x`` given separately (exact near either end).
+
+        Both logs are written with the one difference ``u - u_m`` of the coordinate on the mode's near
+        side (``u = x`` when the mode is below 1/2): exact near the mode, where the two terms of size
+        ``sqrt(a)`` cancel to an O(1) result. Far from the mode each log is taken of its own ratio."""
+        if self._near_zero:
+            u, v, um, vm, au, av = x, y, self._mode, self._antimode, self.a - 1.0, self.b - 1.0
+        else:
+            u, v, um, vm, au, av = y, x, self._antimode, self._mode, self.b - 1.0, self.a - 1.0
+        du = u - um
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lu = np.where(np.abs(du) < 0.5 * um, np.log1p(du / um), np.log(u / um))
+            lv = np.where(np.abs(du) < 0.5 * vm, np.log1p(-du / vm), np.log(v / vm))
+        return np.where(inside, self._logmode + au * lu + av * lv, -np.inf)
+
     def _logpdf_offset(self, x0, off):
+        if self._centred and x0 in (0.0, 1.0):
+            x = off if x0 == 0.0 else 1.0 + off
+            y = 1.0 - off if x0 == 0.0 else -off
+            return self._logpdf_centred(np.clip(x, 0.0, 1.0), np.clip(y, 0.0, 1.0), (x >= 0) & (y >= 0))
         if x0 == 1.0:
             d = np.maximum(-off, 0.0)
             with np.errstate(divide="ignore"):
@@ -487,7 +604,15 @@ class Beta(Density):
         return special.betaincc(self.a, self.b, np.clip(x, 0.0, 1.0))
 
     def _score(self, x):
-        return (self.a - 1.0) / x - (self.b - 1.0) / (1.0 - x)
+        if self._centred:  # (a-1)/x - (b-1)/(1-x) = (a+b-2)(m - x) / (x (1-x)), exact near the mode
+            y = 1.0 - x
+            gap = self._mode - x if self._near_zero else y - self._antimode
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return (self.a + self.b - 2.0) * (gap / (x * y))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ta = 0.0 if self.a == 1.0 else (self.a - 1.0) / x
+            tb = 0.0 if self.b == 1.0 else (self.b - 1.0) / (1.0 - x)
+        return ta - tb
 
     def _score_offset(self, x0, off):
         if x0 == 1.0:
@@ -556,6 +681,9 @@ class Mixture(Density):
     def _logpdf_offset(self, x0, off):
         return self._combine([c._logpdf_offset(x0, off) for c in self._active])
 
+    def _logpdf_split(self, x, x0, off):
+        return self._combine([c._logpdf_split(x, x0, off) for c in self._active])
+
     def _tails(self):
         out = []
         for side in (0, 1):
@@ -592,16 +720,27 @@ class Mixture(Density):
     def _sf(self, x):
         return self._weighted("_sf", x)
 
+    def _responsibilities(self, logs):
+        logs = np.stack(logs) + self._logw.reshape((-1,) + (1,) * logs[0].ndim)
+        return np.exp(logs - special.logsumexp(logs, axis=0))
+
+    @staticmethod
+    def _blend(resp, scores):
+        """``sum_k r_k s_k``, a component without density at x adding nothing (its score may be inf there)."""
+        with np.errstate(invalid="ignore"):
+            return sum(np.where(r > 0, r * s, 0.0) for r, s in zip(resp, scores))
+
     def _score(self, x):
-        logs = np.stack([c._logpdf(x) for c in self._active]) + self._logw[:, None].reshape(
-            (-1,) + (1,) * np.ndim(x))
-        resp = np.exp(logs - special.logsumexp(logs, axis=0))
-        return sum(r * c._score(x) for r, c in zip(resp, self._active))
+        resp = self._responsibilities([c._logpdf(x) for c in self._active])
+        return self._blend(resp, [c._score(x) for c in self._active])
+
+    def _score_split(self, x, x0, off):
+        resp = self._responsibilities([c._logpdf_split(x, x0, off) for c in self._active])
+        return self._blend(resp, [c._score_split(x, x0, off) for c in self._active])
 
     def _score_offset(self, x0, off):
-        logs = np.stack([c._logpdf_offset(x0, off) for c in self._active]) + self._logw[:, None]
-        resp = np.exp(logs - special.logsumexp(logs, axis=0))
-        return sum(r * c._score_offset(x0, off) for r, c in zip(resp, self._active))
+        resp = self._responsibilities([c._logpdf_offset(x0, off) for c in self._active])
+        return self._blend(resp, [c._score_offset(x0, off) for c in self._active])
 
     def _support(self):
         lows, highs = zip(*(c._support() for c in self._active))
@@ -742,13 +881,17 @@ class GridDensity(Density):
             raise ValueError("values must be finite (no NaN or inf)")
         if np.any(v < 0):
             raise ValueError("values must be non-negative")
+        if np.max(np.abs(xs)) > _LOC_MAX:
+            raise ValueError(f"x must lie within {_LOC_MAX:g} in size (like a location)")
+        top = float(np.max(v))
+        if not top > 0:
+            raise ValueError("values must not be all zero (the density would not normalise)")
+        v = v / top  # values are relative: scale them before the trapezoid sum so it cannot overflow
         h = np.diff(xs)
         cell = 0.5 * h * (v[:-1] + v[1:])
         total = float(np.sum(cell))
         if not total > 0:
-            raise ValueError("values must not be all zero (the density would not normalise)")
-        if not math.isfinite(total):
-            raise ValueError("values are too large to normalise (the trapezoid sum overflows)")
+            raise ValueError("values must not be all zero where they count (every cell has zero area)")
         self.x = xs
         self.values = v / total
         self._h = h
@@ -803,8 +946,24 @@ class GridDensity(Density):
             t = np.where(v + disc > 0, 2.0 * r / (v + disc), 0.0)
         return np.clip(self.x[k] + np.minimum(t, self._h[k]), self.x[0], self.x[-1])
 
+    #: Above this many cells the panel edges are a subset of the nodes (see ``_breaks``).
+    _MAX_EDGES = 1 << 17
+
     def _breaks(self):
-        return self.x[1:-1]
+        """Interior nodes where the interpolant has a kink. A fine grid (beyond ``_MAX_EDGES`` cells) keeps
+        every node next to a zero run and the largest kinks (relative slope changes), and an evenly spaced
+        subset of the rest; the small kinks in between are the adaptive quadrature's to resolve."""
+        inner = self.x[1:-1]
+        if inner.size <= self._MAX_EDGES:
+            return inner
+        v = self.values
+        zero = (v[1:-1] == 0) | (v[:-2] == 0) | (v[2:] == 0)
+        jump = np.abs(np.diff(self._slope)) * self._h[:-1] / np.maximum(v[1:-1], 1e-300)
+        big = np.argpartition(jump, -self._MAX_EDGES // 2)[-self._MAX_EDGES // 2:]
+        keep = zero.copy()
+        keep[big] = True
+        keep[:: max(1, inner.size // (self._MAX_EDGES // 2))] = True
+        return inner[keep]
 
     def _scale(self):
         return float(self.x[-1] - self.x[0]) / 4.0

@@ -11,6 +11,7 @@ divergences therefore keep their relative accuracy, and ``C(G) >= -log 4`` holds
 """
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -21,7 +22,7 @@ from . import _kernels as K
 from . import estimators as _est
 from ._checks import choice, scalar
 from .densities import as_density
-from .quadrature import Estimate, _scaled, crossings, integrate_pair
+from .quadrature import AccuracyWarning, Estimate, _scaled, crossings, integrate_pair
 
 __all__ = [
     "F_DIVERGENCES",
@@ -37,6 +38,7 @@ __all__ = [
 ]
 
 _LOG2 = math.log(2.0)
+_FLT_MAX = float(np.finfo(float).max)
 
 #: Names accepted by ``method=``: deterministic quadrature and the estimators of
 #: :mod:`gantheory.estimators` (``n=``, ``rng=`` and their other options pass through).
@@ -55,9 +57,9 @@ def _unit(base):
     """Divisor turning nats into the unit of ``base`` (None: nats)."""
     if base is None:
         return 1.0
-    b = scalar(base, "base", positive=True)
-    if b == 1.0:
-        raise ValueError("base must differ from 1")
+    b = scalar(base, "base")
+    if not b > 1.0:
+        raise ValueError(f"base must be greater than 1 (2 for bits, e for nats), got {b!r}")
     return math.log(b)
 
 
@@ -78,6 +80,56 @@ def _log_pair(p, q):
         return lp, lq, z, z
 
     return evaluate
+
+
+def _overflow_mask(density, x, logs):
+    """Nodes where ``density``'s log underflowed to ``-inf`` only because ``-log q`` passed float64's
+    largest value (an exp-power tail, ``|x| > 1e154`` scales for a normal); inside its support."""
+    marks = density._landmarks() if density.dim == 1 else np.empty(0)
+    if marks.size == 0:
+        return np.zeros(logs.shape, bool)
+    (tl, tr), (lo, hi) = density._tails(), density._support()
+    mask = np.zeros(x.shape, bool)
+    for tail, far, side in ((tl, x < marks.min(), lo == -math.inf), (tr, x > marks.max(), hi == math.inf)):
+        if side and tail is not None and tail.kind == "exppow":
+            mask |= far & (logs == -math.inf) & np.isfinite(x)
+    return mask
+
+
+def _kl_pair(p, q):
+    """Log-densities for KL(p || q): far-tail nodes where ``log q`` overflowed get ``-1.8e308``, its float64
+    bound, instead of ``-inf`` (which would read as q = 0 there and make KL infinite); what lies beyond
+    is bounded by ``_kl_far_tail``."""
+    def evaluate(nodes):
+        lp, lq = nodes.logpdf(p), nodes.logpdf(q)
+        lq = np.where(_overflow_mask(q, nodes.x, lq), -_FLT_MAX, lq)
+        z = np.zeros_like(lp)
+        return lp, lq, z, z
+
+    return evaluate
+
+
+def _kl_far_tail(p, q):
+    """Estimated part of ``KL(p || q)`` beyond the point ``X`` where ``log q`` overflows float64, for a
+    power tail ``p ~ |x|^-(α+1)`` against an exp-power ``q`` (``-log q ~ |x|^k``, ``α > k``):
+    ``∫_X^∞ p |log q| ≈ p(X) |log q(X)| X / (α - k)``. Negligible unless ``α`` is barely above ``k``
+    (a Student-t with ``df`` near 2 against a normal)."""
+    if p.dim != 1:
+        return 0.0
+    out = 0.0
+    for side, tp, tq in zip((-1.0, 1.0), p._tails(), q._tails()):
+        if tp is None or tq is None or tp.kind != "power" or tq.kind != "exppow" or not tp.k > tq.k:
+            continue
+        for e in range(308, 0, -2):  # the farthest power of ten where log q is still finite
+            x = np.array([side * 10.0**e])
+            with np.errstate(all="ignore"):
+                lq = float(q._logpdf(x)[0])
+                lp = float(p._logpdf(x)[0])
+            if lq > -math.inf:
+                log_b = lp + e * math.log(10.0) + math.log(max(-lq, 1.0)) - math.log(tp.k - tq.k)
+                out += math.exp(min(log_b, 700.0))
+                break
+    return out
 
 
 def _quad(kind, p, q, rtol, atol, options):
@@ -157,7 +209,17 @@ def kl_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **opt
         return _scaled(_dispatch("kl", p, q, method, options), 1.0 / unit)
     if _support_excess(p, q) or _tail_divergent(p, q, "kl"):
         return Estimate(math.inf, 0.0, 0, "quad", True)
-    return _scaled(_quad(K.KL, p, q, rtol, atol * unit, options), 1.0 / unit)
+    est = integrate_pair((p, q), K.KL, _kl_pair(p, q), rtol=rtol, atol=atol * unit, **options)
+    far = _kl_far_tail(p, q)
+    if far > 0.0:
+        converged = est.converged
+        if far > max(atol * unit, rtol * abs(float(est))) and math.isfinite(float(est)):
+            converged = False
+            warnings.warn(f"KL beyond the float64 range of log q (|x| past the point where it overflows) may "
+                          f"add up to {far:.3g} to {float(est):.17g}: p's power tail is barely lighter than "
+                          f"q's exp-power tail needs", AccuracyWarning, stacklevel=2)
+        est = Estimate(float(est), est.error + far, est.neval, est.method, converged)
+    return _scaled(est, 1.0 / unit)
 
 
 def js_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **options):

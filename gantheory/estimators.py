@@ -88,7 +88,7 @@ def monte_carlo(name, p, q, *, n=10**6, rng=None, variance_reduction=True, chunk
     ``E_p[log 2D]/2 + E_q[log 2(1 - D)]/2`` instead of the bounded mixture form), for comparison.
     """
     choice(name, "name", _MC_KIND)
-    n = positive_int(n, "n", minimum=2)
+    n = positive_int(n, "n", minimum=2, maximum=10**11)
     rng = as_generator(rng)
     kind = _MC_KIND[name]
     if not variance_reduction and name not in ("kl", "js"):
@@ -134,8 +134,8 @@ def quasi_monte_carlo(name, p, q, *, n=2**14, replicates=16, rng=None):
     from scipy.stats import qmc  # scipy.stats is slow to import: only when QMC is asked for
 
     choice(name, "name", _MC_KIND)
-    n = positive_int(n, "n", minimum=2)
-    replicates = positive_int(replicates, "replicates", minimum=2)
+    n = positive_int(n, "n", minimum=2, maximum=2**26)
+    replicates = positive_int(replicates, "replicates", minimum=2, maximum=10**4)
     rng = as_generator(rng)
     kind = _MC_KIND[name]
     m = 1 << max(1, math.ceil(math.log2(n)))
@@ -343,7 +343,7 @@ def discriminator_jsd(p, q, *, n=20_000, degree=2, rng=None, population=None):
     """
     from .gan import value_function
 
-    n = positive_int(n, "n", minimum=2)
+    n = positive_int(n, "n", minimum=2, maximum=10**7)
     rng = as_generator(rng)
     d_hat = fit_logistic(p._sample(n, rng), q._sample(n, rng), degree=degree)
     if population is None:
@@ -371,7 +371,7 @@ def _registered(method):
         # knn: sample n points of each and estimate from the samples alone
         if name not in ("kl", "js"):
             raise ValueError(f"method 'knn' estimates KL and JSD, not {name}")
-        n = positive_int(options.pop("n", 10_000), "n", minimum=2)
+        n = positive_int(options.pop("n", 10_000), "n", minimum=2, maximum=10**7)
         rng = as_generator(options.pop("rng", None))
         x, y = p._sample(n, rng), q._sample(n, rng)
         if name == "kl":

@@ -331,11 +331,13 @@ def pointwise_argmax(a, b):
         raise ValueError("a and b must be non-negative")
     if np.any((a == 0) & (b == 0)):
         raise ValueError("a and b must not both be zero (every y is then a maximiser)")
-    return (a / (a + b))[()]
+    big = np.maximum(a, b)  # a + b may overflow (a = b = 1e308); the ratio of the scaled weights does not
+    return ((a / big) / (a / big + b / big))[()]
 
 
 def pointwise_objective(y, a, b):
-    """``a log y + b log(1 - y)`` with ``0 log 0 = 0`` (``-inf`` where a positive weight meets 0)."""
+    """``a log y + b log(1 - y)`` with ``0 log 0 = 0`` (``-inf`` where a positive weight meets 0, or where
+    the value lies below the float64 range)."""
     y = finite_array(y, "y")
     if np.any((y < 0) | (y > 1)):
         raise ValueError("y must lie in [0, 1]")
@@ -343,5 +345,6 @@ def pointwise_objective(y, a, b):
     b = finite_array(b, "b")
     if np.any(a < 0) or np.any(b < 0):
         raise ValueError("a and b must be non-negative")
-    return (special.xlogy(a, y) + special.xlog1py(b, -y))[()]
+    with np.errstate(over="ignore"):
+        return (special.xlogy(a, y) + special.xlog1py(b, -y))[()]
 

@@ -26,6 +26,7 @@ import numpy as np
 from scipy import linalg
 
 from . import _kernels as K
+from ._checks import positive_int, scalar
 
 __all__ = ["GK21", "AccuracyWarning", "Estimate", "expectation", "integrate_pair"]
 
@@ -148,39 +149,45 @@ class _Geometry:
 
 
 class Nodes:
-    """Quadrature nodes: ``x``, plus the nodes next to singular ends as ``(anchor, index, offset)``
-    groups, so densities can evaluate them through their accurate offset form."""
+    """Quadrature nodes: ``x``, also as panel anchors plus offsets (``split = (x0, off)``, ``x = x0 + off``)
+    for densities that evaluate ``x0 - loc`` exactly, and the nodes next to singular ends as
+    ``(anchor, index, offset)`` groups, so densities can evaluate them through their accurate offset form."""
 
-    __slots__ = ("hooks", "x")
+    __slots__ = ("hooks", "split", "x")
 
-    def __init__(self, x, hooks=()):
+    def __init__(self, x, hooks=(), split=None):
         self.x = x
         self.hooks = hooks
+        self.split = split
 
     def mapped(self, transform):
         """The nodes pushed through a generator map; affine maps carry the anchored offsets along.
         Images beyond the float64 range are clipped to its ends (noise that far out has no mass)."""
         big = np.finfo(float).max
         x = np.clip(transform._forward(self.x), -big, big)
+        split = None
+        if self.split is not None and isinstance(getattr(transform, "scale", None), float):
+            s, t = transform.scale, transform.shift
+            split = (s * self.split[0] + t, s * self.split[1])
         if not self.hooks:
-            return Nodes(x)
+            return Nodes(x, split=split)
         if transform.affine:
             s, t = transform.scale, transform.shift
-            return Nodes(x, [(s * x0 + t, idx, s * off) for x0, idx, off in self.hooks])
+            return Nodes(x, [(s * x0 + t, idx, s * off) for x0, idx, off in self.hooks], split)
         return Nodes(x, [(float(transform._forward(np.array(x0))), idx,
                           transform._offset(x0, off, transform._dforward, transform._forward))
                          for x0, idx, off in self.hooks])
 
     def logpdf(self, density):
         """``density`` log-pdf at the nodes, singular-end nodes through ``_logpdf_offset``."""
-        out = density._logpdf(self.x)
+        out = density._logpdf(self.x) if self.split is None else density._logpdf_split(self.x, *self.split)
         for x0, idx, off in self.hooks:
             out[idx] = density._logpdf_offset(x0, off)
         return out
 
     def score(self, density):
         """``d/dx log density`` at the nodes, singular-end nodes through ``_score_offset``."""
-        out = density._score(self.x)
+        out = density._score(self.x) if self.split is None else density._score_split(self.x, *self.split)
         for x0, idx, off in self.hooks:
             out[idx] = density._score_offset(x0, off)
         return out
@@ -190,16 +197,14 @@ def _panels_1d(geo, seg, ta, tb):
     n = seg.shape[0] * _XK.shape[0]
     x, off, lj = np.empty(n), np.empty(n), np.empty(n)
     K.map_nodes(geo.stype, geo.x0, geo.sgn, geo.length, seg, ta, tb, _XK, x, off, lj)
+    anchors = np.repeat(geo.x0[seg], _XK.shape[0])
     hooks = []
-    if not geo.has_singular:
-        return Nodes(x, hooks), lj
-    sing = np.repeat(geo.stype[seg] == _SING, _XK.shape[0])
-    if sing.any():
-        anchors = np.repeat(geo.x0[seg], _XK.shape[0])
+    if geo.has_singular:
+        sing = np.repeat(geo.stype[seg] == _SING, _XK.shape[0])
         for x0 in np.unique(anchors[sing]):
             idx = np.flatnonzero(sing & (anchors == x0))
             hooks.append((float(x0), idx, off[idx]))
-    return Nodes(x, hooks), lj
+    return Nodes(x, hooks, (anchors, off)), lj
 
 
 _VAL, _ERR, _NOISE, _ABS, _MASS = range(5)  # rows of the per-panel results
@@ -444,6 +449,14 @@ def integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_panel
     ``breaks``: extra panel edges (1-D), where the integrand has kinks the densities do not know of.
     Returns an :class:`Estimate`; warns :class:`AccuracyWarning` when the tolerance is not met.
     """
+    rtol = scalar(rtol, "rtol", lower=0.0)
+    atol = scalar(atol, "atol", lower=0.0)
+    if rtol == 0.0 and atol == 0.0:
+        raise ValueError("rtol and atol must not both be zero (no tolerance could be met)")
+    max_rounds = positive_int(max_rounds, "max_rounds")
+    if max_panels is not None:
+        max_panels = positive_int(max_panels, "max_panels")
+    max_nodes = scalar(max_nodes, "max_nodes", positive=True)
     if densities[0].dim == 1:
         return _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, breaks)
     return _tensor(densities, kind, evaluate, rtol, atol, max_nodes)

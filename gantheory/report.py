@@ -585,6 +585,10 @@ def _parser():
 
 def main(argv=None):
     """Run the report; returns the exit code (0 fine, 1 a ledger row failed, 2 usage error)."""
+    if argv is not None:
+        if isinstance(argv, str) or not all(isinstance(a, str) for a in argv):
+            raise TypeError(f"argv must be a list of str, got {argv!r}")
+        argv = list(argv)
     ap = _parser()
     try:
         args, extra = ap.parse_known_args(argv)

@@ -23,7 +23,8 @@ Dirac-GAN (Mescheder, Geiger, Nowozin 2018; THEORY.md B4)
     penalty ``(γ/2) ψ²``, and the Jacobian of the gradient field at the equilibrium.
 
 Every run returns a :class:`History` of arrays, is deterministic, and shows a progress bar (tqdm, if
-installed) when attached to a terminal.
+installed) when attached to a terminal. ``steps`` is at most ``MAX_STEPS`` (10^6): a History keeps every
+step, and a longer run is a request for hours, better made as several runs from the last state.
 """
 
 import math
@@ -40,6 +41,7 @@ from .divergences import js_divergence
 from .transforms import Affine, Pushforward, SinhArcsinh
 
 __all__ = [
+    "MAX_STEPS",
     "History",
     "algorithm1",
     "dirac_gan",
@@ -48,6 +50,10 @@ __all__ = [
     "grid_jsd",
     "parametric",
 ]
+
+
+#: Largest ``steps`` a training run accepts.
+MAX_STEPS = 10**6
 
 
 @dataclass
@@ -187,7 +193,7 @@ def function_space(p_data, grid, *, steps=100, lr=1.0, p_g0=None, method="mirror
     tol : float
         Stop once the grid JSD falls below ``tol``.
     """
-    steps = positive_int(steps, "steps", minimum=0)
+    steps = positive_int(steps, "steps", minimum=0, maximum=MAX_STEPS)
     choice(method, "method", ("mirror", "softmax"))
     lr = scalar(lr, "lr", positive=True, upper=1.0 if method == "mirror" else None)
     tol = scalar(tol, "tol", lower=0.0)
@@ -233,7 +239,7 @@ def algorithm1(p_data, grid, *, k=1, loss="minimax", steps=2000, lr_d=1.0, lr_g=
     """
     k = positive_int(k, "k")
     choice(loss, "loss", ("minimax", "non_saturating"))
-    steps = positive_int(steps, "steps", minimum=0)
+    steps = positive_int(steps, "steps", minimum=0, maximum=MAX_STEPS)
     lr_d = scalar(lr_d, "lr_d", positive=True, upper=1.0)
     lr_g = scalar(lr_g, "lr_g", positive=True, upper=1.0)
     tol = scalar(tol, "tol", lower=0.0)
@@ -329,7 +335,7 @@ def parametric(p_data, *, generator="affine", discriminator="optimal", loss="min
         raise ValueError(f"init must hold {GENERATORS[generator]} for the {generator} generator, got {theta.size}")
     if theta[0] == 0 or (generator == "sinh_arcsinh" and theta[3] <= 0):
         raise ValueError("init: scale must be non-zero and tailweight positive (an invertible generator)")
-    steps = positive_int(steps, "steps", minimum=0)
+    steps = positive_int(steps, "steps", minimum=0, maximum=MAX_STEPS)
     lr, lr_d = scalar(lr, "lr", positive=True), scalar(lr_d, "lr_d", positive=True)
     k = positive_int(k, "k")
     record_every = positive_int(record_every, "record_every")
@@ -404,7 +410,7 @@ def dirac_gan(theta0=1.0, psi0=1.0, *, h=0.1, steps=1000, mode="simultaneous", g
     th, ps = scalar(theta0, "theta0"), scalar(psi0, "psi0")
     h = scalar(h, "h", positive=True)
     gamma = scalar(gamma, "gamma", lower=0.0)
-    steps = positive_int(steps, "steps", minimum=0)
+    steps = positive_int(steps, "steps", minimum=0, maximum=MAX_STEPS)
     choice(mode, "mode", ("simultaneous", "alternating"))
     traj = np.empty((steps + 1, 2))
     traj[0] = th, ps

@@ -70,20 +70,32 @@ class Transform:
 
 
 class Affine(Transform):
-    """``x = scale * z + shift``: ``scale`` a non-zero scalar or an invertible ``(d, d)`` matrix."""
+    """``x = scale * z + shift``: ``scale`` a non-zero scalar or an invertible ``(d, d)`` matrix.
+
+    Entries of ``scale`` lie within ``1e150`` in size (a scalar one also above ``1e-150``) and those of
+    ``shift`` within ``1e150``, as for the location-scale densities.
+    """
 
     affine = True
 
     def __init__(self, scale, shift=0.0):
         s = finite_array(scale, "scale")
         t = finite_array(shift, "shift")
+        if np.any(np.abs(s) > 1e150):
+            raise ValueError("scale entries must lie within 1e150 in size")
+        if np.any(np.abs(t) > 1e150):
+            raise ValueError("shift entries must lie within 1e150 in size")
+        if s.shape == (1, 1):  # a 1 x 1 matrix acts on one-dimensional points as its entry
+            s = s.reshape(())
         if s.ndim == 0:
             if s == 0.0:
                 raise ValueError("scale must be non-zero: Affine(0, shift) is not invertible")
+            if abs(s) < 1e-150:
+                raise ValueError(f"scale must be at least 1e-150 in size, got {float(s)!r}")
             self.scale = float(s)
             self._logdet = math.log(abs(self.scale))
             self.increasing = self.scale > 0
-        elif s.ndim == 2 and s.shape[0] == s.shape[1]:
+        elif s.ndim == 2 and s.shape[0] == s.shape[1] and s.shape[0] > 0:
             sign, logdet = np.linalg.slogdet(s)
             if sign == 0 or np.linalg.cond(s) > 1e14:
                 raise ValueError("scale matrix must be invertible (it is singular or nearly so)")
@@ -91,9 +103,11 @@ class Affine(Transform):
             self._logdet = float(logdet)
             self._lu = linalg.lu_factor(s)
         else:
-            raise ValueError(f"scale must be a scalar or a square matrix, got shape {s.shape}")
-        if t.ndim > 1:
-            raise ValueError(f"shift must be a scalar or a vector, got shape {t.shape}")
+            raise ValueError(f"scale must be a scalar or a non-empty square matrix, got shape {s.shape}")
+        if t.ndim > 1 or (t.ndim == 1 and t.size == 0):
+            raise ValueError(f"shift must be a scalar or a non-empty vector, got shape {t.shape}")
+        if s.ndim == 0 and t.ndim == 1 and t.size == 1:
+            t = t.reshape(())  # a one-element shift with a scalar scale is a scalar shift
         d_s = s.shape[0] if s.ndim == 2 else None
         d_t = t.shape[0] if t.ndim == 1 else None
         if d_s is not None and d_t is not None and d_s != d_t:
@@ -170,15 +184,21 @@ class Exp(Transform):
 
 class SinhArcsinh(Transform):
     """``x = sinh(tailweight * arcsinh(z) + skew)`` (Jones and Pewsey 2009): a smooth monotone map
-    of the real line; ``tailweight > 1`` fattens the tails, ``skew`` tilts them."""
+    of the real line; ``tailweight > 1`` fattens the tails, ``skew`` tilts them.
+
+    ``tailweight`` lies in ``[0.1, 10]`` and ``|skew| <= 10``: the map raises ``|z|`` to the power
+    ``tailweight``, so beyond these the images of ordinary noise leave the float64 range.
+    """
 
     def __init__(self, skew=0.0, tailweight=1.0):
-        self.skew = scalar(skew, "skew")
+        self.skew = scalar(skew, "skew", lower=-10.0, upper=10.0)
         self.tailweight = scalar(tailweight, "tailweight")
         if not self.tailweight > 0:
             raise ValueError(
                 f"tailweight must be positive (otherwise the map is not invertible), got {self.tailweight!r}"
             )
+        if not 0.1 <= self.tailweight <= 10.0:
+            raise ValueError(f"tailweight must lie in [0.1, 10], got {self.tailweight!r}")
 
     def _params(self):
         return {"skew": self.skew, "tailweight": self.tailweight}
@@ -241,6 +261,12 @@ class Pushforward(Density):
         self.dim = self.base.dim
         self._heavy = self.base._heavy or not transform.affine
         if self.dim == 1:
+            for t in transform._map_tails(self.base._tails()):
+                if t is not None and t.kind == "power" and t.k < 0.1:
+                    raise ValueError(
+                        f"transform gives the pushforward power tails of index {t.k:.3g} < 0.1: a fraction "
+                        "1e308^-index of its mass would lie beyond the float64 range")
+        if self.dim == 1:
             lo, hi = self.base._support()
             ends = np.sort(transform._forward(np.array([lo, hi])))
             self._lohi = (float(ends[0]), float(ends[1]))
@@ -284,8 +310,23 @@ class Pushforward(Density):
         zoff = tr._offset(x0, off, tr._djac, tr._inverse)
         return self.base._logpdf_offset(z0, zoff) + self._logjac(x)
 
+    def _logpdf_split(self, x, x0, off):
+        tr = self.transform
+        if not isinstance(getattr(tr, "scale", None), float):  # scalar affine maps only
+            return self._logpdf(x)
+        return self.base._logpdf_split(tr._inverse(x), (x0 - tr.shift) / tr.scale, off / tr.scale) - tr._logdet
+
+    def _score_split(self, x, x0, off):
+        tr = self.transform
+        if not isinstance(getattr(tr, "scale", None), float):
+            return self._score(x)
+        return self.base._score_split(tr._inverse(x), (x0 - tr.shift) / tr.scale, off / tr.scale) / tr.scale
+
     def _sample(self, n, rng):
-        return self.transform._forward(self.base._sample(n, rng))
+        x = self.transform._forward(self.base._sample(n, rng))
+        if not np.all(np.isfinite(x)):
+            raise FloatingPointError("a sample of the pushforward overflowed float64 (its tails reach beyond)")
+        return x
 
     @property
     def _qmc_dims(self):

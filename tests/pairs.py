@@ -67,3 +67,22 @@ PANEL_REFERENCE = {
 }
 
 __all__ = ["MIX3", "ONE_D", "PANEL", "PANEL_REFERENCE", "REFERENCE", "affine_generator", "np"]
+
+
+#: Extreme but valid parameters (issue 7), values in reference.py under the same names.
+_W = [1 - 1e-12, 1e-12]
+EXTREME = {
+    "extreme_normal_loc_1e8": (gt.Normal(1e8, 1), gt.Normal(1e8 + 1, 2)),
+    "extreme_normal_scale_1e-8": (gt.Normal(0, 1e-8), gt.Normal(1e-8, 2e-8)),
+    "extreme_normal_scale_1e8": (gt.Normal(0, 1e8), gt.Normal(1e8, 2e8)),
+    "extreme_laplace_scale_1e-8": (gt.Laplace(0, 1e-8), gt.Laplace(1e-8, 2e-8)),
+    "extreme_cauchy_scale_1e8": (gt.Cauchy(0, 1e8), gt.Cauchy(1e8, 3e8)),
+    "extreme_student_t_0.5": (gt.StudentT(0.5, 0, 1), gt.StudentT(0.5, 1, 2)),
+    "extreme_student_t_3_vs_normal": (gt.StudentT(3), gt.Normal(0, 1)),
+    "extreme_student_t_1e6_vs_normal": (gt.StudentT(1e6), gt.Normal(0, 1)),
+    "extreme_student_t_1e12_vs_normal": (gt.StudentT(1e12), gt.Normal(0, 1)),
+    "extreme_beta_0.05": (gt.Beta(0.05, 0.05), gt.Beta(0.05, 0.1)),
+    "extreme_beta_1e3": (gt.Beta(1e3, 1e3), gt.Beta(1e3, 1.1e3)),
+    "extreme_beta_0.05_1e3": (gt.Beta(0.05, 1e3), gt.Beta(0.1, 1e3)),
+    "extreme_mixture_weight_1e-12": (gt.Mixture([gt.Normal(0, 1), gt.Normal(5, 1)], _W), gt.Normal(0, 1)),
+}

@@ -220,10 +220,64 @@ def _reference_set():
     return R
 
 
+def _deep(thunk, dps=50):
+    """Evaluate at ``dps`` digits: for tiny divergences of nearly equal densities (the integrand
+    ``p log(p/q)`` cancels to a result 1e-24 below its parts) and for densities far from the origin."""
+    def run():
+        with mp.workdps(dps):
+            return +thunk()
+    return run
+
+
+def _extreme_set():
+    """Extreme but valid parameters (issue 7): far locations, tiny and huge scales, Student-t near
+    df = 0.5 and huge df, Beta with tiny or large shapes, a mixture weight of 1e-12."""
+    R = {}
+    loc = 1e8
+    R["extreme_normal_loc_1e8"] = {
+        "kl_pq": lambda: kl_normal(loc, 1, loc + 1, 2), "kl_qp": lambda: kl_normal(loc + 1, 2, loc, 1),
+        "jsd": _deep(lambda: jsd(normal(loc, 1), normal(loc + 1, 2),
+                                 [-INF, loc - 10, loc, loc + 1, loc + 20, INF]))}
+    for s in (mp.mpf(1e-8), mp.mpf(1e8)):  # the float values gantheory is given
+        tag = "1e-8" if s < 1 else "1e8"
+        R[f"extreme_normal_scale_{tag}"] = {
+            "kl_pq": lambda s=s: kl_normal(0, s, s, 2 * s), "kl_qp": lambda s=s: kl_normal(s, 2 * s, 0, s),
+            "jsd": lambda s=s: jsd(normal(0, s), normal(s, 2 * s), [-INF, -10 * s, 0, s, 20 * s, INF])}
+    R["extreme_laplace_scale_1e-8"] = {"kl_pq": lambda: kl_laplace(0, 1e-8, 1e-8, 2e-8),
+                                       "kl_qp": lambda: kl_laplace(1e-8, 2e-8, 0, 1e-8)}
+    R["extreme_cauchy_scale_1e8"] = {"kl_pq": lambda: kl_cauchy(0, 1e8, 1e8, 3e8),
+                                     "kl_qp": lambda: kl_cauchy(1e8, 3e8, 0, 1e8)}
+    pts = [-INF, -10, 0, 1, 10, INF]
+    R["extreme_student_t_0.5"] = {
+        "kl_pq": lambda: kl(student_t(0.5, 0, 1), student_t(0.5, 1, 2), pts),
+        "kl_qp": lambda: kl(student_t(0.5, 1, 2), student_t(0.5, 0, 1), pts),
+        "jsd": lambda: jsd(student_t(0.5, 0, 1), student_t(0.5, 1, 2), pts)}
+    npts = [-INF, -5, 0, 5, INF]
+    for tag, nu in (("3", 3), ("1e6", 10**6), ("1e12", 10**12)):
+        R[f"extreme_student_t_{tag}_vs_normal"] = {
+            # finite for df > 2 (E_t[x^2] < inf): the normal's log overflows far out, the KL does not
+            "kl_pq": _deep(lambda nu=nu: kl(student_t(nu), normal(0, 1), npts)),
+            "kl_qp": _deep(lambda nu=nu: kl(normal(0, 1), student_t(nu), npts)),
+            "jsd": _deep(lambda nu=nu: jsd(student_t(nu), normal(0, 1), npts))}
+    for name, (a1, b1, a2, b2) in {"0.05": (0.05, 0.05, 0.05, 0.1), "1e3": (1e3, 1e3, 1e3, 1.1e3),
+                                   "0.05_1e3": (0.05, 1e3, 0.1, 1e3)}.items():
+        R[f"extreme_beta_{name}"] = {"kl_pq": lambda a=(a1, b1, a2, b2): kl_beta(*a),
+                                     "kl_qp": lambda a=(a2, b2, a1, b1): kl_beta(*a)}
+    R["extreme_beta_1e3"]["jsd"] = lambda: jsd(beta(1e3, 1e3), beta(1e3, 1.1e3),
+                                               [0, 0.4, 0.45, 0.476, 0.5, 0.55, 0.6, 1])
+    w = [mp.mpf(1 - 1e-12), mp.mpf(1e-12)]  # the float weights gantheory is given, normalised exactly
+    mix = mixture([(w[0] / sum(w), normal(0, 1)), (w[1] / sum(w), normal(5, 1))])
+    mpts = [-INF, 0, 2.5, 5, INF]
+    R["extreme_mixture_weight_1e-12"] = {"kl_pq": _deep(lambda: kl(mix, normal(0, 1), mpts)),
+                                         "kl_qp": _deep(lambda: kl(normal(0, 1), mix, mpts)),
+                                         "jsd": _deep(lambda: jsd(mix, normal(0, 1), mpts))}
+    return R
+
+
 def compute(names=None, quantities=None):
     """Recompute reference values as strings of 25 significant digits (or 'inf')."""
     out = {}
-    for name, qs in _reference_set().items():
+    for name, qs in {**_reference_set(), **_extreme_set()}.items():
         if names is not None and name not in names:
             continue
         out[name] = {}
