@@ -267,6 +267,27 @@ def generator_loss(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=0.0,
                         rtol=rtol, atol=atol, **options)
 
 
+def _dstar_jumps(d, p_g):
+    """Whether the frozen ``D*`` jumps somewhere (where ``p_data`` or the ``p_g`` it was built from
+    jumps: a support end with a positive density there, or a breakpoint with different one-sided
+    values); raises where the loss at fixed ``D*`` has no gradient."""
+    if any(math.isfinite(e) for e in p_g.support):
+        raise ValueError(
+            "p_g must have unbounded support for a gradient at D = D*: D* jumps at p_g's own support end, "
+            "which moves with (scale, shift), so the loss at fixed D* has no gradient there (pass a smooth d)")
+    for dens in (d.p_data, d.p_g):
+        ends = np.array([e for e in dens.support if math.isfinite(e)])
+        if ends.size and np.any(dens.logpdf(ends) > -np.inf):
+            return True
+        br = np.asarray(dens._breaks(), dtype=float)
+        if br.size:
+            with np.errstate(invalid="ignore"):
+                step = np.abs(dens.logpdf(np.nextafter(br, -np.inf)) - dens.logpdf(np.nextafter(br, np.inf)))
+            if np.any(step > 1e-6):  # a kink moves log p by ulps across its point, a jump by far more
+                return True
+    return False
+
+
 def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=0.0, **options):
     r"""Exact gradient of :func:`generator_loss` with respect to ``(scale, shift)`` of an Affine
     generator ``p_g = Pushforward(p_z, Affine(scale, shift))``, at fixed ``d`` (``D*`` by default).
@@ -275,6 +296,16 @@ def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=
     ``∂/∂θ E_z[h(G_θ(z))] = E_{p_g}[h'(x) ∂x/∂θ]`` with ``∂x/∂scale = z = (x - shift)/scale``,
     ``∂x/∂shift = 1``, and ``h' = -D ℓ'`` (minimax) or ``h' = -(1 - D) ℓ'`` (non-saturating). The
     minimax factor ``D`` vanishes where ``D`` rejects the fakes: the saturation of S3.
+
+    Where ``D*`` jumps inside the support of ``p_g`` (``p_data`` with a support end or a jump there,
+    such as uniform or beta data), the reparametrised integrand misses the mass that crosses the jump
+    (and diverges where ``p_data`` does). There the gradient is computed in score-function form,
+    ``E_{p_g}[h(x) ∂/∂θ log p_g(x)]`` with ``∂ log p_g/∂shift = -ψ(z)/scale`` and ``∂ log p_g/∂scale =
+    -(1 + z ψ(z))/scale`` (``ψ`` the score of ``p_z``), which holds whatever ``h`` does.
+
+    Raises ``ValueError`` where the gradient does not exist: for ``D = D*`` when ``p_g`` has a
+    bounded support (``D*`` jumps at its moving end), and for the non-saturating loss when it is
+    infinite (``p_g`` has mass where ``p_data`` has none).
 
     Returns
     -------
@@ -289,6 +320,9 @@ def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=
     if not isinstance(d, Discriminator):
         raise TypeError("d must be a gantheory Discriminator (generator gradients need dlogit)")
     tr = p_g.transform
+    options = dict(options, hints=(p_data,), rtol=rtol, atol=atol)
+    if isinstance(d, OptimalDiscriminator) and _dstar_jumps(d, p_g):
+        return _score_function_gradient(p_g, d, loss, options)
 
     memo = {}
 
@@ -314,9 +348,36 @@ def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=
             memo.update(nodes=nodes, hprime=hp, noise=noise)
         return memo["hprime"], memo["noise"]
 
-    options = dict(options, hints=(p_data,), noise=lambda nodes: parts(nodes)[1], rtol=rtol, atol=atol)
+    options["noise"] = lambda nodes: parts(nodes)[1]
     g_scale = expect_nodes(p_g, lambda nodes: parts(nodes)[0] * (nodes.x - tr.shift) / tr.scale, **options)
     g_shift = expect_nodes(p_g, lambda nodes: parts(nodes)[0], **options)
+    return np.array([float(g_scale), float(g_shift)])
+
+
+def _score_function_gradient(p_g, d, loss, options):
+    """``E_{p_g}[h ∂θ log p_g]`` for a frozen ``D*`` that jumps inside ``p_g``'s support (``h`` the loss
+    density, ``θ = (scale, shift)``); ``h`` is taken relative to ``log(1/2)`` (its value where
+    ``p_g = p_data``), which the score's zero mean allows, so that the integrand vanishes at the optimum."""
+    tr = p_g.transform
+    if loss == "non_saturating" and not math.isfinite(float(generator_loss(d.p_data, p_g, d, loss=loss))):
+        raise ValueError("the non_saturating loss is +inf (p_g has mass where p_data has none): no gradient")
+    memo = {}
+
+    def parts(nodes):
+        if memo.get("nodes") is not nodes:
+            h = _loss_integrand(loss, *_disc_logs(d, nodes)) + (math.log(2.0) if loss == "minimax" else -math.log(2.0))
+            z = (nodes.x - tr.shift) / tr.scale
+            psi = p_g.base.score(z)
+            with np.errstate(invalid="ignore", over="ignore"):
+                w_scale, w_shift = -(1.0 + z * psi) / tr.scale, -psi / tr.scale
+                vals = (h * w_scale, h * w_shift)
+                noise = 8.0 * np.finfo(float).eps * (np.abs(h) + 1.0) * (np.abs(w_scale) + np.abs(w_shift))
+            memo.update(nodes=nodes, vals=vals, noise=np.nan_to_num(noise, posinf=0.0))
+        return memo["vals"], memo["noise"]
+
+    options = dict(options, noise=lambda nodes: parts(nodes)[1])
+    g_scale = expect_nodes(p_g, lambda nodes: parts(nodes)[0][0], **options)
+    g_shift = expect_nodes(p_g, lambda nodes: parts(nodes)[0][1], **options)
     return np.array([float(g_scale), float(g_shift)])
 
 

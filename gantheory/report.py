@@ -148,9 +148,10 @@ def _ledger_steps():
         if not (isinstance(g, gt.Pushforward) and isinstance(g.transform, gt.Affine) and g.dim == 1):
             return None
         # same fixed point: at p_g = p_data both generator gradients vanish
-        same = gt.Pushforward(p, gt.Affine(1.0, 0.0)) if not isinstance(p, gt.Pushforward) else None
-        if same is None:
+        # (with a bounded support D* jumps at p_g's moving end: the loss at fixed D* has no gradient)
+        if isinstance(p, gt.Pushforward) or any(math.isfinite(e) for e in p.support):
             return None
+        same = gt.Pushforward(p, gt.Affine(1.0, 0.0))
         worst = max(float(np.max(np.abs(gt.generator_gradient(p, same, loss=loss))))
                     for loss in ("minimax", "non_saturating"))
         return worst, 0.0, 1e-10

@@ -163,3 +163,55 @@ def test_pointwise_lemma():
     assert gt.pointwise_argmax(0.0, 2.0) == 0.0 and gt.pointwise_objective(0.0, 0.0, 2.0) == 0.0
     with pytest.raises(ValueError, match="both be zero"):
         gt.pointwise_argmax(0.0, 0.0)
+
+
+JUMPY_DATA = {
+    "uniform": gt.Uniform(0, 1),
+    "arcsine": gt.Beta(0.5, 0.5),
+    "beta_1_e-1": gt.Beta(1.0, math.exp(-1.0)),
+    "normal_plus_uniform": gt.Mixture([gt.Normal(0, 1), gt.Uniform(0, 1)], [0.5, 0.5]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(JUMPY_DATA))
+def test_generator_gradient_where_dstar_jumps(name):
+    """Where D* jumps inside p_g's support (data with a support end or a jump), the reparametrised integrand
+    misses the mass crossing the jump: for uniform data it even has the wrong sign (-0.50 for +0.82), for
+    arcsine data it diverges. The gradient must still be that of 2 JSD (Danskin) and of the loss at frozen D*,
+    here against Richardson differences with h = 2e-3 (truncation below 1e-9)."""
+    p = JUMPY_DATA[name]
+    s0, t0 = 0.4, 0.5
+    grad = gt.generator_gradient(p, affine_generator(s0, t0), loss="minimax")
+    d = gt.optimal_discriminator(p, affine_generator(s0, t0))
+
+    def jsd2(s, t):
+        return 2 * float(gt.js_divergence(affine_generator(s, t), p))
+
+    def frozen(s, t):
+        return float(gt.generator_loss(p, affine_generator(s, t), d, loss="minimax"))
+
+    for f in (jsd2, frozen):
+        fd = [_richardson(lambda h, f=f: f(s0 + h, t0), 2e-3), _richardson(lambda h, f=f: f(s0, t0 + h), 2e-3)]
+        np.testing.assert_allclose(grad, fd, atol=GRADIENT_ABS)
+    if name == "normal_plus_uniform":  # full support: the non-saturating loss is finite, its gradient too
+        ns = gt.generator_gradient(p, affine_generator(s0, t0), loss="non_saturating")
+
+        def ns_loss(s, t):
+            g = affine_generator(s, t)
+            return float(gt.kl_divergence(g, p)) - 2 * float(gt.js_divergence(g, p))
+        fd = [_richardson(lambda h: ns_loss(s0 + h, t0), 2e-3), _richardson(lambda h: ns_loss(s0, t0 + h), 2e-3)]
+        np.testing.assert_allclose(ns, fd, atol=GRADIENT_ABS)
+
+
+def test_generator_gradient_refuses_where_there_is_none():
+    """D* jumps at a bounded p_g's moving end, and the non-saturating loss of data with a bounded support
+    against a normal generator is +inf: no gradient exists, and the call says so."""
+    with pytest.raises(ValueError, match="p_g must have unbounded support"):
+        gt.generator_gradient(gt.Normal(0, 1), affine_generator(1.0, 0.0, base=gt.Uniform(0, 1)))
+    with pytest.raises(ValueError, match="non_saturating loss is"):
+        gt.generator_gradient(gt.Uniform(0, 1), affine_generator(0.4, 0.5), loss="non_saturating")
+    assert float(gt.generator_loss(gt.Uniform(0, 1), affine_generator(0.4, 0.5), loss="non_saturating")) == math.inf
+    # a smooth discriminator has a gradient whatever the supports
+    d = gt.LogitDiscriminator(lambda x: 1.0 - x, lambda x: -np.ones_like(x))
+    bounded = affine_generator(1.0, 0.0, base=gt.Uniform(0, 1))
+    assert np.all(np.isfinite(gt.generator_gradient(gt.Normal(0, 1), bounded, d)))

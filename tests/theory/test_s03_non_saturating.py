@@ -67,11 +67,12 @@ def test_same_fixed_point():
 
 @pytest.mark.parametrize(("target", "factor"), [
     (gt.Laplace(0, 1), 100), (gt.Mixture([gt.Normal(-2, 0.5), gt.Normal(2, 0.5)], [0.5, 0.5]), 100),
-    (gt.Uniform(-1, 1), 1e10), (gt.Cauchy(0, 0.5), 10),
-], ids=["laplace", "bimodal", "uniform", "cauchy"])
+    (gt.Normal(0, 0.5), 1e10), (gt.Cauchy(0, 0.5), 10),
+], ids=["laplace", "bimodal", "narrow", "cauchy"])
 def test_panel_non_saturating_stronger_when_fakes_rejected(target, factor):
     """Generators placed far from the data: |∇ non-saturating| >> |∇ minimax|. Heavy-tailed data
-    keep D* of the fakes at ~p_data/p_g ~ 1e-3 (Cauchy mass reaches x = 9), so saturation is milder."""
+    keep D* of the fakes at ~p_data/p_g ~ 1e-3 (Cauchy mass reaches x = 9), so saturation is milder.
+    (Data with a bounded support are left out: there the non-saturating loss is +inf.)"""
     g = affine_generator(0.5, 9.0)
     mm = gt.generator_gradient(target, g, loss="minimax")
     ns = gt.generator_gradient(target, g, loss="non_saturating")
