@@ -124,12 +124,16 @@ def monte_carlo(name, p, q, *, n=10**6, rng=None, variance_reduction=True, chunk
     return Estimate(est, se, n, "mc", True)
 
 
+_QMC_MAX_POINTS = 2**30  # minutes of inverse transforms: a bound on one call's work
+
+
 def quasi_monte_carlo(name, p, q, *, n=2**14, replicates=16, rng=None):
     """Randomised quasi-Monte Carlo: the Monte Carlo integrands at scrambled Sobol points.
 
     ``n`` points per replicate (rounded up to a power of 2; half for p and half for q except for KL),
     ``replicates`` independent scramblings; the estimate is their mean and the error their standard
-    error. Needs the densities' inverse transforms (every gantheory family has them).
+    error. Needs the densities' inverse transforms (every gantheory family has them). At most
+    ``2**30`` points in all.
     """
     from scipy.stats import qmc  # scipy.stats is slow to import: only when QMC is asked for
 
@@ -139,6 +143,8 @@ def quasi_monte_carlo(name, p, q, *, n=2**14, replicates=16, rng=None):
     rng = as_generator(rng)
     kind = _MC_KIND[name]
     m = 1 << max(1, math.ceil(math.log2(n)))
+    if m * replicates > _QMC_MAX_POINTS:
+        raise ValueError(f"n (rounded up to {m}) times replicates ({replicates}) must be at most 2**30 points")
     parts = [(p, m)] if name == "kl" else [(p, m // 2), (q, m // 2)]
     values = []
     for _ in range(replicates):

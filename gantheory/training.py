@@ -62,7 +62,9 @@ class History:
 
     ``jsd`` is JSD(p_data, p_g) (on the grid for grid runs, by quadrature for parametric ones) and
     ``c_plus_log4`` is ``C(G) + log 4 = 2 JSD``. ``params`` holds the generator's parameters at each
-    recorded step (for grid runs: the final grid density, one row). ``extra`` carries run-specific
+    recorded step (for grid runs: the final grid density, one row). ``grad_norm`` holds the norm of the
+    update direction of every step taken (one entry fewer than ``jsd`` for grid and Dirac-GAN runs,
+    which record every step). ``extra`` carries run-specific
     arrays (the discriminator's parameters, the Dirac-GAN radius, the grid and weights, ...).
     """
 
@@ -220,7 +222,6 @@ def function_space(p_data, grid, *, steps=100, lr=1.0, p_g0=None, method="mirror
     if bar is not None:
         bar.close()
     jsd = np.array(jsd)
-    gnorm.append(math.nan)
     return History(f"function space ({method}, lr={lr:g})", np.arange(jsd.size), jsd, 2.0 * jsd,
                    np.array(gnorm), g[None, :], {"grid": axes, "weights": w, "p_data": p})
 
@@ -272,7 +273,6 @@ def algorithm1(p_data, grid, *, k=1, loss="minimax", steps=2000, lr_d=1.0, lr_g=
     if bar is not None:
         bar.close()
     jsd = np.array(jsd)
-    gnorm.append(math.nan)
     return History(f"Algorithm 1 (k={k}, {loss})", np.arange(jsd.size), jsd, 2.0 * jsd, np.array(gnorm),
                    g[None, :], {"grid": axes, "weights": w, "p_data": p, "d": special.expit(psi)})
 
@@ -376,8 +376,11 @@ def parametric(p_data, *, generator="affine", discriminator="optimal", loss="min
         gnorms.append(float(np.linalg.norm(grad)))
         theta = theta - lr * grad
         if theta[0] == 0 or (generator == "sinh_arcsinh" and theta[3] <= 0):
-            raise FloatingPointError("the generator stopped being invertible (lower lr)")
-        dens, x, dx = _generator(generator, theta)
+            raise ValueError(f"lr = {lr:g}: after step {step} the generator is no longer invertible (lower lr)")
+        try:
+            dens, x, dx = _generator(generator, theta)
+        except ValueError as exc:  # a step too large for the parameters' valid range
+            raise ValueError(f"lr = {lr:g}: step {step} left the generator's valid range ({exc}); lower lr") from None
         if bar is not None:
             bar.update(1)
         if step % record_every == 0 or step == steps:
@@ -407,14 +410,15 @@ def dirac_gan(theta0=1.0, psi0=1.0, *, h=0.1, steps=1000, mode="simultaneous", g
     Returns a History whose ``params`` rows are ``(θ, ψ)`` and ``extra["radius"]`` is
     ``sqrt(θ² + ψ²)``; JSD is ``log 2`` off equilibrium (disjoint Diracs) and 0 at ``θ = 0``.
     """
-    th, ps = scalar(theta0, "theta0"), scalar(psi0, "psi0")
+    th = scalar(theta0, "theta0", lower=-1e150, upper=1e150)  # θψ stays within the float64 range
+    ps = scalar(psi0, "psi0", lower=-1e150, upper=1e150)
     h = scalar(h, "h", positive=True)
     gamma = scalar(gamma, "gamma", lower=0.0)
     steps = positive_int(steps, "steps", minimum=0, maximum=MAX_STEPS)
     choice(mode, "mode", ("simultaneous", "alternating"))
     traj = np.empty((steps + 1, 2))
     traj[0] = th, ps
-    gn = np.empty(steps + 1)
+    gn = np.empty(steps)
     for i in range(1, steps + 1):
         fp = _fprime(th * ps)
         gn[i - 1] = math.hypot(fp * ps, fp * th - gamma * ps)
@@ -423,8 +427,10 @@ def dirac_gan(theta0=1.0, psi0=1.0, *, h=0.1, steps=1000, mode="simultaneous", g
         else:
             th = th - h * fp * ps
             ps = ps + h * (_fprime(th * ps) * th - gamma * ps)
+        if not (abs(th) <= 1e150 and abs(ps) <= 1e150):
+            raise ValueError(f"the iterates from theta0 = {traj[0, 0]:g}, psi0 = {traj[0, 1]:g} with h = {h:g} passed "
+                             f"1e150 after {i} steps, beyond which θψ overflows")
         traj[i] = th, ps
-    gn[-1] = math.nan
     jsd = np.where(traj[:, 0] == 0.0, 0.0, math.log(2.0))
     return History(f"Dirac-GAN ({mode}, h={h:g}, gamma={gamma:g})", np.arange(steps + 1), jsd, 2.0 * jsd, gn,
                    traj, {"radius": np.hypot(traj[:, 0], traj[:, 1])})

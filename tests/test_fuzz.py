@@ -6,6 +6,7 @@ Never NaN, never an uncaught numba error, never a hang (each example has a deadl
 """
 
 import math
+import operator
 import warnings
 
 import hypothesis.extra.numpy as hnp
@@ -45,6 +46,10 @@ junk = st.one_of(scalars_any, arrays_any, arrays_float, st.lists(floats_any, max
 # a failure.
 FUZZ = settings(deadline=20_000, suppress_health_check=list(HealthCheck),
                 max_examples=max(60, settings.default.max_examples))
+
+
+def _no_nan(out):
+    assert not np.isnan(np.asarray(out, dtype=float)).any()
 
 
 def _names_param(exc, names):
@@ -167,7 +172,7 @@ def test_f_divergence_named_or_junk(pair, f):
         assert not math.isnan(out)
         if f == "gan":
             assert -math.log(4) - 1e-12 <= out <= 1e-12
-        elif f != "reverse_kl" or True:
+        else:
             assert out >= -1e-12
     _check_raises_or(lambda: gt.f_divergence(p, q, f), ("f",), check)
 
@@ -196,7 +201,7 @@ def test_generator_losses_and_gradients(p, scale, shift, loss):
     def finite(out):
         assert np.all(np.isfinite(out))
     _check_raises_or(lambda: gt.generator_gradient(p, g, loss=loss), ("loss", "p_g"), finite)
-    _check_raises_or(lambda: gt.generator_loss(p, g, loss=loss), ("loss",), lambda out: not math.isnan(out))
+    _check_raises_or(lambda: gt.generator_loss(p, g, loss=loss), ("loss",), _no_nan)
 
 
 @FUZZ
@@ -206,7 +211,7 @@ def test_pointwise_lemma(a, b, y):
         assert np.all((np.asarray(out) >= 0) & (np.asarray(out) <= 1))
     _check_raises_or(lambda: gt.pointwise_argmax(a, b), ("a", "b"), in_unit)
     _check_raises_or(lambda: gt.pointwise_objective(y, a, b), ("y", "a", "b"),
-                     lambda out: not np.isnan(out).any())
+                     _no_nan)
 
 
 @FUZZ
@@ -214,12 +219,24 @@ def test_pointwise_lemma(a, b, y):
 def test_knn_estimators_on_junk(x, y, k):
     for fn in (E.knn_kl, E.knn_jsd):
         _check_raises_or(lambda fn=fn: fn(x, y, k=k), ("x", "y", "k", "samples"),
-                         lambda out: not math.isnan(out))
+                         _no_nan)
+
+
+def _costly(v):
+    """A valid but large sample size: a request for minutes of work, not junk (the maxima themselves are
+    checked in test_validation)."""
+    if isinstance(v, bool):
+        return False
+    try:
+        return 3000 < operator.index(v) <= 10**11
+    except TypeError:
+        return False
 
 
 @FUZZ
 @given(pair=pairs(two_d=False), method=st.sampled_from(["mc", "qmc", "knn", "discriminator"]),
-       n=st.one_of(st.integers(-3, 3000), junk), rng=st.one_of(st.integers(0, 2**32), junk))
+       n=st.one_of(st.integers(-3, 3000), junk.filter(lambda v: not _costly(v))),
+       rng=st.one_of(st.integers(0, 2**32), junk))
 def test_stochastic_methods_on_junk_options(pair, method, n, rng):
     p, q = pair
 
@@ -236,11 +253,12 @@ def test_training_on_junk(steps, lr, grid):
     p = gt.Normal(0.3, 1.1)
 
     def check(h):
-        assert not np.isnan(h.jsd).any()
+        assert np.all((h.jsd >= 0) & (h.jsd <= LOG2 * (1 + 1e-15)))
+        for arr in (h.params, h.grad_norm):
+            _no_nan(arr)
     _check_raises_or(lambda: T.function_space(p, grid, steps=steps, lr=lr), ("grid", "steps", "lr", "p_data"), check)
     _check_raises_or(lambda: T.parametric(p, init=(1.0, 0.0), steps=steps, lr=lr), ("steps", "lr"), check)
-    _check_raises_or(lambda: T.dirac_gan(lr, lr, h=0.1, steps=steps), ("theta0", "psi0", "steps"),
-                     lambda h: not np.isnan(h.params).any())
+    _check_raises_or(lambda: T.dirac_gan(lr, lr, h=0.1, steps=steps), ("theta0", "psi0", "steps", "h"), check)
 
 
 def test_report_main_on_junk_arguments():

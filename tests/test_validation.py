@@ -79,6 +79,14 @@ CASES = [
      ValueError, "one-dimensional"),
     (lambda: gt.pointwise_argmax(-1.0, 1.0), ValueError, "non-negative"),
     (lambda: gt.pointwise_objective(1.5, 1.0, 1.0), ValueError, "y"),
+    # bounded work: sample sizes have documented maxima
+    (lambda: gt.js_divergence(gt.Normal(), gt.Normal(1), method="mc", n=10**11 + 1), ValueError, "n"),
+    (lambda: gt.js_divergence(gt.Normal(), gt.Normal(1), method="qmc", n=2**26 + 1), ValueError, "n"),
+    (lambda: gt.js_divergence(gt.Normal(), gt.Normal(1), method="qmc", n=2**20, replicates=2**11), ValueError,
+     "replicates"),
+    (lambda: gt.js_divergence(gt.Normal(), gt.Normal(1), method="knn", n=10**7 + 1), ValueError, "n"),
+    (lambda: gt.js_divergence(gt.Normal(), gt.Normal(1), method="discriminator", n=10**7 + 1), ValueError, "n"),
+    (lambda: gt.Normal().sample(10**8 + 1), ValueError, "n"),
 ]
 
 
