@@ -359,8 +359,9 @@ def _score_function_gradient(p_g, d, loss, options):
     density, ``θ = (scale, shift)``); ``h`` is taken relative to ``log(1/2)`` (its value where
     ``p_g = p_data``), which the score's zero mean allows, so that the integrand vanishes at the optimum."""
     tr = p_g.transform
-    if loss == "non_saturating" and not math.isfinite(float(generator_loss(d.p_data, p_g, d, loss=loss))):
-        raise ValueError("the non_saturating loss is +inf (p_g has mass where p_data has none): no gradient")
+    value = float(generator_loss(d.p_data, p_g, d, loss=loss))
+    if not math.isfinite(value):  # +inf: p_g has mass where p_data has none; -inf: where D's p_g has none
+        raise ValueError(f"the {loss} loss is {value} at this d (p_g has mass where D* is 0 or 1): no gradient")
     memo = {}
 
     def parts(nodes):

@@ -211,6 +211,10 @@ def test_generator_gradient_refuses_where_there_is_none():
     with pytest.raises(ValueError, match="non_saturating loss is"):
         gt.generator_gradient(gt.Uniform(0, 1), affine_generator(0.4, 0.5), loss="non_saturating")
     assert float(gt.generator_loss(gt.Uniform(0, 1), affine_generator(0.4, 0.5), loss="non_saturating")) == math.inf
+    # D* of another, bounded p_g is 1 outside its support: the minimax loss is -inf there
+    d_other = gt.optimal_discriminator(gt.Normal(0, 1), gt.Uniform(0, 1))
+    with pytest.raises(ValueError, match="minimax loss is -inf"):
+        gt.generator_gradient(gt.Normal(0, 1), affine_generator(1.0, 0.5), d_other)
     # a smooth discriminator has a gradient whatever the supports
     d = gt.LogitDiscriminator(lambda x: 1.0 - x, lambda x: -np.ones_like(x))
     bounded = affine_generator(1.0, 0.0, base=gt.Uniform(0, 1))
