@@ -97,14 +97,14 @@ class Density:
         self._need_1d("cdf")
         x = self._points(x)
         with np.errstate(over="ignore", under="ignore", divide="ignore"):
-            return self._cdf(x)[()]
+            return np.clip(self._cdf(x), 0.0, 1.0)[()]  # a weighted sum may round above 1
 
     def sf(self, x):
         """Survival function ``1 - cdf``, accurate in the upper tail (one-dimensional densities)."""
         self._need_1d("sf")
         x = self._points(x)
         with np.errstate(over="ignore", under="ignore", divide="ignore"):
-            return self._sf(x)[()]
+            return np.clip(self._sf(x), 0.0, 1.0)[()]
 
     def score(self, x):
         """``d/dx log p(x)`` (one-dimensional densities; 0 outside the support)."""
@@ -863,7 +863,8 @@ class MultivariateNormal(Density):
 class GridDensity(Density):
     """A tabulated one-dimensional density: linear interpolation of ``values`` on the nodes ``x``.
 
-    ``x`` must be strictly increasing and finite; ``values`` finite, non-negative and not all zero.
+    ``x`` must be finite and strictly increasing, with cells at least ``1e-150`` wide (as for a scale);
+    ``values`` finite, non-negative and not all zero.
     The interpolant is normalised by its own quadrature (the trapezoid rule, exact for it), and is
     zero outside ``[x[0], x[-1]]``. Runs of zeros are allowed (the density vanishes there).
     """
@@ -875,8 +876,11 @@ class GridDensity(Density):
             raise ValueError(f"x must hold at least 2 nodes, got {xs.shape[0]}")
         if v.shape != xs.shape:
             raise ValueError(f"values has shape {v.shape} but x has shape {xs.shape}")
-        if not np.all(np.diff(xs) > 0):
+        h = np.diff(xs)
+        if not np.all(h > 0):
             raise ValueError("x must be strictly increasing")
+        if np.min(h) < _SCALE_MIN:  # as for a scale: narrower cells let the density's slope overflow
+            raise ValueError(f"x must have cells at least {_SCALE_MIN:g} wide, got {float(np.min(h))!r}")
         if np.isnan(v).any() or np.isinf(v).any():
             raise ValueError("values must be finite (no NaN or inf)")
         if np.any(v < 0):
@@ -887,7 +891,6 @@ class GridDensity(Density):
         if not top > 0:
             raise ValueError("values must not be all zero (the density would not normalise)")
         v = v / top  # values are relative: scale them before the trapezoid sum so it cannot overflow
-        h = np.diff(xs)
         cell = 0.5 * h * (v[:-1] + v[1:])
         total = float(np.sum(cell))
         if not total > 0:

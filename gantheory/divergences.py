@@ -205,6 +205,7 @@ def kl_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **opt
     """
     p, q = _pair(p, q)
     unit = _unit(base)
+    rtol, atol = scalar(rtol, "rtol", lower=0.0), scalar(atol, "atol", lower=0.0)
     if _method(method) != "quad":
         return _scaled(_dispatch("kl", p, q, method, options), 1.0 / unit)
     if _support_excess(p, q) or _tail_divergent(p, q, "kl"):
@@ -237,6 +238,7 @@ def js_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **opt
     """
     p, q = _pair(p, q)
     unit = _unit(base)
+    rtol, atol = scalar(rtol, "rtol", lower=0.0), scalar(atol, "atol", lower=0.0)
     if _method(method) != "quad":
         return _scaled(_dispatch("js", p, q, method, options), 1.0 / unit)
     if _disjoint(p, q):

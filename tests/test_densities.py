@@ -213,3 +213,12 @@ def test_densities_pickle_after_use():
     before = float(gt.js_divergence(p, q))
     p2, q2 = pickle.loads(pickle.dumps((p, q)))
     assert float(gt.js_divergence(p2, q2)) == before
+
+
+def test_mixture_cdf_stays_within_unit_interval():
+    """The weighted sum of component CDFs rounds to 1 + 2^-52 at x = 9 for these weights (before clipping,
+    cdf(9) was 1.0000000000000002): it must not leave [0, 1]."""
+    m = gt.Mixture([gt.Normal(0, 1)] * 3, [4 / 9, 3 / 9, 2 / 9])
+    x = np.array([-40.0, 9.0, 40.0])
+    assert np.all((m.cdf(x) >= 0) & (m.cdf(x) <= 1)) and np.all((m.sf(x) >= 0) & (m.sf(x) <= 1))
+    assert m.cdf(40.0) == 1.0 and m.sf(-40.0) == 1.0

@@ -222,20 +222,20 @@ def test_knn_estimators_on_junk(x, y, k):
                          _no_nan)
 
 
-def _costly(v):
-    """A valid but large sample size: a request for minutes of work, not junk (the maxima themselves are
-    checked in test_validation)."""
+def _costly(v, above):
+    """A valid but large sample size or step count: a request for minutes of work, not junk (the maxima
+    themselves are checked in test_validation)."""
     if isinstance(v, bool):
         return False
     try:
-        return 3000 < operator.index(v) <= 10**11
+        return above < operator.index(v) <= 10**11
     except TypeError:
         return False
 
 
 @FUZZ
 @given(pair=pairs(two_d=False), method=st.sampled_from(["mc", "qmc", "knn", "discriminator"]),
-       n=st.one_of(st.integers(-3, 3000), junk.filter(lambda v: not _costly(v))),
+       n=st.one_of(st.integers(-3, 3000), junk.filter(lambda v: not _costly(v, 3000))),
        rng=st.one_of(st.integers(0, 2**32), junk))
 def test_stochastic_methods_on_junk_options(pair, method, n, rng):
     p, q = pair
@@ -248,7 +248,8 @@ def test_stochastic_methods_on_junk_options(pair, method, n, rng):
 
 
 @FUZZ
-@given(steps=st.one_of(st.integers(-2, 30), junk), lr=junk, grid=st.one_of(junk, st.just(np.linspace(-5, 5, 50))))
+@given(steps=st.one_of(st.integers(-2, 30), junk.filter(lambda v: not _costly(v, 30))), lr=junk,
+       grid=st.one_of(junk, st.just(np.linspace(-5, 5, 50))))
 def test_training_on_junk(steps, lr, grid):
     p = gt.Normal(0.3, 1.1)
 

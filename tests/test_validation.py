@@ -46,6 +46,7 @@ CASES = [
     (lambda: gt.GridDensity([0, 1, 2], [0, 0, 0]), ValueError, "all zero"),
     (lambda: gt.GridDensity([0, NaN, 2], [1, 1, 1]), ValueError, "x"),
     (lambda: gt.GridDensity([0], [1]), ValueError, "x"),
+    (lambda: gt.GridDensity([0.0, 1.9e-246], [0.0, 1.0]), ValueError, "x must have cells"),
     (lambda: gt.MultivariateNormal([0, 0], [[1, 0], [0, -1]]), ValueError, "positive definite"),
     (lambda: gt.MultivariateNormal([0, 0], [[1, 0.5], [0.4, 1]]), ValueError, "symmetric"),
     (lambda: gt.MultivariateNormal([0, 0], np.eye(3)), ValueError, "cov"),
@@ -87,6 +88,8 @@ CASES = [
     (lambda: gt.js_divergence(gt.Normal(), gt.Normal(1), method="knn", n=10**7 + 1), ValueError, "n"),
     (lambda: gt.js_divergence(gt.Normal(), gt.Normal(1), method="discriminator", n=10**7 + 1), ValueError, "n"),
     (lambda: gt.Normal().sample(10**8 + 1), ValueError, "n"),
+    (lambda: gt.kl_divergence(gt.Normal(), gt.Normal(), atol=complex(0, INF)), TypeError, "atol"),
+    (lambda: gt.js_divergence(gt.Normal(), gt.Normal(), rtol=-1e-3), ValueError, "rtol"),
 ]
 
 
