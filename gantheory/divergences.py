@@ -21,7 +21,7 @@ from scipy.special import xlogy
 from . import _kernels as K
 from . import estimators as _est
 from ._checks import choice, scalar
-from .densities import as_density
+from .densities import _pair
 from .quadrature import AccuracyWarning, Estimate, _scaled, crossings, integrate_pair
 
 __all__ = [
@@ -43,14 +43,6 @@ _FLT_MAX = float(np.finfo(float).max)
 #: Names accepted by ``method=``: deterministic quadrature and the estimators of
 #: :mod:`gantheory.estimators` (``n=``, ``rng=`` and their other options pass through).
 METHODS = {"quad": None, **{m: _est._registered(m) for m in ("mc", "qmc", "knn", "discriminator")}}
-
-
-def _pair(p, q, names=("p", "q")):
-    p = as_density(p, names[0])
-    q = as_density(q, names[1])
-    if p.dim != q.dim:
-        raise ValueError(f"{names[0]} and {names[1]} must have the same dimension, got {p.dim} and {q.dim}")
-    return p, q
 
 
 def _unit(base):

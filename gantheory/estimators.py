@@ -31,6 +31,7 @@ from scipy import special
 
 from . import _kernels as K
 from ._checks import as_generator, choice, finite_array, positive_int, scalar
+from .densities import _pair
 from .quadrature import Estimate
 
 __all__ = [
@@ -88,6 +89,7 @@ def monte_carlo(name, p, q, *, n=10**6, rng=None, variance_reduction=True, chunk
     ``E_p[log 2D]/2 + E_q[log 2(1 - D)]/2`` instead of the bounded mixture form), for comparison.
     """
     choice(name, "name", _MC_KIND)
+    p, q = _pair(p, q)
     n = positive_int(n, "n", minimum=2, maximum=10**11)
     rng = as_generator(rng)
     kind = _MC_KIND[name]
@@ -138,6 +140,7 @@ def quasi_monte_carlo(name, p, q, *, n=2**14, replicates=16, rng=None):
     from scipy.stats import qmc  # scipy.stats is slow to import: only when QMC is asked for
 
     choice(name, "name", _MC_KIND)
+    p, q = _pair(p, q)
     n = positive_int(n, "n", minimum=2, maximum=2**26)
     replicates = positive_int(replicates, "replicates", minimum=2, maximum=10**4)
     rng = as_generator(rng)
@@ -175,6 +178,13 @@ def _samples(x, name):
     return x
 
 
+def _unit_scale(*samples):
+    """A power of two that brings the largest coordinate near 1: dividing by it is exact and keeps the
+    k-d tree's squared distances clear of overflow (beyond 1e154) and underflow (below 1e-154)."""
+    top = max(float(np.max(np.abs(x))) for x in samples)
+    return math.ldexp(1.0, math.frexp(top)[1] - 1) if top > 0 else 1.0  # top / unit lies in [1, 2)
+
+
 def _kth_positive(tree, x, k, exclude_self, kmax):
     """Distance to the k-th neighbour, moving on to the first positive distance where the nearer
     ones are ties at 0 (repeated samples); returns the distances and the ranks used."""
@@ -208,7 +218,11 @@ def _kth_positive(tree, x, k, exclude_self, kmax):
         tied |= dist[:, k] == use
     tied = np.flatnonzero(tied)
     if tied.size:
-        ranks[tied] = tree.query_ball_point(x[tied], use[tied], return_length=True) - extra
+        # the ball's own distance arithmetic may put a tie a rounding beyond the radius the query gave:
+        # widen it by a few ulps, and never count fewer neighbours than the rank already found
+        radius = use[tied] * (1.0 + 8.0 * np.finfo(float).eps)
+        inside = tree.query_ball_point(x[tied], radius, return_length=True) - extra
+        ranks[tied] = np.maximum(inside, ranks[tied])
     return use, ranks
 
 
@@ -244,6 +258,8 @@ def knn_kl(x, y, *, k=1):
     if k > m:
         raise ValueError(f"k must not exceed the number of samples in y ({m}), got {k}")
     kmax = min(max(4 * k, k + 16), n - 1)
+    unit = _unit_scale(x, y)  # the estimate does not change with the scale of both samples
+    x, y = x / unit, y / unit
     rho, kr = _kth_positive(_tree(x), x, k, True, kmax)
     nu, lr = _kth_positive(_tree(y), x, k, False, min(kmax, m))
     terms = d * np.log(nu / rho) + special.digamma(kr) - special.digamma(lr)
@@ -256,10 +272,12 @@ def knn_entropy(x, *, k=1):
     x = _samples(x, "x")
     n, d = x.shape
     k = _check_k(k, n, "x")
+    unit = _unit_scale(x)  # H(x) = H(x / unit) + d log(unit)
+    x = x / unit
     rho, kr = _kth_positive(_tree(x), x, k, True, min(max(4 * k, k + 16), n - 1))
     log_vd = 0.5 * d * math.log(math.pi) - special.gammaln(0.5 * d + 1.0)
     terms = d * np.log(rho) - special.digamma(kr)
-    est = special.digamma(n) + log_vd + float(np.mean(terms))
+    est = special.digamma(n) + log_vd + float(np.mean(terms)) + d * math.log(unit)
     return Estimate(est, float(np.std(terms) / math.sqrt(n)), n, "knn", True)
 
 
@@ -282,8 +300,9 @@ def knn_jsd(x, y, *, k=1, rng=None):
 
 
 # ------------------------------------------------------------------------ the discriminator bound
-def _features(x, degree, centre, scale):
-    z = (x - centre) / scale
+def _features(x, degree, centre, scale, zmax=math.inf):
+    with np.errstate(over="ignore"):
+        z = np.clip((x - centre) / scale, -zmax, zmax)  # far points are held at zmax: no overflow
     cols = [np.ones(z.shape[0])]
     d = z.shape[1]
     for deg in range(1, degree + 1):
@@ -302,34 +321,50 @@ def fit_logistic(x_real, x_fake, *, degree=2, l2=1e-6, max_iter=100):
     """Logistic regression of "real" on polynomial features (standardised) by Newton's method.
 
     Returns a :class:`~gantheory.LogitDiscriminator` ``D̂(x) = sigmoid(w · φ(x))`` (with ``dlogit`` in
-    one dimension).
+    one dimension). ``degree`` is at most 8 and ``max_iter`` at most 10^4. The standardised coordinates
+    are held within ``(1e300 / (1 + sum |w|))^(1/degree)`` (at most 1e30 standard deviations from the
+    samples' mean) when the fitted logit is evaluated, so it never overflows.
     """
     from .gan import LogitDiscriminator
 
     xr, xf = _samples(x_real, "x_real"), _samples(x_fake, "x_fake")
     if xr.shape[1] != xf.shape[1]:
         raise ValueError(f"x_real and x_fake must have the same dimension, got {xr.shape[1]} and {xf.shape[1]}")
-    degree = positive_int(degree, "degree")
+    degree = positive_int(degree, "degree", maximum=8)
     l2 = scalar(l2, "l2", lower=0.0)
+    max_iter = positive_int(max_iter, "max_iter", maximum=10**4)
     x = np.concatenate([xr, xf])
     t = np.concatenate([np.ones(xr.shape[0]), np.zeros(xf.shape[0])])
-    centre, scale = x.mean(axis=0), x.std(axis=0) + 1e-300
+    # mean and spread of x / max|x|, then scaled back: no overflow for samples near the float64 limit
+    big = np.max(np.abs(x), axis=0)
+    big = np.where(big > 0, big, 1.0)
+    centre, spread = (x / big).mean(axis=0) * big, (x / big).std(axis=0) * big
+    scale = np.where(spread > 0, spread, 1.0)  # a constant coordinate: any scale will do
     phi = _features(x, degree, centre, scale)
     w = np.zeros(phi.shape[1])
     for _ in range(max_iter):
         s = special.expit(phi @ w)
         grad = phi.T @ (s - t) + l2 * w
         hess = (phi * (s * (1 - s))[:, None]).T @ phi + l2 * np.eye(w.size)
-        step = np.linalg.solve(hess, grad)
+        try:
+            step = np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError:
+            raise ValueError(f"l2 = {l2:g} leaves the Newton system singular (the features are collinear on "
+                             "these samples): use l2 > 0 or a lower degree") from None
         w -= step
+        if not np.all(np.isfinite(w)):
+            raise ValueError(f"l2 = {l2:g}: the fit diverged (the samples are separable); use a larger l2")
         if np.max(np.abs(step)) < 1e-10:
             break
     dim = x.shape[1]
+    zmax = min(1e30, (1e300 / (1.0 + float(np.sum(np.abs(w))))) ** (1.0 / degree))
 
     def logit(v):
         v = np.asarray(v, dtype=float)
+        if dim > 1 and (v.ndim == 0 or v.shape[-1] != dim):
+            raise ValueError(f"x must have shape (..., {dim}) for this {dim}-dimensional discriminator, got {v.shape}")
         pts = v.reshape(-1, dim) if dim > 1 else v.reshape(-1, 1)
-        return (_features(pts, degree, centre, scale) @ w).reshape(v.shape[:-1] if dim > 1 else v.shape)
+        return (_features(pts, degree, centre, scale, zmax) @ w).reshape(v.shape[:-1] if dim > 1 else v.shape)
 
     def dlogit(v):
         v = np.asarray(v, dtype=float)
@@ -349,11 +384,14 @@ def discriminator_jsd(p, q, *, n=20_000, degree=2, rng=None, population=None):
     """
     from .gan import value_function
 
+    p, q = _pair(p, q)
     n = positive_int(n, "n", minimum=2, maximum=10**7)
     rng = as_generator(rng)
     d_hat = fit_logistic(p._sample(n, rng), q._sample(n, rng), degree=degree)
     if population is None:
         population = p.dim <= 3
+    if not isinstance(population, (bool, np.bool_)):
+        raise TypeError(f"population must be True, False or None, got {type(population).__name__}")
     if population:
         v = value_function(p, q, d_hat)
         return Estimate(0.5 * (float(v) + math.log(4.0)), 0.5 * v.error, 2 * n, "discriminator", v.converged)

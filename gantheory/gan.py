@@ -53,7 +53,11 @@ class Discriminator:
 
     def logit(self, x):
         """``ℓ(x) = log D(x) - log(1 - D(x))``."""
-        return self._logit(real_array(x, "x"))[()]
+        x = real_array(x, "x")
+        ell = np.asarray(self._logit(x), dtype=float)
+        if np.isnan(ell).any():
+            raise ValueError(f"the logit returned NaN at {int(np.isnan(ell).sum())} of the points x")
+        return ell[()]
 
     def log(self, x):
         """``log D(x) = -softplus(-ℓ(x))``."""
@@ -128,10 +132,12 @@ class QuadraticDiscriminator(Discriminator):
         self.a, self.b, self.c = scalar(a, "a"), scalar(b, "b"), scalar(c, "c")
 
     def _logit(self, x):
-        return (self.a * x + self.b) * x + self.c
+        with np.errstate(over="ignore"):  # ±inf: D is 0 or 1 there
+            return (self.a * x + self.b) * x + self.c
 
     def _dlogit(self, x):
-        return 2.0 * self.a * x + self.b
+        with np.errstate(over="ignore"):
+            return 2.0 * self.a * x + self.b
 
 
 def optimal_discriminator(p_data, p_g):

@@ -64,6 +64,15 @@ class AccuracyWarning(UserWarning):
     """The requested tolerance was not met; the result carries the achieved error estimate."""
 
 
+def _undefined(kind):
+    """NaN in the integrand's terms: ``inf - inf`` from a user's function (an undefined integral), or a
+    bug in gantheory's own integrands."""
+    if kind == K.LINEAR:
+        raise ValueError("the integrand is +inf at some points and -inf at others where the density is "
+                         "positive: its integral is undefined")
+    raise FloatingPointError("integrand evaluated to NaN; this is a bug in gantheory")
+
+
 class Estimate(float):
     """A float carrying how it was obtained: ``error`` (absolute error estimate, or the standard
     error of a stochastic method), ``neval`` (integrand evaluations or samples), ``method`` and
@@ -255,11 +264,10 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
         neval += lj.size
         val = res[_VAL]
         if not np.isfinite(val).all():
-            if np.isnan(val).any():
-                raise FloatingPointError("integrand evaluated to NaN; this is a bug in gantheory")
             inf = val[np.isinf(val)]
-            value = math.inf if np.all(inf > 0) else -math.inf if np.all(inf < 0) else math.nan
-            return Estimate(value, 0.0, neval, "quad", True)
+            if np.isnan(val).any() or not (np.all(inf > 0) or np.all(inf < 0)):
+                _undefined(kind)
+            return Estimate(math.inf if inf[0] > 0 else -math.inf, 0.0, neval, "quad", True)
         if parents is not None:
             # QUADPACK's round-off test: halving changed neither the value nor the error
             half = seg.size // 2
@@ -408,10 +416,11 @@ def _tensor_sums(axes, mu, w, kind, evaluate, h, logdet, chunk=1 << 20):
             with np.errstate(all="ignore"):
                 noise += (np.where(np.isneginf(lp), 0.0, np.exp(lp + lj))
                           + np.where(np.isneginf(lq), 0.0, np.exp(lq + lj))) * extra[0]
-        if np.isnan(out).any():
-            raise FloatingPointError("integrand evaluated to NaN; this is a bug in gantheory")
-        if np.isinf(out).any():
-            return float(np.sum(out[np.isinf(out)])), math.nan, math.inf
+        inf = out[np.isinf(out)]
+        if np.isnan(out).any() or not (np.all(inf > 0) or np.all(inf < 0)):
+            _undefined(kind)
+        if inf.size:
+            return float(inf[0]), math.nan, math.inf
         out = out.reshape(rows.size, rest)
         fine += math.fsum(out.sum(axis=1))
         mass += float(noise.sum())
@@ -464,7 +473,24 @@ def integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_panel
 
 def expectation(p, g, *, rtol=1e-12, atol=0.0, **options):
     """``E_p[g(X)] = ∫ p(x) g(x) dx`` by quadrature; ``g`` maps an array of points to values."""
-    return expect_nodes(p, lambda nodes: g(nodes.x), rtol=rtol, atol=atol, **options)
+    from .densities import as_density
+
+    p = as_density(p, "p")
+    if not callable(g):
+        raise TypeError(f"g must be a callable mapping points to values, got {type(g).__name__}")
+
+    def values(nodes):
+        v = np.asarray(g(nodes.x))
+        if v.dtype.kind not in "biuf":
+            raise TypeError(f"g must return real numbers, got dtype {v.dtype}")
+        if v.shape != (len(nodes.x),):
+            raise ValueError(f"g must return one value per point, got shape {v.shape} for {len(nodes.x)} points")
+        bad = np.isnan(v)
+        if bad.any():
+            raise ValueError(f"g returned NaN at x = {nodes.x[bad][0]!r}")
+        return v
+
+    return expect_nodes(p, values, rtol=rtol, atol=atol, **options)
 
 
 def expect_nodes(p, g, *, hints=(), noise=None, rtol=1e-12, atol=0.0, **options):

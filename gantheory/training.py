@@ -107,13 +107,22 @@ def _trapezoid_weights(x):
     return w
 
 
+_MAX_GRID = 10**7  # nodes of a training grid (each step touches every node a few times)
+
+
 def _grid(grid):
     """Nodes (n,) or (n, d), trapezoid weights (n,), and the axes, from one axis or a tuple of axes."""
     axes = list(grid) if isinstance(grid, (tuple, list)) else [grid]
+    if not axes:
+        raise ValueError("grid must hold at least one axis")
     axes = [finite_array(a, "grid", ndim=1) for a in axes]
     for a in axes:
         if a.size < 2 or not np.all(np.diff(a) > 0):
             raise ValueError("grid axes must hold at least 2 strictly increasing nodes")
+        if np.max(np.abs(a)) > 1e150:
+            raise ValueError("grid nodes must lie within 1e150 in size (like a location)")
+    if math.prod(a.size for a in axes) > _MAX_GRID:
+        raise ValueError(f"grid must have at most {_MAX_GRID:g} nodes in all, got {math.prod(a.size for a in axes)}")
     if len(axes) == 1:
         return axes[0], _trapezoid_weights(axes[0]), axes
     mesh = np.meshgrid(*axes, indexing="ij")
@@ -144,11 +153,26 @@ def _grid_values(p, x, w, name):
             raise ValueError(f"{name} has {v.size} values but the grid has {w.size} nodes")
         if np.any(v < 0) or not np.any(v > 0):
             raise ValueError(f"{name} must be non-negative and not all zero")
+        v = v / np.max(v)  # relative values: the normalising sum cannot overflow
     return v / np.dot(w, v)
 
 
 def grid_jsd(p, g, w):
-    """``sum_i w_i j(p_i, g_i)``: the JSD of two grid densities under the weights ``w``, in log space."""
+    """``sum_i w_i j(p_i, g_i)``: the JSD of two grid densities under the weights ``w``, in log space.
+
+    ``p``, ``g`` and ``w`` are non-negative arrays of one shape, ``p`` and ``g`` normalised under ``w``
+    (``sum w p = sum w g = 1`` to 1e-9)."""
+    p, g, w = (np.ravel(finite_array(v, name)) for v, name in ((p, "p"), (g, "g"), (w, "w")))
+    if not p.shape == g.shape == w.shape:
+        raise ValueError(f"p, g and w must have one shape, got {p.shape}, {g.shape} and {w.shape}")
+    for v, name in ((p, "p"), (g, "g"), (w, "w")):
+        if np.any(v < 0):
+            raise ValueError(f"{name} must be non-negative")
+    for v, name in ((p, "p"), (g, "g")):
+        with np.errstate(over="ignore"):
+            mass = float(np.dot(w, v))
+        if not abs(mass - 1.0) <= 1e-9:
+            raise ValueError(f"{name} must be normalised under w (sum w {name} = 1), got {mass!r}")
     with np.errstate(divide="ignore"):
         lp, lg, lw = np.log(p), np.log(g), np.log(w)
     out, noise = np.empty_like(p), np.empty_like(p)

@@ -143,3 +143,31 @@ def test_same_seed_same_number_and_global_state_untouched():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_knn_ties_counted_through_rounding():
+    """Two equal points at exactly the same distance from a third: the ball query's own arithmetic put
+    them a rounding beyond the radius and the count came out 0 (digamma(0) = -inf, then NaN)."""
+    x = np.array([[0.0, 0, 0, 0], [0, 0, 0, 0], [1, 5, 0, 0]])
+    h = E.knn_entropy(x)
+    assert math.isfinite(float(h)) and math.isfinite(h.error)
+
+
+def test_knn_estimates_scale_with_the_data_near_the_float_limits():
+    """H(a x) = H(x) + d log a, KL is scale-free: samples at 1e307 or 1e-310 give the same answers as at 1
+    (the k-d tree's squared distances would overflow or underflow without exact rescaling)."""
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(300, 2)), rng.normal(0.5, 1.0, size=(300, 2))
+    h1, kl1 = float(E.knn_entropy(x)), float(E.knn_kl(x, y))
+    for a in (2.0**1000, 2.0**-1000):
+        assert float(E.knn_entropy(a * x)) == pytest.approx(h1 + 2 * math.log(a), rel=1e-12, abs=1e-9)
+        assert float(E.knn_kl(a * x, a * y)) == pytest.approx(kl1, rel=1e-12, abs=1e-12)
+
+
+def test_fitted_logistic_far_from_the_data_stays_finite():
+    """Evaluating a fitted polynomial logit 1e300 away from the samples must not overflow into NaN."""
+    rng = np.random.default_rng(4)
+    d = E.fit_logistic(rng.normal(size=500), rng.normal(1.0, 1.0, size=500), degree=3)
+    with np.errstate(all="raise"):
+        vals = d(np.array([-1e300, -1e10, 0.0, 1e10, 1e300]))
+    assert np.all((vals >= 0) & (vals <= 1))

@@ -18,6 +18,7 @@ from strategies import densities, discriminators, pairs
 
 import gantheory as gt
 from gantheory import estimators as E
+from gantheory import quadrature as Q
 from gantheory import training as T
 
 LOG2 = math.log(2)
@@ -272,3 +273,70 @@ def test_report_main_on_junk_arguments():
             assert "argv" in str(exc) or "str" in str(exc)
             continue
         assert code == 2
+
+
+# ------------------------------------------------------------------ the rest of the public API
+def _no_nan_anywhere(out):
+    """No NaN in a result of any kind: floats, arrays, Estimates, Histories, densities and tuples."""
+    if isinstance(out, T.History):
+        for arr in (out.jsd, out.params, out.grad_norm):
+            _no_nan(arr)
+    elif isinstance(out, (tuple, list)):
+        for item in out:
+            _no_nan_anywhere(item)
+    elif isinstance(out, gt.Density):
+        _check_density(out)
+    elif isinstance(out, gt.Discriminator):
+        x = np.linspace(-3, 3, 7) if out.__class__ is not gt.OptimalDiscriminator or out.p_data.dim == 1 else None
+        if x is not None:
+            _check_raises_or(lambda: out(x), ("d", "logit", "x"), _unit_interval)
+    elif isinstance(out, (float, int, np.ndarray, np.generic)):
+        _no_nan(out)
+
+
+def _unit_interval(out):
+    out = np.asarray(out, dtype=float)
+    assert np.all((out >= 0) & (out <= 1))
+
+
+_samples = hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=12),
+                      elements=st.floats(-1e3, 1e3))
+anything = st.one_of(junk, densities(), _samples, st.sampled_from(["kl", "js", "tv", "hellinger", "minimax"]),
+                     st.just(np.linspace(-5, 5, 40)), st.just(lambda x: 0.5 * np.asarray(x)))
+
+#: callable, names its errors may cite (the positional parameters), number of positional arguments
+PUBLIC = {
+    "as_density": (gt.as_density, ("obj", "density"), 1),
+    "ScipyDensity": (gt.ScipyDensity, ("frozen",), 1),
+    "LogitDiscriminator": (gt.LogitDiscriminator, ("logit", "dlogit"), 2),
+    "QuadraticDiscriminator": (gt.QuadraticDiscriminator, ("a", "b", "c"), 3),
+    "OptimalDiscriminator": (gt.OptimalDiscriminator, ("p_data", "p_g", "dimension"), 2),
+    "optimal_discriminator": (gt.optimal_discriminator, ("p_data", "p_g", "dimension"), 2),
+    "kl_divergence": (gt.kl_divergence, ("p", "q", "dimension"), 2),
+    "w1_distance": (gt.w1_distance, ("p", "q", "dimension", "one-dimensional"), 2),
+    "expectation": (Q.expectation, ("p", "g", "integrand"), 2),
+    "knn_entropy": (E.knn_entropy, ("x", "samples"), 1),
+    "fit_logistic": (E.fit_logistic, ("x_real", "x_fake", "samples"), 2),
+    "monte_carlo": (E.monte_carlo, ("name", "p", "q", "dimension"), 3),
+    "quasi_monte_carlo": (E.quasi_monte_carlo, ("name", "p", "q", "dimension"), 3),
+    "discriminator_jsd": (E.discriminator_jsd, ("p", "q", "dimension"), 2),
+    "algorithm1": (T.algorithm1, ("p_data", "grid"), 2),
+    "grid_jsd": (T.grid_jsd, ("p", "g", "w"), 3),
+    "dirac_jacobian": (T.dirac_jacobian, ("theta", "psi", "gamma"), 3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+@FUZZ
+@given(data=st.data())
+def test_every_public_callable_on_anything(name, data):
+    fn, names, nargs = PUBLIC[name]
+    args = [data.draw(anything, label=f"arg{i}") for i in range(nargs)]
+    kwargs = {}
+    if name in ("monte_carlo", "quasi_monte_carlo", "discriminator_jsd"):
+        kwargs = {"n": data.draw(st.integers(-2, 2000), label="n"), "rng": 0}
+        names = (*names, "n")
+    if name == "algorithm1":
+        kwargs = {"steps": data.draw(st.integers(0, 20), label="steps")}
+        names = (*names, "steps")
+    _check_raises_or(lambda: fn(*args, **kwargs), names, _no_nan_anywhere)

@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 
 import gantheory as gt
+from gantheory import estimators as E
+from gantheory import quadrature as Q
+from gantheory import training as T
 
 NaN, INF = float("nan"), float("inf")
 
@@ -90,6 +93,22 @@ CASES = [
     (lambda: gt.Normal().sample(10**8 + 1), ValueError, "n"),
     (lambda: gt.kl_divergence(gt.Normal(), gt.Normal(), atol=complex(0, INF)), TypeError, "atol"),
     (lambda: gt.js_divergence(gt.Normal(), gt.Normal(), rtol=-1e-3), ValueError, "rtol"),
+    # the rest of the public API (found by tests/test_fuzz.py)
+    (lambda: gt.ScipyDensity(gt.Normal()), TypeError, "frozen"),
+    (lambda: T.algorithm1(gt.Normal(), []), ValueError, "grid"),
+    (lambda: T.function_space(gt.Normal(), [-1e308, 1e308]), ValueError, "grid"),
+    (lambda: T.grid_jsd(0.0, 0.0, 0.0), ValueError, "normalised"),
+    (lambda: T.grid_jsd([0.5, 0.5], [1.0], [1.0, 1.0]), ValueError, "one shape"),
+    (lambda: E.monte_carlo("kl", gt.Normal(), 0.0), TypeError, "q"),
+    (lambda: E.discriminator_jsd(None, gt.Normal()), TypeError, "p"),
+    (lambda: E.discriminator_jsd(gt.Normal(), gt.Normal(1), n=100, population=np.ones(2)), TypeError, "population"),
+    (lambda: E.fit_logistic([0.0, 0.0], [0.0, 0.0], l2=0.0), ValueError, "l2"),
+    (lambda: E.fit_logistic([0.0, 1.0], [2.0, 3.0], degree=9), ValueError, "degree"),
+    (lambda: E.fit_logistic([[0.0, 1.0], [1, 0]], [[2.0, 3.0], [3, 2]])(np.zeros(7)), ValueError, "x"),
+    (lambda: Q.expectation(gt.Normal(), 0.0), TypeError, "g"),
+    (lambda: Q.expectation(gt.Normal(), lambda x: np.where(x > 0, np.inf, -np.inf)), ValueError, "undefined"),
+    (lambda: Q.expectation(gt.Normal(), lambda x: x[:3]), ValueError, "one value per point"),
+    (lambda: gt.LogitDiscriminator(lambda x: np.nan * x)(1.0), ValueError, "NaN"),
 ]
 
 
