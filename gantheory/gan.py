@@ -55,6 +55,9 @@ class Discriminator:
         """``ℓ(x) = log D(x) - log(1 - D(x))``."""
         x = real_array(x, "x")
         ell = np.asarray(self._logit(x), dtype=float)
+        if ell.shape != x.shape and ell.shape != x.shape[:-1]:
+            raise ValueError(f"the logit must return one value per point x, got shape {ell.shape} for x of "
+                             f"shape {x.shape}")
         if np.isnan(ell).any():
             raise ValueError(f"the logit returned NaN at {int(np.isnan(ell).sum())} of the points x")
         return ell[()]

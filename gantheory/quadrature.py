@@ -450,6 +450,23 @@ def crossings(densities, sign):
     return 0.5 * (lo + hi)
 
 
+def _checked(evaluate):
+    """``evaluate`` with its output checked: four or five float arrays, one value per node, no NaN in the
+    log-densities."""
+    def run(nodes):
+        out = evaluate(nodes)
+        if not isinstance(out, (tuple, list)) or len(out) not in (4, 5):
+            raise TypeError("evaluate must return (lp, lq, a, b) or (lp, lq, a, b, noise)")
+        n = len(nodes.x)
+        arrays = [np.asarray(v, dtype=float) for v in out]
+        if any(v.shape != (n,) for v in arrays):
+            raise ValueError(f"evaluate must return arrays of one value per node ({n})")
+        if np.isnan(arrays[0]).any() or np.isnan(arrays[1]).any():
+            raise ValueError("evaluate returned a NaN log-density")
+        return arrays
+    return run
+
+
 def integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_panels=None,
                    max_rounds=80, max_nodes=3e7, breaks=()):
     """Integrate the kernel integrand ``kind`` over the union of the supports of ``densities``.
@@ -458,6 +475,17 @@ def integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_panel
     ``breaks``: extra panel edges (1-D), where the integrand has kinks the densities do not know of.
     Returns an :class:`Estimate`; warns :class:`AccuracyWarning` when the tolerance is not met.
     """
+    from .densities import Density
+
+    if not (isinstance(densities, (tuple, list)) and densities and all(isinstance(d, Density) for d in densities)):
+        raise TypeError("densities must be a non-empty tuple of gantheory densities")
+    if len({d.dim for d in densities}) != 1:
+        raise ValueError("densities must share one dimension")
+    if isinstance(kind, bool) or not isinstance(kind, (int, np.integer)) or not 0 <= kind <= K.LINEAR:
+        raise ValueError(f"kind must be one of the kernel codes 0..{K.LINEAR} of gantheory._kernels, got {kind!r}")
+    if not callable(evaluate):
+        raise TypeError("evaluate must be a callable taking Nodes")
+    evaluate = _checked(evaluate)
     rtol = scalar(rtol, "rtol", lower=0.0)
     atol = scalar(atol, "atol", lower=0.0)
     if rtol == 0.0 and atol == 0.0:

@@ -301,8 +301,16 @@ def _unit_interval(out):
 
 _samples = hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=12),
                       elements=st.floats(-1e3, 1e3))
+def _evaluate_like(nodes):
+    """Shaped like quadrature's evaluate callbacks (log-densities 0 and -x², zero weights)."""
+    x = np.asarray(getattr(nodes, "x", nodes), dtype=float)
+    x = x.reshape(len(x), -1)[:, 0] if x.ndim else x
+    return np.zeros_like(x), -x * x, np.zeros_like(x), np.ones_like(x)
+
+
 anything = st.one_of(junk, densities(), _samples, st.sampled_from(["kl", "js", "tv", "hellinger", "minimax"]),
-                     st.just(np.linspace(-5, 5, 40)), st.just(lambda x: 0.5 * np.asarray(x)))
+                     st.just(np.linspace(-5, 5, 40)), st.just(lambda x: 0.5 * np.asarray(x)),
+                     st.tuples(densities()), st.integers(-1, 8), st.just(_evaluate_like))
 
 #: callable, names its errors may cite (the positional parameters), number of positional arguments
 PUBLIC = {
@@ -315,6 +323,7 @@ PUBLIC = {
     "kl_divergence": (gt.kl_divergence, ("p", "q", "dimension"), 2),
     "w1_distance": (gt.w1_distance, ("p", "q", "dimension", "one-dimensional"), 2),
     "expectation": (Q.expectation, ("p", "g", "integrand"), 2),
+    "integrate_pair": (Q.integrate_pair, ("densities", "kind", "evaluate"), 3),
     "knn_entropy": (E.knn_entropy, ("x", "samples"), 1),
     "fit_logistic": (E.fit_logistic, ("x_real", "x_fake", "samples"), 2),
     "monte_carlo": (E.monte_carlo, ("name", "p", "q", "dimension"), 3),
