@@ -41,12 +41,15 @@ def finite_array(value, name, *, ndim=None):
 
 def scalar(value, name, *, positive=False, lower=None, upper=None):
     """A finite real scalar as float, optionally ``> 0`` or inside ``[lower, upper]``."""
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.ndarray, np.generic)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    arr = np.asarray(value)
-    if arr.ndim != 0 or arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be a real scalar, got {_show(arr)}")
-    x = float(arr)
+    if type(value) is float or type(value) is int:  # the common case, without a trip through numpy
+        x = float(value)
+    else:
+        if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.ndarray, np.generic)):
+            raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+        arr = np.asarray(value)
+        if arr.ndim != 0 or arr.dtype.kind not in "iuf":
+            raise TypeError(f"{name} must be a real scalar, got {_show(arr)}")
+        x = float(arr)
     if not np.isfinite(x):
         raise ValueError(f"{name} must be finite, got {x!r}")
     if positive and not x > 0.0:

@@ -22,7 +22,7 @@ from . import _kernels as K
 from . import estimators as _est
 from ._checks import choice, scalar
 from .densities import _pair
-from .quadrature import AccuracyWarning, Estimate, _scaled, crossings, integrate_pair
+from .quadrature import AccuracyWarning, Estimate, _integrate_pair, _scaled, crossings
 
 __all__ = [
     "F_DIVERGENCES",
@@ -125,7 +125,7 @@ def _kl_far_tail(p, q):
 
 
 def _quad(kind, p, q, rtol, atol, options):
-    return integrate_pair((p, q), kind, _log_pair(p, q), rtol=rtol, atol=atol, **options)
+    return _integrate_pair((p, q), kind, _log_pair(p, q), rtol=rtol, atol=atol, **options)
 
 
 def _tail_divergent(p, q, kind):
@@ -202,7 +202,7 @@ def kl_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **opt
         return _scaled(_dispatch("kl", p, q, method, options), 1.0 / unit)
     if _support_excess(p, q) or _tail_divergent(p, q, "kl"):
         return Estimate(math.inf, 0.0, 0, "quad", True)
-    est = integrate_pair((p, q), K.KL, _kl_pair(p, q), rtol=rtol, atol=atol * unit, **options)
+    est = _integrate_pair((p, q), K.KL, _kl_pair(p, q), rtol=rtol, atol=atol * unit, **options)
     far = _kl_far_tail(p, q)
     if far > 0.0:
         converged = est.converged
@@ -379,7 +379,7 @@ def f_divergence(p, q, f, *, f_inf=math.inf, rtol=1e-12, atol=0.0, **options):
         a = np.where(only_p, f_inf, 0.0)
         return np.where(only_p, lp, -np.inf), np.where(qpos, lq, -np.inf), a, np.where(qpos, fu, 0.0)
 
-    return integrate_pair((p, q), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)
+    return _integrate_pair((p, q), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)
 
 
 def w1_distance(p, q, *, rtol=1e-12, atol=0.0, **options):
@@ -415,5 +415,5 @@ def w1_distance(p, q, *, rtol=1e-12, atol=0.0, **options):
 
     if "breaks" not in options:  # |F_p - F_q| has kinks where the CDFs cross
         options = dict(options, breaks=crossings((p, q), lambda x: p._cdf(x) - q._cdf(x)))
-    est = integrate_pair((p, q), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)
+    est = _integrate_pair((p, q), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)
     return Estimate(max(float(est), 0.0), est.error, est.neval, est.method, est.converged)

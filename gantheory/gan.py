@@ -20,7 +20,7 @@ from scipy import special
 from . import _kernels as K
 from ._checks import choice, finite_array, real_array, scalar
 from .divergences import _pair, js_divergence
-from .quadrature import Estimate, _scaled, expect_nodes, integrate_pair
+from .quadrature import Estimate, _integrate_pair, _scaled, expect_nodes
 from .transforms import Affine, Pushforward
 
 __all__ = [
@@ -222,7 +222,7 @@ def value_function(p_data, p_g, d, *, space="x", rtol=1e-12, atol=0.0, **options
                 ld, l1d = _disc_logs(d, nodes)
             return lp, lq, ld, l1d
 
-        return integrate_pair((p_data, p_g), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)
+        return _integrate_pair((p_data, p_g), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)
     if not isinstance(p_g, Pushforward):
         raise TypeError(f"space='z' needs p_g to be a Pushforward (a generator), got {type(p_g).__name__}")
     real = expect_nodes(p_data, lambda nodes: _disc_logs(d, nodes)[0], hints=(p_g,), rtol=rtol, atol=atol,

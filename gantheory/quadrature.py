@@ -26,7 +26,7 @@ import numpy as np
 from scipy import linalg
 
 from . import _kernels as K
-from ._checks import positive_int, scalar
+from ._checks import finite_array, positive_int, scalar
 
 __all__ = ["GK21", "AccuracyWarning", "Estimate", "expectation", "integrate_pair"]
 
@@ -485,7 +485,14 @@ def integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_panel
         raise ValueError(f"kind must be one of the kernel codes 0..{K.LINEAR} of gantheory._kernels, got {kind!r}")
     if not callable(evaluate):
         raise TypeError("evaluate must be a callable taking Nodes")
-    evaluate = _checked(evaluate)
+    return _integrate_pair(tuple(densities), int(kind), _checked(evaluate), rtol=rtol, atol=atol,
+                           max_panels=max_panels, max_rounds=max_rounds, max_nodes=max_nodes, breaks=breaks)
+
+
+def _integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_panels=None, max_rounds=80,
+                    max_nodes=3e7, breaks=()):
+    """:func:`integrate_pair` for gantheory's own integrands: the options (which come from users) are
+    checked, the densities, kind and callback (which do not) are trusted."""
     rtol = scalar(rtol, "rtol", lower=0.0)
     atol = scalar(atol, "atol", lower=0.0)
     if rtol == 0.0 and atol == 0.0:
@@ -494,6 +501,8 @@ def integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_panel
     if max_panels is not None:
         max_panels = positive_int(max_panels, "max_panels")
     max_nodes = scalar(max_nodes, "max_nodes", positive=True)
+    if not (isinstance(breaks, tuple) and not breaks):
+        breaks = finite_array(breaks, "breaks", ndim=1)
     if densities[0].dim == 1:
         return _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, breaks)
     return _tensor(densities, kind, evaluate, rtol, atol, max_nodes)
@@ -539,4 +548,4 @@ def expect_nodes(p, g, *, hints=(), noise=None, rtol=1e-12, atol=0.0, **options)
         out = (lp, np.full_like(lp, -np.inf), vals, np.zeros_like(lp))
         return out if noise is None else (*out, np.asarray(noise(nodes), dtype=float))
 
-    return integrate_pair((p, *hints), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)
+    return _integrate_pair((p, *hints), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)

@@ -145,8 +145,9 @@ BOUNDS = {
 
 @pytest.mark.parametrize("fname", sorted(BOUNDS))
 @FUZZ
-@given(pair=pairs(two_d=False), kw=st.dictionaries(st.sampled_from(["rtol", "atol", "base", "method"]), junk,
-                                                    max_size=2))
+@given(pair=pairs(two_d=False),
+       kw=st.dictionaries(st.sampled_from(["rtol", "atol", "base", "method", "breaks", "max_panels", "max_rounds"]),
+                          junk, max_size=2))
 def test_divergences_bounded_never_nan(fname, pair, kw):
     p, q = pair
     if fname not in ("kl_divergence", "js_divergence", "js_distance"):
@@ -161,7 +162,8 @@ def test_divergences_bounded_never_nan(fname, pair, kw):
             nats = nats * math.sqrt(unit) if fname == "js_distance" else nats * unit
         assert lo <= nats <= hi * (1 + 1e-12) + 1e-15
 
-    _check_raises_or(lambda: getattr(gt, fname)(p, q, **kw), ("rtol", "atol", "base", "method", "p", "q"), check)
+    _check_raises_or(lambda: getattr(gt, fname)(p, q, **kw),
+                     ("rtol", "atol", "base", "method", "p", "q", "breaks", "max_panels", "max_rounds"), check)
 
 
 @FUZZ
