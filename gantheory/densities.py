@@ -1069,3 +1069,22 @@ def _pair(p, q, names=("p", "q")):
     if p.dim != q.dim:
         raise ValueError(f"{names[0]} and {names[1]} must have the same dimension, got {p.dim} and {q.dim}")
     return p, q
+
+
+def _has_jumps(dens):
+    """Whether a one-dimensional density is discontinuous somewhere: positive (or infinite) at a finite
+    support end, or with one-sided values at a breakpoint that differ by more than a kink's slope over
+    a few ulps allows (a kink next to a zero run included, where both sides are near 0)."""
+    ends = np.array([e for e in dens.support if math.isfinite(e)])
+    if ends.size and np.any(dens.logpdf(ends) > -np.inf):
+        return True
+    br = np.asarray(dens._breaks(), dtype=float)
+    if not br.size:
+        return False
+    left, right = np.nextafter(br, -np.inf), np.nextafter(br, np.inf)
+    with np.errstate(all="ignore"):
+        pl, pr = np.exp(dens.logpdf(left)), np.exp(dens.logpdf(right))
+        slope = np.abs(dens.score(left) * pl) + np.abs(dens.score(right) * pr)
+        allowed = 8.0 * np.finfo(float).eps * np.maximum(pl, pr) + 4.0 * (right - left) * slope
+        jump = ~(np.abs(pl - pr) <= allowed)  # NaN (an infinite side) counts as a jump
+    return bool(np.any(jump))

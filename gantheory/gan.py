@@ -19,6 +19,7 @@ from scipy import special
 
 from . import _kernels as K
 from ._checks import choice, finite_array, real_array, scalar
+from .densities import _has_jumps
 from .divergences import _pair, js_divergence
 from .quadrature import Estimate, _integrate_pair, _scaled, expect_nodes
 from .transforms import Affine, Pushforward
@@ -55,7 +56,7 @@ class Discriminator:
         """``ℓ(x) = log D(x) - log(1 - D(x))``."""
         x = real_array(x, "x")
         ell = np.asarray(self._logit(x), dtype=float)
-        if ell.shape != x.shape and ell.shape != x.shape[:-1]:
+        if ell.shape != x.shape and not (x.ndim >= 2 and ell.shape == x.shape[:-1]):
             raise ValueError(f"the logit must return one value per point x, got shape {ell.shape} for x of "
                              f"shape {x.shape}")
         if np.isnan(ell).any():
@@ -262,6 +263,14 @@ def _loss_integrand(loss, ld, l1d):
     return l1d if loss == "minimax" else -ld
 
 
+def _loss_hints(p_data, d):
+    """Densities whose breakpoints shape the panels of a loss at ``d``: where ``D*`` of another pair jumps
+    too."""
+    if isinstance(d, OptimalDiscriminator):
+        return (p_data, d.p_data, d.p_g)
+    return (p_data,)
+
+
 def generator_loss(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=0.0, **options):
     r"""The generator's loss at fixed ``d`` (``D*`` by default): it minimises
 
@@ -272,29 +281,28 @@ def generator_loss(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=0.0,
     choice(loss, "loss", LOSSES)
     d = optimal_discriminator(p_data, p_g) if d is None else d
     _check_disc(d)
-    return expect_nodes(p_g, lambda nodes: _loss_integrand(loss, *_disc_logs(d, nodes)), hints=(p_data,),
-                        rtol=rtol, atol=atol, **options)
+    return expect_nodes(p_g, lambda nodes: _loss_integrand(loss, *_disc_logs(d, nodes)),
+                        hints=_loss_hints(p_data, d), rtol=rtol, atol=atol, **options)
 
 
-def _dstar_jumps(d, p_g):
-    """Whether the frozen ``D*`` jumps somewhere (where ``p_data`` or the ``p_g`` it was built from
-    jumps: a support end with a positive density there, or a breakpoint with different one-sided
-    values); raises where the loss at fixed ``D*`` has no gradient."""
-    if any(math.isfinite(e) for e in p_g.support):
+def _gradient_form(d, p_g):
+    """``"path"`` (reparametrisation) or ``"score"`` (score function) for the gradient at fixed ``d``;
+    raises ValueError where the loss at fixed ``d`` has no gradient."""
+    if not isinstance(d, OptimalDiscriminator):
+        return "path"  # a smooth discriminator: the reparametrised integrand is exact
+    bounded = any(math.isfinite(e) for e in p_g.support)
+    if d.p_g is p_g and (bounded or _has_jumps(p_g.base)):
         raise ValueError(
-            "p_g must have unbounded support for a gradient at D = D*: D* jumps at p_g's own support end, "
-            "which moves with (scale, shift), so the loss at fixed D* has no gradient there (pass a smooth d)")
-    for dens in (d.p_data, d.p_g):
-        ends = np.array([e for e in dens.support if math.isfinite(e)])
-        if ends.size and np.any(dens.logpdf(ends) > -np.inf):
-            return True
-        br = np.asarray(dens._breaks(), dtype=float)
-        if br.size:
-            with np.errstate(invalid="ignore"):
-                step = np.abs(dens.logpdf(np.nextafter(br, -np.inf)) - dens.logpdf(np.nextafter(br, np.inf)))
-            if np.any(step > 1e-6):  # a kink moves log p by ulps across its point, a jump by far more
-                return True
-    return False
+            "p_g must have an unbounded support and a base density without jumps for a gradient at D = D*: "
+            "D* jumps where p_g does, and those points move with (scale, shift), so the loss at fixed D* "
+            "has no gradient there (pass a smooth d)")
+    if not (_has_jumps(d.p_data) or _has_jumps(d.p_g)):
+        return "path"
+    if bounded or _has_jumps(p_g.base):
+        raise ValueError(
+            "p_g must have an unbounded support and a base density without jumps where D* jumps inside it: "
+            "the mass crossing the jumps of D* is found through the score of p_g")
+    return "score"
 
 
 def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=0.0, **options):
@@ -309,12 +317,13 @@ def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=
     Where ``D*`` jumps inside the support of ``p_g`` (``p_data`` with a support end or a jump there,
     such as uniform or beta data), the reparametrised integrand misses the mass that crosses the jump
     (and diverges where ``p_data`` does). There the gradient is computed in score-function form,
-    ``E_{p_g}[h(x) ∂/∂θ log p_g(x)]`` with ``∂ log p_g/∂shift = -ψ(z)/scale`` and ``∂ log p_g/∂scale =
-    -(1 + z ψ(z))/scale`` (``ψ`` the score of ``p_z``), which holds whatever ``h`` does.
+    ``E_z[(h(G(z)) - L) ∂/∂θ log p_g(G(z))]`` with ``L`` the loss, ``∂ log p_g/∂shift = -ψ(z)/scale``
+    and ``∂ log p_g/∂scale = -(1 + z ψ(z))/scale`` (``ψ`` the score of ``p_z``), which holds whatever
+    ``h`` does; it is integrated over the noise, where ``z`` is exact.
 
-    Raises ``ValueError`` where the gradient does not exist: for ``D = D*`` when ``p_g`` has a
-    bounded support (``D*`` jumps at its moving end), and for the non-saturating loss when it is
-    infinite (``p_g`` has mass where ``p_data`` has none).
+    Raises ``ValueError`` where the gradient does not exist: when the loss is infinite (``p_g`` has
+    mass where ``D`` is 0 or 1), and for ``D = D*`` when ``p_g`` has a bounded support or a base with
+    jumps (``D*`` then jumps at points that move with the parameters).
 
     Returns
     -------
@@ -328,11 +337,15 @@ def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=
     d = optimal_discriminator(p_data, p_g) if d is None else d
     if not isinstance(d, Discriminator):
         raise TypeError("d must be a gantheory Discriminator (generator gradients need dlogit)")
-    tr = p_g.transform
-    options = dict(options, hints=(p_data,), rtol=rtol, atol=atol)
-    if isinstance(d, OptimalDiscriminator) and _dstar_jumps(d, p_g):
+    form = _gradient_form(d, p_g)
+    value = generator_loss(p_data, p_g, d, loss=loss, rtol=rtol, atol=atol, **options)
+    if not math.isfinite(value):  # +inf: p_g has mass where D is 0; -inf: where D is 1
+        raise ValueError(f"the {loss} loss is {float(value)} at this d (p_g has mass where D is 0 or 1): "
+                         "no gradient")
+    options = dict(options, hints=_loss_hints(p_data, d), rtol=rtol, atol=atol)
+    if form == "score":
         return _score_function_gradient(p_g, d, loss, options)
-
+    tr = p_g.transform
     memo = {}
 
     def parts(nodes):
@@ -346,7 +359,7 @@ def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=
                     slope = np.where(a == b, 0.0, a - b)  # equal scores, infinite ones too
                 scale = np.abs(a) + np.abs(b)
             else:
-                slope = d._dlogit(nodes.x)
+                slope = _checked_dlogit(d, nodes.x)
                 scale = np.abs(slope)
             # h' = -D ℓ' (minimax), -(1 - D) ℓ' (non-saturating); 0 * ℓ' = 0 where the factor vanishes
             dfac = np.exp(l1d) if loss == "non_saturating" else np.exp(ld)
@@ -363,31 +376,61 @@ def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=
     return np.array([float(g_scale), float(g_shift)])
 
 
+def _checked_dlogit(d, x):
+    """A discriminator's ``dℓ/dx`` at the nodes: one finite value per point."""
+    slope = np.asarray(d._dlogit(x), dtype=float)
+    if slope.shape != x.shape:
+        raise ValueError(f"dlogit must return one value per point, got shape {slope.shape} for {x.shape}")
+    if not np.all(np.isfinite(slope)):
+        raise ValueError(f"dlogit must return finite values, got {slope[~np.isfinite(slope)][0]!r}")
+    return slope
+
+
 def _score_function_gradient(p_g, d, loss, options):
-    """``E_{p_g}[h ∂θ log p_g]`` for a frozen ``D*`` that jumps inside ``p_g``'s support (``h`` the loss
-    density, ``θ = (scale, shift)``); ``h`` is taken relative to ``log(1/2)`` (its value where
-    ``p_g = p_data``), which the score's zero mean allows, so that the integrand vanishes at the optimum."""
-    tr = p_g.transform
-    value = float(generator_loss(d.p_data, p_g, d, loss=loss))
-    if not math.isfinite(value):  # +inf: p_g has mass where p_data has none; -inf: where D's p_g has none
-        raise ValueError(f"the {loss} loss is {value} at this d (p_g has mass where D* is 0 or 1): no gradient")
+    """``E_z[(h(G(z)) - L) ∂θ log p_g(G(z))]`` for a frozen ``D*`` that jumps inside ``p_g``'s support
+    (``h`` the loss density, ``L`` its mean, ``θ = (scale, shift)``). Everything is integrated over the
+    noise, with ``log p_g`` taken from ``z`` itself, so ``z`` keeps every digit however small the scale
+    is next to the shift. Subtracting ``L``, which the score's zero mean allows, keeps the integrand
+    small where ``h`` is nearly constant (at the optimum, or where D* rejects every fake)."""
+    tr, base = p_g.transform, p_g.base
+    # D*'s jumps and kinks, seen in the noise, are panel edges; those where the noise has no mass are
+    # left out (pulled-back densities as hints would bring scales as large as 1/scale into the panels)
+    pts = [np.asarray(options.get("breaks", ()), dtype=float)]
+    for dens in options["hints"]:
+        pts += [np.array([e for e in dens.support if math.isfinite(e)]), np.asarray(dens._breaks(), dtype=float)]
+    with np.errstate(all="ignore"):
+        z = (np.concatenate(pts) - tr.shift) / tr.scale
+        z = np.unique(z[np.isfinite(z)])
+        z = z[base.logpdf(z) > -700.0]
+    options = dict(options, hints=(), breaks=z)
     memo = {}
 
-    def parts(nodes):
+    def loss_density(nodes):
         if memo.get("nodes") is not nodes:
-            h = _loss_integrand(loss, *_disc_logs(d, nodes)) + (math.log(2.0) if loss == "minimax" else -math.log(2.0))
-            z = (nodes.x - tr.shift) / tr.scale
-            psi = p_g.base.score(z)
+            xn = nodes.mapped(tr)
+            if d.p_g is p_g:  # log p_g from the noise itself: x = scale z + shift may have lost z's digits
+                logs = d._logs_from(xn.logpdf(d.p_data), nodes.logpdf(base) - math.log(abs(tr.scale)))
+            else:
+                logs = _disc_logs(d, xn)
+            memo.update(nodes=nodes, h=_loss_integrand(loss, *logs))
+        return memo["h"]
+
+    value = float(expect_nodes(base, loss_density, **options))
+    parts = {}
+
+    def weighted(nodes):
+        if parts.get("nodes") is not nodes:
+            h = loss_density(nodes) - value
+            z, psi = nodes.x, nodes.score(base)
             with np.errstate(invalid="ignore", over="ignore"):
                 w_scale, w_shift = -(1.0 + z * psi) / tr.scale, -psi / tr.scale
-                vals = (h * w_scale, h * w_shift)
-                noise = 8.0 * np.finfo(float).eps * (np.abs(h) + 1.0) * (np.abs(w_scale) + np.abs(w_shift))
-            memo.update(nodes=nodes, vals=vals, noise=np.nan_to_num(noise, posinf=0.0))
-        return memo["vals"], memo["noise"]
+                noise = 8.0 * np.finfo(float).eps * (np.abs(h) + abs(value)) * (np.abs(w_scale) + np.abs(w_shift))
+            parts.update(nodes=nodes, vals=(h * w_scale, h * w_shift), noise=np.nan_to_num(noise, posinf=0.0))
+        return parts
 
-    options = dict(options, noise=lambda nodes: parts(nodes)[1])
-    g_scale = expect_nodes(p_g, lambda nodes: parts(nodes)[0][0], **options)
-    g_shift = expect_nodes(p_g, lambda nodes: parts(nodes)[0][1], **options)
+    options["noise"] = lambda nodes: weighted(nodes)["noise"]
+    g_scale = expect_nodes(base, lambda nodes: weighted(nodes)["vals"][0], **options)
+    g_shift = expect_nodes(base, lambda nodes: weighted(nodes)["vals"][1], **options)
     return np.array([float(g_scale), float(g_shift)])
 
 
@@ -400,6 +443,7 @@ def pointwise_argmax(a, b):
     b = finite_array(b, "b")
     if np.any(a < 0) or np.any(b < 0):
         raise ValueError("a and b must be non-negative")
+    _broadcast(a=a, b=b)
     if np.any((a == 0) & (b == 0)):
         raise ValueError("a and b must not both be zero (every y is then a maximiser)")
     big = np.maximum(a, b)  # a + b may overflow (a = b = 1e308); the ratio of the scaled weights does not
@@ -416,6 +460,16 @@ def pointwise_objective(y, a, b):
     b = finite_array(b, "b")
     if np.any(a < 0) or np.any(b < 0):
         raise ValueError("a and b must be non-negative")
+    _broadcast(y=y, a=a, b=b)
     with np.errstate(over="ignore"):
         return (special.xlogy(a, y) + special.xlog1py(b, -y))[()]
+
+
+def _broadcast(**arrays):
+    """ValueError naming the arrays when their shapes do not broadcast together."""
+    try:
+        np.broadcast_shapes(*(v.shape for v in arrays.values()))
+    except ValueError:
+        shapes = ", ".join(f"{k} {v.shape}" for k, v in arrays.items())
+        raise ValueError(f"{' and '.join(arrays)} must broadcast together, got shapes {shapes}") from None
 

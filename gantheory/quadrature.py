@@ -527,7 +527,12 @@ def expectation(p, g, *, rtol=1e-12, atol=0.0, **options):
             raise ValueError(f"g returned NaN at x = {nodes.x[bad][0]!r}")
         return v
 
-    return expect_nodes(p, values, rtol=rtol, atol=atol, **options)
+    try:
+        return expect_nodes(p, values, rtol=rtol, atol=atol, **options)
+    except ValueError as exc:
+        if "undefined" in str(exc):  # +inf and -inf: name the culprit
+            raise ValueError(f"g: {exc}") from None
+        raise
 
 
 def expect_nodes(p, g, *, hints=(), noise=None, rtol=1e-12, atol=0.0, **options):

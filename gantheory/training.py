@@ -36,7 +36,7 @@ from scipy import special
 
 from . import _kernels as K
 from ._checks import choice, finite_array, positive_int, scalar
-from .densities import Normal, as_density
+from .densities import Normal, _has_jumps, as_density
 from .divergences import js_divergence
 from .transforms import Affine, Pushforward, SinhArcsinh
 
@@ -354,6 +354,13 @@ def parametric(p_data, *, generator="affine", discriminator="optimal", loss="min
     p = as_density(p_data, "p_data")
     if p.dim != 1:
         raise ValueError("parametric training is one-dimensional")
+    if discriminator == "optimal" and _has_jumps(p):
+        raise ValueError("p_data jumps (a support end with positive density, or an interior jump): D* jumps "
+                         "there and the reparametrised gradient of this trainer would miss the mass crossing "
+                         "it; use discriminator='quadratic' (or gan.generator_gradient for single gradients)")
+    if discriminator == "optimal" and loss == "non_saturating" and any(math.isfinite(e) for e in p.support):
+        raise ValueError("p_data has a bounded support: the non_saturating loss at D* is +inf for a generator "
+                         "of unbounded support")
     theta = finite_array(init, "init", ndim=1).copy()
     if theta.size != len(GENERATORS[generator]):
         raise ValueError(f"init must hold {GENERATORS[generator]} for the {generator} generator, got {theta.size}")
@@ -387,7 +394,11 @@ def parametric(p_data, *, generator="affine", discriminator="optimal", loss="min
                 df = special.expit((dpar[0] * x + dpar[1]) * x + dpar[2])
                 grad_d = phr @ (wd * (1.0 - dr)) - phf @ (_WZ * df)
                 curv = (phr * (wd * dr * (1.0 - dr))) @ phr.T + (phf * (_WZ * df * (1.0 - df))) @ phf.T
-                dpar = dpar + lr_d * np.linalg.solve(curv + 1e-12 * np.eye(3), grad_d)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    dpar = dpar + lr_d * np.linalg.solve(curv + 1e-12 * np.eye(3), grad_d)
+                if not np.all(np.abs(dpar) <= 1e150):
+                    raise ValueError(f"lr_d = {lr_d:g}: the discriminator's parameters passed 1e150 at step {step}; "
+                                     "lower lr_d")
             ell = (dpar[0] * x + dpar[1]) * x + dpar[2]
             slope = 2.0 * dpar[0] * x + dpar[1]
         else:  # D*: logit log p_data - log p_g, slope the difference of the scores
@@ -444,16 +455,16 @@ def dirac_gan(theta0=1.0, psi0=1.0, *, h=0.1, steps=1000, mode="simultaneous", g
     traj[0] = th, ps
     gn = np.empty(steps)
     for i in range(1, steps + 1):
-        fp = _fprime(th * ps)
+        fp = float(_fprime(th * ps))  # Python floats: an overflow is inf, caught below, not a warning
         gn[i - 1] = math.hypot(fp * ps, fp * th - gamma * ps)
         if mode == "simultaneous":
             th, ps = th - h * fp * ps, ps + h * (fp * th - gamma * ps)
         else:
             th = th - h * fp * ps
-            ps = ps + h * (_fprime(th * ps) * th - gamma * ps)
+            ps = ps + h * (float(_fprime(th * ps)) * th - gamma * ps)
         if not (abs(th) <= 1e150 and abs(ps) <= 1e150):
-            raise ValueError(f"the iterates from theta0 = {traj[0, 0]:g}, psi0 = {traj[0, 1]:g} with h = {h:g} passed "
-                             f"1e150 after {i} steps, beyond which θψ overflows")
+            raise ValueError(f"the iterates from theta0 = {traj[0, 0]:g}, psi0 = {traj[0, 1]:g} with h = {h:g} and "
+                             f"gamma = {gamma:g} passed 1e150 after {i} steps, beyond which θψ overflows")
         traj[i] = th, ps
     jsd = np.where(traj[:, 0] == 0.0, 0.0, math.log(2.0))
     return History(f"Dirac-GAN ({mode}, h={h:g}, gamma={gamma:g})", np.arange(steps + 1), jsd, 2.0 * jsd, gn,

@@ -2,6 +2,7 @@
 
 import math
 
+import mpmath as mp
 import numpy as np
 import pytest
 import reference
@@ -134,7 +135,6 @@ def test_minimax_gradient_saturates_non_saturating_does_not():
     """S3: for p_g = N(t, 1) against N(0, 1), ℓ' = -t, so the shift-gradients are t E[D*] (minimax)
     and t (1 - E[D*]) (non-saturating): as the fakes are rejected (E_{p_g}[D*] -> 0) the first
     vanishes and the second tends to t. E[D*] comes from mpmath at 30 digits."""
-    import mpmath as mp
 
     p = gt.Normal(0, 1)
     ratios = []
@@ -204,18 +204,55 @@ def test_generator_gradient_where_dstar_jumps(name):
 
 
 def test_generator_gradient_refuses_where_there_is_none():
-    """D* jumps at a bounded p_g's moving end, and the non-saturating loss of data with a bounded support
-    against a normal generator is +inf: no gradient exists, and the call says so."""
-    with pytest.raises(ValueError, match="p_g must have unbounded support"):
+    """No gradient exists, and the call says so: D* jumps at a bounded p_g's moving end or at a jump of its
+    base; the non-saturating loss is +inf when p_g has mass where p_data has none (uniform data, or beta
+    data whose density vanishes at its ends); the minimax loss is -inf at D* of another, bounded p_g."""
+    with pytest.raises(ValueError, match="p_g must have an unbounded support"):
         gt.generator_gradient(gt.Normal(0, 1), affine_generator(1.0, 0.0, base=gt.Uniform(0, 1)))
-    with pytest.raises(ValueError, match="non_saturating loss is"):
-        gt.generator_gradient(gt.Uniform(0, 1), affine_generator(0.4, 0.5), loss="non_saturating")
-    assert float(gt.generator_loss(gt.Uniform(0, 1), affine_generator(0.4, 0.5), loss="non_saturating")) == math.inf
-    # D* of another, bounded p_g is 1 outside its support: the minimax loss is -inf there
-    d_other = gt.optimal_discriminator(gt.Normal(0, 1), gt.Uniform(0, 1))
-    with pytest.raises(ValueError, match="minimax loss is -inf"):
-        gt.generator_gradient(gt.Normal(0, 1), affine_generator(1.0, 0.5), d_other)
-    # a smooth discriminator has a gradient whatever the supports
-    d = gt.LogitDiscriminator(lambda x: 1.0 - x, lambda x: -np.ones_like(x))
-    bounded = affine_generator(1.0, 0.0, base=gt.Uniform(0, 1))
-    assert np.all(np.isfinite(gt.generator_gradient(gt.Normal(0, 1), bounded, d)))
+    with pytest.raises(ValueError, match="base density without jumps"):
+        base = gt.Mixture([gt.Normal(0, 1), gt.Uniform(0, 1)], [0.5, 0.5])
+        gt.generator_gradient(gt.Normal(0.3, 1.2), affine_generator(1.0, 0.0, base=base))
+    for data in (gt.Uniform(0, 1), gt.Beta(2, 2)):
+        with pytest.raises(ValueError, match="non_saturating loss is inf"):
+            gt.generator_gradient(data, affine_generator(0.4, 0.5), loss="non_saturating")
+        assert float(gt.generator_loss(data, affine_generator(0.4, 0.5), loss="non_saturating")) == math.inf
+    for bounded in (gt.Uniform(0, 1), gt.Beta(2, 2)):
+        d_other = gt.optimal_discriminator(gt.Normal(0, 1), bounded)
+        with pytest.raises(ValueError, match="minimax loss is -inf"):
+            gt.generator_gradient(gt.Normal(0, 1), affine_generator(1.0, 0.5), d_other)
+
+
+def test_generator_gradient_of_bounded_generators_at_a_smooth_discriminator():
+    """A smooth d (a logit, or D* of another smooth pair) gives bounded generators a gradient: against
+    Richardson differences of the loss at that fixed d."""
+    bounded = affine_generator(0.8, 0.3, base=gt.Uniform(0, 1))
+    for d in (gt.QuadraticDiscriminator(-0.7, 0.4, 0.2), gt.optimal_discriminator(gt.Normal(0, 1), gt.Normal(1, 2))):
+        grad = gt.generator_gradient(gt.Normal(0, 1), bounded, d)
+
+        def loss_at(s, t, d=d):
+            return float(gt.generator_loss(gt.Normal(0, 1), affine_generator(s, t, base=gt.Uniform(0, 1)), d))
+        fd = [_richardson(lambda h: loss_at(0.8 + h, 0.3), 1e-2), _richardson(lambda h: loss_at(0.8, 0.3 + h), 1e-2)]
+        np.testing.assert_allclose(grad, fd, atol=GRADIENT_ABS)
+
+
+@pytest.mark.parametrize("scale", [1e-8, 1e-12, 1e-20, 1e-100])
+def test_score_function_gradient_at_tiny_scales(scale):
+    """Uniform(0, 1) data, G(z) = scale z + 1/2. Integrating by parts twice, the scale-gradient of the
+    minimax loss at D* is -∫ log(1 + φ(u)/scale) du (mpmath, 30 digits), and the shift-gradient is 0 by
+    symmetry. x = scale z + 1/2 cannot hold z's digits below scale = 1e-16: the noise must."""
+    mp.mp.dps = 30
+    s = mp.mpf(scale)
+    um = mp.sqrt(-2 * mp.log(s * mp.sqrt(2 * mp.pi)))
+    ref = -mp.quad(lambda u: mp.log(1 + mp.npdf(u) / s), [-um - 12, -um, 0, um, um + 12])
+    grad = gt.generator_gradient(gt.Uniform(0, 1), affine_generator(scale, 0.5))
+    assert grad[0] == pytest.approx(float(ref), rel=1e-10)
+    assert abs(grad[1]) < 1e-12
+
+
+def test_dlogit_is_checked():
+    d = gt.LogitDiscriminator(lambda x: 0.3 * x, lambda x: np.ones(3))
+    with pytest.raises(ValueError, match="dlogit"):
+        gt.generator_gradient(gt.Normal(0, 1), affine_generator(1.0, 0.5), d)
+    d = gt.LogitDiscriminator(lambda x: 0.3 * x, lambda x: np.full_like(x, np.inf))
+    with pytest.raises(ValueError, match="dlogit"):
+        gt.generator_gradient(gt.Normal(0, 1), affine_generator(1.0, 0.5), d)

@@ -91,6 +91,10 @@ CASES = [
     (lambda: gt.js_divergence(gt.Normal(), gt.Normal(1), method="knn", n=10**7 + 1), ValueError, "n"),
     (lambda: gt.js_divergence(gt.Normal(), gt.Normal(1), method="discriminator", n=10**7 + 1), ValueError, "n"),
     (lambda: gt.Normal().sample(10**8 + 1), ValueError, "n"),
+    (lambda: T.function_space(gt.Normal(), np.linspace(-5, 5, 20), steps=T.MAX_STEPS + 1), ValueError, "steps"),
+    (lambda: T.algorithm1(gt.Normal(), np.linspace(-5, 5, 20), steps=T.MAX_STEPS + 1), ValueError, "steps"),
+    (lambda: T.parametric(gt.Normal(), steps=T.MAX_STEPS + 1), ValueError, "steps"),
+    (lambda: T.dirac_gan(steps=T.MAX_STEPS + 1), ValueError, "steps"),
     (lambda: gt.kl_divergence(gt.Normal(), gt.Normal(), atol=complex(0, INF)), TypeError, "atol"),
     (lambda: gt.js_divergence(gt.Normal(), gt.Normal(), rtol=-1e-3), ValueError, "rtol"),
     # the rest of the public API (found by tests/test_fuzz.py)

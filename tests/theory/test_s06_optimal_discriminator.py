@@ -6,6 +6,7 @@ V(G, D) <= V(G, D*), strictly unless D equals D* almost everywhere there."
 """
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -79,8 +80,11 @@ def test_property_v_at_most_v_at_dstar(pair, data):
     v = gt.value_function(p, q, d)
     assert v <= c + slack(v, c)
     if math.isfinite(v):
-        gap = _gap(p, q, d)
-        assert float(c) - float(v) == pytest.approx(float(gap), rel=1e-8, abs=1e-10 + 10 * (v.error + c.error))
+        with warnings.catch_warnings():  # near a singular end the gap's round-off may exceed rtol: it says so
+            warnings.simplefilter("ignore", gt.AccuracyWarning)
+            gap = _gap(p, q, d)
+        tol = 1e-10 + 10 * (v.error + c.error + gap.error)
+        assert float(c) - float(v) == pytest.approx(float(gap), rel=1e-8, abs=tol)
         if kind == "optimal":
             assert gap == pytest.approx(0.0, abs=1e-12)
         if gap > 1e-8:
