@@ -175,6 +175,8 @@ def _samples(x, name):
         raise ValueError(f"{name} must be an array of shape (n,) or (n, d), got {x.shape}")
     if x.shape[0] < 2:
         raise ValueError(f"{name} needs at least 2 samples, got {x.shape[0]}")
+    if x.shape[1] < 1:
+        raise ValueError(f"{name} must have at least one coordinate, got shape {x.shape}")
     return x
 
 

@@ -110,6 +110,7 @@ CASES = [
     (lambda: E.fit_logistic([0.0, 1.0], [2.0, 3.0], degree=9), ValueError, "degree"),
     (lambda: E.fit_logistic([[0.0, 1.0], [1, 0]], [[2.0, 3.0], [3, 2]])(np.zeros(7)), ValueError, "x"),
     (lambda: Q.expectation(gt.Normal(), 0.0), TypeError, "g"),
+    (lambda: E.knn_entropy(np.zeros((2, 0))), ValueError, "coordinate"),
     (lambda: Q.expectation(gt.Normal(), lambda x: np.where(x > 0, np.inf, -np.inf)), ValueError, "undefined"),
     (lambda: Q.expectation(gt.Normal(), lambda x: x[:3]), ValueError, "one value per point"),
     (lambda: gt.LogitDiscriminator(lambda x: np.nan * x)(1.0), ValueError, "NaN"),
