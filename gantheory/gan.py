@@ -388,40 +388,52 @@ def _checked_dlogit(d, x):
 
 def _score_function_gradient(p_g, d, loss, options):
     """``E_z[(h(G(z)) - L) ∂θ log p_g(G(z))]`` for a frozen ``D*`` that jumps inside ``p_g``'s support
-    (``h`` the loss density, ``L`` its mean, ``θ = (scale, shift)``). Everything is integrated over the
-    noise, with ``log p_g`` taken from ``z`` itself, so ``z`` keeps every digit however small the scale
-    is next to the shift. Subtracting ``L``, which the score's zero mean allows, keeps the integrand
-    small where ``h`` is nearly constant (at the optimum, or where D* rejects every fake)."""
+    (``h`` the loss density, ``L`` its mean, ``θ = (scale, shift)``). Subtracting ``L``, which the
+    score's zero mean allows, keeps the integrand small where ``h`` is nearly constant (at the optimum,
+    or where D* rejects every fake).
+
+    Below unit scale the integrals run over the noise, with ``log p_g`` from ``z`` itself, since
+    ``x = scale z + shift`` cannot hold ``z``'s digits once the scale is small next to the shift; from
+    unit scale up they run over ``x``, since in the noise the data's features shrink by the scale and
+    may fall between neighbouring floats."""
     tr, base = p_g.transform, p_g.base
-    # D*'s jumps and kinks, seen in the noise, are panel edges; those where the noise has no mass are
-    # left out (pulled-back densities as hints would bring scales as large as 1/scale into the panels)
-    pts = [np.asarray(options.get("breaks", ()), dtype=float)]
-    for dens in options["hints"]:
-        pts += [np.array([e for e in dens.support if math.isfinite(e)]), np.asarray(dens._breaks(), dtype=float)]
-    with np.errstate(all="ignore"):
-        z = (np.concatenate(pts) - tr.shift) / tr.scale
-        z = np.unique(z[np.isfinite(z)])
-        z = z[base.logpdf(z) > -700.0]
-    options = dict(options, hints=(), breaks=z)
+    in_noise = abs(tr.scale) < 1.0
+    if in_noise:
+        # D*'s jumps and kinks, seen in the noise, are panel edges; those where the noise has no mass are
+        # left out (pulled-back densities as hints would bring scales as large as 1/scale into the panels)
+        pts = [np.asarray(options.get("breaks", ()), dtype=float)]
+        for dens in options["hints"]:
+            pts += [np.array([e for e in dens.support if math.isfinite(e)]), np.asarray(dens._breaks(), dtype=float)]
+        with np.errstate(all="ignore"):
+            z = (np.concatenate(pts) - tr.shift) / tr.scale
+            z = np.unique(z[np.isfinite(z)])
+            z = z[base.logpdf(z) > -700.0]
+        options = dict(options, hints=(), breaks=z)
+    over = base if in_noise else p_g
     memo = {}
 
     def loss_density(nodes):
         if memo.get("nodes") is not nodes:
-            xn = nodes.mapped(tr)
-            if d.p_g is p_g:  # log p_g from the noise itself: x = scale z + shift may have lost z's digits
-                logs = d._logs_from(xn.logpdf(d.p_data), nodes.logpdf(base) - math.log(abs(tr.scale)))
+            if not in_noise:
+                logs = _disc_logs(d, nodes)
+            elif d.p_g is p_g:  # log p_g from the noise itself
+                logs = d._logs_from(nodes.mapped(tr).logpdf(d.p_data), nodes.logpdf(base) - math.log(abs(tr.scale)))
             else:
-                logs = _disc_logs(d, xn)
+                logs = _disc_logs(d, nodes.mapped(tr))
             memo.update(nodes=nodes, h=_loss_integrand(loss, *logs))
         return memo["h"]
 
-    value = float(expect_nodes(base, loss_density, **options))
+    value = float(expect_nodes(over, loss_density, **options))
+    if not math.isfinite(value):
+        raise ValueError(f"p_g's scale {tr.scale:g} leaves the jumps of D* too close together in float64 for the "
+                         "loss to be integrated")
     parts = {}
 
     def weighted(nodes):
         if parts.get("nodes") is not nodes:
             h = loss_density(nodes) - value
-            z, psi = nodes.x, nodes.score(base)
+            z = nodes.x if in_noise else (nodes.x - tr.shift) / tr.scale
+            psi = nodes.score(base) if in_noise else base.score(z)
             with np.errstate(invalid="ignore", over="ignore"):
                 w_scale, w_shift = -(1.0 + z * psi) / tr.scale, -psi / tr.scale
                 noise = 8.0 * np.finfo(float).eps * (np.abs(h) + abs(value)) * (np.abs(w_scale) + np.abs(w_shift))
@@ -429,8 +441,8 @@ def _score_function_gradient(p_g, d, loss, options):
         return parts
 
     options["noise"] = lambda nodes: weighted(nodes)["noise"]
-    g_scale = expect_nodes(base, lambda nodes: weighted(nodes)["vals"][0], **options)
-    g_shift = expect_nodes(base, lambda nodes: weighted(nodes)["vals"][1], **options)
+    g_scale = expect_nodes(over, lambda nodes: weighted(nodes)["vals"][0], **options)
+    g_shift = expect_nodes(over, lambda nodes: weighted(nodes)["vals"][1], **options)
     return np.array([float(g_scale), float(g_shift)])
 
 

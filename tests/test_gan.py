@@ -173,14 +173,15 @@ JUMPY_DATA = {
 }
 
 
+@pytest.mark.parametrize(("s0", "t0"), [(0.4, 0.5), (3.0, -2.0)], ids=["in_noise", "in_x"])
 @pytest.mark.parametrize("name", sorted(JUMPY_DATA))
-def test_generator_gradient_where_dstar_jumps(name):
+def test_generator_gradient_where_dstar_jumps(name, s0, t0):
     """Where D* jumps inside p_g's support (data with a support end or a jump), the reparametrised integrand
     misses the mass crossing the jump: for uniform data it even has the wrong sign (-0.50 for +0.82), for
     arcsine data it diverges. The gradient must still be that of 2 JSD (Danskin) and of the loss at frozen D*,
-    here against Richardson differences with h = 2e-3 (truncation below 1e-9)."""
+    here against Richardson differences with h = 2e-3 (truncation below 1e-9). Below unit scale it is
+    integrated over the noise, above over x: both are checked."""
     p = JUMPY_DATA[name]
-    s0, t0 = 0.4, 0.5
     grad = gt.generator_gradient(p, affine_generator(s0, t0), loss="minimax")
     d = gt.optimal_discriminator(p, affine_generator(s0, t0))
 
@@ -247,6 +248,14 @@ def test_score_function_gradient_at_tiny_scales(scale):
     grad = gt.generator_gradient(gt.Uniform(0, 1), affine_generator(scale, 0.5))
     assert grad[0] == pytest.approx(float(ref), rel=1e-10)
     assert abs(grad[1]) < 1e-12
+
+
+def test_score_function_gradient_at_huge_scales():
+    """Scale 1.6e10 puts Beta(1, e^-1) data (infinite at x = 1) 6e-11 wide at z = -32 in the noise,
+    about 9000 floats wide: integrated over x instead, the gradient is finite (the noise carries ~1e-243
+    mass there), with no NaN from the singular end."""
+    grad = gt.generator_gradient(gt.Beta(1.0, math.exp(-1.0)), affine_generator(16329017597.0, 528602451928.0))
+    assert np.all(np.isfinite(grad)) and np.all(np.abs(grad) < 1e-200)
 
 
 def test_dlogit_is_checked():
