@@ -223,6 +223,9 @@ class Density:
 #: Location-scale parameters: |loc| <= 1e150 and 1e-150 <= scale <= 1e150, so that the density's
 #: bulk, its tails out to the quadrature's reach (~1e300) and its samples all fit in float64.
 _LOC_MAX, _SCALE_MIN, _SCALE_MAX = 1e150, 1e-150, 1e150
+#: ... and scale >= 1e-17 |loc|: the anchored offsets resolve a density down to about a tenth of the
+#: float spacing at its location (1.1e-16 to 2.2e-16 |loc|), not below.
+_SCALE_REL = 1e-17
 
 
 class _LocationScale(Density):
@@ -233,6 +236,9 @@ class _LocationScale(Density):
         self.scale = scalar(scale, "scale", positive=True)
         if not _SCALE_MIN <= self.scale <= _SCALE_MAX:
             raise ValueError(f"scale must lie in [{_SCALE_MIN:g}, {_SCALE_MAX:g}], got {self.scale!r}")
+        if self.scale < _SCALE_REL * abs(self.loc):
+            raise ValueError(f"scale must be at least {_SCALE_REL:g} |loc| (below, the density sits between "
+                             f"neighbouring floats at loc), got scale={self.scale!r} at loc={self.loc!r}")
 
     def _params(self):
         return {"loc": self.loc, "scale": self.scale}

@@ -72,8 +72,8 @@ class Transform:
 class Affine(Transform):
     """``x = scale * z + shift``: ``scale`` a non-zero scalar or an invertible ``(d, d)`` matrix.
 
-    Entries of ``scale`` lie within ``1e150`` in size (a scalar one also above ``1e-150``) and those of
-    ``shift`` within ``1e150``, as for the location-scale densities.
+    Entries of ``scale`` lie within ``1e150`` in size (a scalar one also above ``1e-150`` and ``1e-17 |shift|``)
+    and those of ``shift`` within ``1e150``, as for the location-scale densities.
     """
 
     affine = True
@@ -92,6 +92,9 @@ class Affine(Transform):
                 raise ValueError("scale must be non-zero: Affine(0, shift) is not invertible")
             if abs(s) < 1e-150:
                 raise ValueError(f"scale must be at least 1e-150 in size, got {float(s)!r}")
+            if t.ndim == 0 and abs(s) < 1e-17 * abs(t):
+                raise ValueError(f"scale must be at least 1e-17 |shift| in size (below, the image sits between "
+                                 f"neighbouring floats at shift), got scale={float(s)!r} at shift={float(t)!r}")
             self.scale = float(s)
             self._logdet = math.log(abs(self.scale))
             self.increasing = self.scale > 0

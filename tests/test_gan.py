@@ -236,16 +236,17 @@ def test_generator_gradient_of_bounded_generators_at_a_smooth_discriminator():
         np.testing.assert_allclose(grad, fd, atol=GRADIENT_ABS)
 
 
-@pytest.mark.parametrize("scale", [1e-8, 1e-12, 1e-20, 1e-100])
-def test_score_function_gradient_at_tiny_scales(scale):
-    """Uniform(0, 1) data, G(z) = scale z + 1/2. Integrating by parts twice, the scale-gradient of the
-    minimax loss at D* is -∫ log(1 + φ(u)/scale) du (mpmath, 30 digits), and the shift-gradient is 0 by
-    symmetry. x = scale z + 1/2 cannot hold z's digits below scale = 1e-16: the noise must."""
+@pytest.mark.parametrize(("scale", "shift"), [(1e-8, 0.5), (1e-12, 0.5), (1e-17, 0.5), (1e-100, 0.0)])
+def test_score_function_gradient_at_tiny_scales(scale, shift):
+    """Uniform data centred at the shift, G(z) = scale z + shift. Integrating by parts twice, the
+    scale-gradient of the minimax loss at D* is -∫ log(1 + φ(u)/scale) du (mpmath, 30 digits), and the
+    shift-gradient is 0 by symmetry. x = scale z + 1/2 cannot hold z's digits below scale = 1e-16: the
+    noise must."""
     mp.mp.dps = 30
     s = mp.mpf(scale)
     um = mp.sqrt(-2 * mp.log(s * mp.sqrt(2 * mp.pi)))
     ref = -mp.quad(lambda u: mp.log(1 + mp.npdf(u) / s), [-um - 12, -um, 0, um, um + 12])
-    grad = gt.generator_gradient(gt.Uniform(0, 1), affine_generator(scale, 0.5))
+    grad = gt.generator_gradient(gt.Uniform(shift - 0.5, shift + 0.5), affine_generator(scale, shift))
     assert grad[0] == pytest.approx(float(ref), rel=1e-10)
     assert abs(grad[1]) < 1e-12
 

@@ -26,6 +26,8 @@ CASES = [
     (lambda: gt.StudentT(0.01, 0, 1), ValueError, "df"),
     (lambda: gt.Normal(1e200, 1), ValueError, "loc"),
     (lambda: gt.Normal(0, 1e-200), ValueError, "scale"),
+    (lambda: gt.Normal(-10, 1e-17), ValueError, "scale"),
+    (lambda: gt.Affine(1e-15, -1e5), ValueError, "scale"),
     (lambda: gt.StudentT(2, 0, -3), ValueError, "scale"),
     (lambda: gt.Uniform(1, 1), ValueError, "low < high"),
     (lambda: gt.Uniform(2, 1), ValueError, "low < high"),
