@@ -1092,5 +1092,6 @@ def _has_jumps(dens):
         pl, pr = np.exp(dens.logpdf(left)), np.exp(dens.logpdf(right))
         slope = np.abs(dens.score(left) * pl) + np.abs(dens.score(right) * pr)
         allowed = 8.0 * np.finfo(float).eps * np.maximum(pl, pr) + 4.0 * (right - left) * slope
-        jump = ~(np.abs(pl - pr) <= allowed)  # NaN (an infinite side) counts as a jump
+        # NaN (an infinite side) counts as a jump, as does a slope that overflows (a near-jump)
+        jump = ~(np.abs(pl - pr) <= allowed) | ~np.isfinite(allowed)
     return bool(np.any(jump))

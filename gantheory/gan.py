@@ -279,10 +279,18 @@ def generator_loss(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=0.0,
     """
     p_data, p_g = _pair(p_data, p_g, ("p_data", "p_g"))
     choice(loss, "loss", LOSSES)
+    _own_options(options)
     d = optimal_discriminator(p_data, p_g) if d is None else d
     _check_disc(d)
     return expect_nodes(p_g, lambda nodes: _loss_integrand(loss, *_disc_logs(d, nodes)),
                         hints=_loss_hints(p_data, d), rtol=rtol, atol=atol, **options)
+
+
+def _own_options(options):
+    """``hints`` and ``noise`` are set by the generator losses themselves."""
+    for key in ("hints", "noise"):
+        if key in options:
+            raise TypeError(f"{key} is not an option of the generator losses (they set it themselves)")
 
 
 def _gradient_form(d, p_g):
@@ -296,7 +304,11 @@ def _gradient_form(d, p_g):
             "p_g must have an unbounded support and a base density without jumps for a gradient at D = D*: "
             "D* jumps where p_g does, and those points move with (scale, shift), so the loss at fixed D* "
             "has no gradient there (pass a smooth d)")
-    if not (_has_jumps(d.p_data) or _has_jumps(d.p_g)):
+    # a support end inside p_g's support is treated as a jump even where the density vanishes there:
+    # Beta(1.0001, 2) rises from 0 within less than the smallest float, beyond reach of the
+    # reparametrised integrand (it gave the wrong sign), while the score form only needs the loss
+    ends = any(math.isfinite(e) for dens in (d.p_data, d.p_g) for e in dens.support)
+    if not (ends or _has_jumps(d.p_data) or _has_jumps(d.p_g)):
         return "path"
     if bounded or _has_jumps(p_g.base):
         raise ValueError(
@@ -319,7 +331,7 @@ def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=
     (and diverges where ``p_data`` does). There the gradient is computed in score-function form,
     ``E_z[(h(G(z)) - L) ∂/∂θ log p_g(G(z))]`` with ``L`` the loss, ``∂ log p_g/∂shift = -ψ(z)/scale``
     and ``∂ log p_g/∂scale = -(1 + z ψ(z))/scale`` (``ψ`` the score of ``p_z``), which holds whatever
-    ``h`` does; it is integrated over the noise, where ``z`` is exact.
+    ``h`` does (over the noise, where ``z`` keeps its digits, when the scale is tiny next to the shift).
 
     Raises ``ValueError`` where the gradient does not exist: when the loss is infinite (``p_g`` has
     mass where ``D`` is 0 or 1), and for ``D = D*`` when ``p_g`` has a bounded support or a base with
@@ -337,6 +349,7 @@ def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=
     d = optimal_discriminator(p_data, p_g) if d is None else d
     if not isinstance(d, Discriminator):
         raise TypeError("d must be a gantheory Discriminator (generator gradients need dlogit)")
+    _own_options(options)
     form = _gradient_form(d, p_g)
     value = generator_loss(p_data, p_g, d, loss=loss, rtol=rtol, atol=atol, **options)
     if not math.isfinite(value):  # +inf: p_g has mass where D is 0; -inf: where D is 1
@@ -392,12 +405,12 @@ def _score_function_gradient(p_g, d, loss, options):
     score's zero mean allows, keeps the integrand small where ``h`` is nearly constant (at the optimum,
     or where D* rejects every fake).
 
-    Below unit scale the integrals run over the noise, with ``log p_g`` from ``z`` itself, since
-    ``x = scale z + shift`` cannot hold ``z``'s digits once the scale is small next to the shift; from
-    unit scale up they run over ``x``, since in the noise the data's features shrink by the scale and
-    may fall between neighbouring floats."""
+    Where the scale is below 1e-4 of the shift the integrals run over the noise, with ``log p_g`` from
+    ``z`` itself, since ``x = scale z + shift`` cannot hold ``z``'s digits; elsewhere they run over
+    ``x``, since in the noise the data's features shrink by the scale and may fall between neighbouring
+    floats."""
     tr, base = p_g.transform, p_g.base
-    in_noise = abs(tr.scale) < 1.0
+    in_noise = abs(tr.scale) < 1e-4 * abs(tr.shift)  # x - shift would lose more than 1e-12 of z
     if in_noise:
         # D*'s jumps and kinks, seen in the noise, are panel edges; those where the noise has no mass are
         # left out (pulled-back densities as hints would bring scales as large as 1/scale into the panels)
@@ -443,7 +456,11 @@ def _score_function_gradient(p_g, d, loss, options):
     options["noise"] = lambda nodes: weighted(nodes)["noise"]
     g_scale = expect_nodes(over, lambda nodes: weighted(nodes)["vals"][0], **options)
     g_shift = expect_nodes(over, lambda nodes: weighted(nodes)["vals"][1], **options)
-    return np.array([float(g_scale), float(g_shift)])
+    grad = np.array([float(g_scale), float(g_shift)])
+    if not np.all(np.isfinite(grad)):
+        raise ValueError(f"p_g's scale {tr.scale:g} and shift {tr.shift:g} leave the jumps of D* unresolved in "
+                         "float64: the gradient could not be integrated")
+    return grad
 
 
 def pointwise_argmax(a, b):

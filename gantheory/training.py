@@ -354,13 +354,11 @@ def parametric(p_data, *, generator="affine", discriminator="optimal", loss="min
     p = as_density(p_data, "p_data")
     if p.dim != 1:
         raise ValueError("parametric training is one-dimensional")
-    if discriminator == "optimal" and _has_jumps(p):
-        raise ValueError("p_data jumps (a support end with positive density, or an interior jump): D* jumps "
-                         "there and the reparametrised gradient of this trainer would miss the mass crossing "
-                         "it; use discriminator='quadratic' (or gan.generator_gradient for single gradients)")
-    if discriminator == "optimal" and loss == "non_saturating" and any(math.isfinite(e) for e in p.support):
-        raise ValueError("p_data has a bounded support: the non_saturating loss at D* is +inf for a generator "
-                         "of unbounded support")
+    if discriminator == "optimal" and (any(math.isfinite(e) for e in p.support) or _has_jumps(p)):
+        raise ValueError("p_data must have an unbounded support without jumps for discriminator='optimal': D* "
+                         "jumps (or all but jumps) at p_data's support ends and jumps, where the reparametrised "
+                         "gradient of this trainer misses the mass crossing them, and the non_saturating loss "
+                         "is +inf; use discriminator='quadratic' (or gan.generator_gradient for single gradients)")
     theta = finite_array(init, "init", ndim=1).copy()
     if theta.size != len(GENERATORS[generator]):
         raise ValueError(f"init must hold {GENERATORS[generator]} for the {generator} generator, got {theta.size}")
@@ -389,27 +387,37 @@ def parametric(p_data, *, generator="affine", discriminator="optimal", loss="min
     for step in range(1, steps + 1):
         if discriminator == "quadratic":
             phr, phf = np.array([xd * xd, xd, np.ones_like(xd)]), np.array([x * x, x, np.ones_like(x)])
-            for _ in range(k):  # ascent on V(G, D) in (a, b, c)
-                dr = special.expit((dpar[0] * xd + dpar[1]) * xd + dpar[2])
-                df = special.expit((dpar[0] * x + dpar[1]) * x + dpar[2])
-                grad_d = phr @ (wd * (1.0 - dr)) - phf @ (_WZ * df)
-                curv = (phr * (wd * dr * (1.0 - dr))) @ phr.T + (phf * (_WZ * df * (1.0 - df))) @ phf.T
-                with np.errstate(over="ignore", invalid="ignore"):
-                    dpar = dpar + lr_d * np.linalg.solve(curv + 1e-12 * np.eye(3), grad_d)
-                if not np.all(np.abs(dpar) <= 1e150):
-                    raise ValueError(f"lr_d = {lr_d:g}: the discriminator's parameters passed 1e150 at step {step}; "
-                                     "lower lr_d")
-            ell = (dpar[0] * x + dpar[1]) * x + dpar[2]
-            slope = 2.0 * dpar[0] * x + dpar[1]
+            with np.errstate(over="ignore", invalid="ignore"):  # overflow is caught below, by name
+                for _ in range(k):  # ascent on V(G, D) in (a, b, c)
+                    dr = special.expit((dpar[0] * xd + dpar[1]) * xd + dpar[2])
+                    df = special.expit((dpar[0] * x + dpar[1]) * x + dpar[2])
+                    grad_d = phr @ (wd * (1.0 - dr)) - phf @ (_WZ * df)
+                    curv = (phr * (wd * dr * (1.0 - dr))) @ phr.T + (phf * (_WZ * df * (1.0 - df))) @ phf.T
+                    try:
+                        dpar = dpar + lr_d * np.linalg.solve(curv + 1e-12 * np.eye(3), grad_d)
+                    except np.linalg.LinAlgError:
+                        dpar = np.full(3, np.inf)
+                    if not np.all(np.abs(dpar) <= 1e150):
+                        raise ValueError(f"lr = {lr:g}, lr_d = {lr_d:g}: the discriminator's parameters left the "
+                                         f"float64 range at step {step}; lower lr_d or lr")
+                ell = (dpar[0] * x + dpar[1]) * x + dpar[2]
+                slope = 2.0 * dpar[0] * x + dpar[1]
         else:  # D*: logit log p_data - log p_g, slope the difference of the scores
             ell = p._logpdf(x) - dens._logpdf(x)
             slope = p._score(x) - dens._score(x)
         # h'(x) = -D ℓ' (minimax) or -(1 - D) ℓ' (non-saturating), D = sigmoid(ℓ)
         factor = special.expit(ell) if loss == "minimax" else special.expit(-ell)
-        hprime = -factor * slope
+        with np.errstate(invalid="ignore"):
+            hprime = np.where(factor == 0.0, 0.0, -factor * slope)  # 0 * ℓ' = 0 where D rejects or accepts all
         grad = dx @ (_WZ * hprime)
-        gnorms.append(float(np.linalg.norm(grad)))
-        theta = theta - lr * grad
+        if not np.all(np.isfinite(grad)):
+            raise ValueError(f"the generator gradient is not finite at step {step} (the discriminator's slope "
+                             "overflows where the fakes are); lower lr or lr_d")
+        with np.errstate(over="ignore"):  # an overflowing step is caught below, naming lr
+            gnorms.append(float(np.linalg.norm(grad)))
+            theta = theta - lr * grad
+        if not np.all(np.isfinite(theta)):
+            raise ValueError(f"lr = {lr:g}: step {step} left the float64 range; lower lr")
         if theta[0] == 0 or (generator == "sinh_arcsinh" and theta[3] <= 0):
             raise ValueError(f"lr = {lr:g}: after step {step} the generator is no longer invertible (lower lr)")
         try:

@@ -55,9 +55,11 @@ def _no_nan(out):
 
 
 def _names_param(exc, names):
-    """The message cites one of ``names`` as a word (``p`` in "p must ...", not in "operands")."""
+    """The message cites one of ``names`` as a word (``p`` in "p must ...", not in "operands"); a one-letter
+    name must be followed by what a message says of a parameter (so the article "a" does not count)."""
     msg = str(exc)
-    return any(re.search(rf"(?<![\w.]){re.escape(n)}(?!\w)", msg) for n in names)
+    said = r"(?= must| and | or |,| =|=|:| has| is| needs| returned| \(| '| \"|$)"
+    return any(re.search(rf"(?<![\w.]){re.escape(n)}" + (said if len(n) == 1 else r"(?!\w)"), msg) for n in names)
 
 
 def _check_raises_or(fn, names, check=None):

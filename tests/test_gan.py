@@ -170,6 +170,10 @@ JUMPY_DATA = {
     "arcsine": gt.Beta(0.5, 0.5),
     "beta_1_e-1": gt.Beta(1.0, math.exp(-1.0)),
     "normal_plus_uniform": gt.Mixture([gt.Normal(0, 1), gt.Uniform(0, 1)], [0.5, 0.5]),
+    # density 0 at the end, but rising as x^1e-4: a jump below the smallest float (the reparametrised
+    # integrand gave [-0.11, 1.18] for [0.82, 0.44])
+    "beta_1.0001_2": gt.Beta(1.0001, 2.0),
+    "normal_plus_beta_1.01_2": gt.Mixture([gt.Normal(0, 1), gt.Beta(1.01, 2.0)], [0.5, 0.5]),
 }
 
 
