@@ -405,12 +405,14 @@ def _score_function_gradient(p_g, d, loss, options):
     score's zero mean allows, keeps the integrand small where ``h`` is nearly constant (at the optimum,
     or where D* rejects every fake).
 
-    Where the scale is below 1e-4 of the shift the integrals run over the noise, with ``log p_g`` from
-    ``z`` itself, since ``x = scale z + shift`` cannot hold ``z``'s digits; elsewhere they run over
-    ``x``, since in the noise the data's features shrink by the scale and may fall between neighbouring
-    floats."""
+    Where the scale is below 1e-4 of the shift or of the data's scale the integrals run over the noise,
+    with ``log p_g`` from ``z`` itself, since ``x = scale z + shift`` cannot hold ``z``'s digits;
+    elsewhere they run over ``x``, since in the noise the data's features shrink by the scale and may
+    fall between neighbouring floats."""
     tr, base = p_g.transform, p_g.base
-    in_noise = abs(tr.scale) < 1e-4 * abs(tr.shift)  # x - shift would lose more than 1e-12 of z
+    # over x, x - shift loses z's digits once the scale is tiny next to the shift, and the panels made for
+    # the data cannot find where a generator tiny next to the data keeps its mass: then over the noise
+    in_noise = abs(tr.scale) < 1e-4 * max(abs(tr.shift), float(d.p_data._hints()[3]))
     if in_noise:
         # D*'s jumps and kinks, seen in the noise, are panel edges; those where the noise has no mass are
         # left out (pulled-back densities as hints would bring scales as large as 1/scale into the panels)

@@ -118,7 +118,9 @@ class _Geometry:
             pts = pts[np.array(keep)]
         tail = _HEAVY if any(h[4] for h in hints) else _LIGHT
         scale = max(h[3] for h in hints)
-        pts = self._geometric(pts, min(h[3] for h in hints))
+        # a light tail dies within a few dozen of its own scales, where the widest density's scale takes
+        # over; a heavy one reaches across any gap, so its own (perhaps much smaller) scale sets the steps
+        pts = self._geometric(pts, min([h[3] for h in hints if h[4]] + [scale]))
         if sing:
             inner = self._with_singular(pts[:-1].tolist(), pts[1:].tolist(), sing)
         else:
@@ -137,9 +139,9 @@ class _Geometry:
 
     @staticmethod
     def _geometric(pts, scale):
-        """Points at 4, 16, 64, ... scales (the narrowest density's) inside each gap much longer than that,
-        from both of its ends: a straight panel from the bulk to a far breakpoint would put no node where a heavy
-        tail keeps its mass, and report a tiny error for the mass it missed."""
+        """Points at 4, 16, 64, ... scales inside each gap much longer than that, from both of its ends: a
+        straight panel from the bulk to a far breakpoint would put no node where a heavy tail keeps its
+        mass, and report a tiny error for the mass it missed."""
         gaps = np.diff(pts)
         long = np.flatnonzero(gaps > 64.0 * scale)
         if not long.size:
