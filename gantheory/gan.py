@@ -307,8 +307,10 @@ def _gradient_form(d, p_g):
     # a support end inside p_g's support is treated as a jump even where the density vanishes there:
     # Beta(1.0001, 2) rises from 0 within less than the smallest float, beyond reach of the
     # reparametrised integrand (it gave the wrong sign), while the score form only needs the loss
-    ends = any(math.isfinite(e) for dens in (d.p_data, d.p_g) for e in dens.support)
-    if not (ends or _has_jumps(d.p_data) or _has_jumps(d.p_g)):
+    pts = [e for dens in (d.p_data, d.p_g) for e in dens.support if math.isfinite(e)]
+    pts += [b for dens in (d.p_data, d.p_g) if _has_jumps(dens) for b in np.asarray(dens._breaks(), dtype=float)]
+    lo, hi = p_g.support
+    if not any(lo <= v <= hi for v in pts):  # D* is smooth wherever p_g has mass
         return "path"
     if bounded or _has_jumps(p_g.base):
         raise ValueError(

@@ -221,6 +221,9 @@ def test_generator_gradient_refuses_where_there_is_none():
         with pytest.raises(ValueError, match="non_saturating loss is inf"):
             gt.generator_gradient(data, affine_generator(0.4, 0.5), loss="non_saturating")
         assert float(gt.generator_loss(data, affine_generator(0.4, 0.5), loss="non_saturating")) == math.inf
+    with pytest.raises(ValueError, match="where D\\* jumps inside it"):  # another pair's D* jumps at 0.5
+        d_jump = gt.optimal_discriminator(gt.Uniform(0.5, 2), gt.Normal(0, 1))
+        gt.generator_gradient(gt.Normal(0, 1), affine_generator(0.8, 0.3, base=gt.Uniform(0, 1)), d_jump)
     for bounded in (gt.Uniform(0, 1), gt.Beta(2, 2)):
         d_other = gt.optimal_discriminator(gt.Normal(0, 1), bounded)
         with pytest.raises(ValueError, match="minimax loss is -inf"):
@@ -231,7 +234,9 @@ def test_generator_gradient_of_bounded_generators_at_a_smooth_discriminator():
     """A smooth d (a logit, or D* of another smooth pair) gives bounded generators a gradient: against
     Richardson differences of the loss at that fixed d."""
     bounded = affine_generator(0.8, 0.3, base=gt.Uniform(0, 1))
-    for d in (gt.QuadraticDiscriminator(-0.7, 0.4, 0.2), gt.optimal_discriminator(gt.Normal(0, 1), gt.Normal(1, 2))):
+    far_jumps = gt.Mixture([gt.Normal(0, 1), gt.Uniform(5, 6)], [0.5, 0.5])  # D* jumps at 5 and 6 only
+    for d in (gt.QuadraticDiscriminator(-0.7, 0.4, 0.2), gt.optimal_discriminator(gt.Normal(0, 1), gt.Normal(1, 2)),
+              gt.optimal_discriminator(far_jumps, gt.Normal(0, 2))):
         grad = gt.generator_gradient(gt.Normal(0, 1), bounded, d)
 
         def loss_at(s, t, d=d):
