@@ -359,7 +359,7 @@ def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=
                          "no gradient")
     options = dict(options, hints=_loss_hints(p_data, d), rtol=rtol, atol=atol)
     if form == "score":
-        return _score_function_gradient(p_g, d, loss, options)
+        return _score_function_gradient(p_g, d, loss, float(value), options)
     tr = p_g.transform
     memo = {}
 
@@ -401,7 +401,7 @@ def _checked_dlogit(d, x):
     return slope
 
 
-def _score_function_gradient(p_g, d, loss, options):
+def _score_function_gradient(p_g, d, loss, value, options):
     """``E_z[(h(G(z)) - L) ∂θ log p_g(G(z))]`` for a frozen ``D*`` that jumps inside ``p_g``'s support
     (``h`` the loss density, ``L`` its mean, ``θ = (scale, shift)``). Subtracting ``L``, which the
     score's zero mean allows, keeps the integrand small where ``h`` is nearly constant (at the optimum,
@@ -440,7 +440,8 @@ def _score_function_gradient(p_g, d, loss, options):
             memo.update(nodes=nodes, h=_loss_integrand(loss, *logs))
         return memo["h"]
 
-    value = float(expect_nodes(over, loss_density, **options))
+    if in_noise:  # the loss over x (``value``) may have lost z's digits: the same integral over the noise
+        value = float(expect_nodes(over, loss_density, **options))
     if not math.isfinite(value):
         raise ValueError(f"p_g's scale {tr.scale:g} leaves the jumps of D* too close together in float64 for the "
                          "loss to be integrated")

@@ -173,6 +173,11 @@ def grid_jsd(p, g, w):
             mass = float(np.dot(w, v))
         if not abs(mass - 1.0) <= 1e-9:
             raise ValueError(f"{name} must be normalised under w (sum w {name} = 1), got {mass!r}")
+    return _grid_jsd(p, g, w)
+
+
+def _grid_jsd(p, g, w):
+    """:func:`grid_jsd` for the trainers' own arrays (checked once, when the run starts)."""
     with np.errstate(divide="ignore"):
         lp, lg, lw = np.log(p), np.log(g), np.log(w)
     out, noise = np.empty_like(p), np.empty_like(p)
@@ -225,29 +230,44 @@ def function_space(p_data, grid, *, steps=100, lr=1.0, p_g0=None, method="mirror
     tol = scalar(tol, "tol", lower=0.0)
     _, w, axes, p, g = _grid_start(p_data, grid, p_g0)
     theta = np.log(g)
-    jsd, gnorm = [grid_jsd(p, g, w)], []
-    bar = _progress(steps, "function space")
-    for _ in range(steps):
+
+    def step(g):
+        nonlocal theta
         with np.errstate(divide="ignore"):
             grad = np.where(g > 0, np.log(g) - np.logaddexp(np.log(p), np.log(g)), 0.0)  # log(1 - D*)
-        centred = grad - np.dot(w, g * grad)
-        gnorm.append(float(np.sqrt(np.dot(w, g * centred**2))))
         if method == "mirror":
-            g = _mirror_step(g, grad, lr)
-        else:
-            theta = theta - lr * g * centred
-            g = np.exp(theta - np.max(theta))
+            return _mirror_step(g, grad, lr), _direction_norm(w, g, grad)
+        theta = theta - lr * g * (grad - np.dot(w, g * grad))
+        return np.exp(theta - np.max(theta)), _direction_norm(w, g, grad)
+
+    g, jsd, gnorm = _descend(p, g, w, steps, tol, "function space", step)
+    return History(f"function space ({method}, lr={lr:g})", np.arange(jsd.size), jsd, 2.0 * jsd,
+                   gnorm, g[None, :], {"grid": axes, "weights": w, "p_data": p})
+
+
+def _direction_norm(w, g, grad):
+    """The norm under ``g`` of a step direction with its mean removed (a constant moves no mass)."""
+    centred = grad - np.dot(w, g * grad)
+    return float(np.sqrt(np.dot(w, g * centred**2)))
+
+
+def _descend(p, g, w, steps, tol, desc, step):
+    """Generator steps on a grid: ``step(g) -> (g', norm of the direction)``; ``g'`` is renormalised and
+    the grid JSD recorded after each step; stops once it falls below ``tol``."""
+    jsd, gnorm = [_grid_jsd(p, g, w)], []
+    bar = _progress(steps, desc)
+    for _ in range(steps):
+        g, norm = step(g)
         g = g / np.dot(w, g)
-        jsd.append(grid_jsd(p, g, w))
+        gnorm.append(norm)
+        jsd.append(_grid_jsd(p, g, w))
         if bar is not None:
             bar.update(1)
         if jsd[-1] < tol:
             break
     if bar is not None:
         bar.close()
-    jsd = np.array(jsd)
-    return History(f"function space ({method}, lr={lr:g})", np.arange(jsd.size), jsd, 2.0 * jsd,
-                   np.array(gnorm), g[None, :], {"grid": axes, "weights": w, "p_data": p})
+    return g, np.array(jsd), np.array(gnorm)
 
 
 def algorithm1(p_data, grid, *, k=1, loss="minimax", steps=2000, lr_d=1.0, lr_g=1.0, p_g0=None, tol=0.0):
@@ -270,9 +290,9 @@ def algorithm1(p_data, grid, *, k=1, loss="minimax", steps=2000, lr_d=1.0, lr_g=
     tol = scalar(tol, "tol", lower=0.0)
     _, w, axes, p, g = _grid_start(p_data, grid, p_g0)
     psi = np.zeros_like(p)
-    jsd, gnorm = [grid_jsd(p, g, w)], []
-    bar = _progress(steps, f"Algorithm 1 (k={k}, {loss})")
-    for _ in range(steps):
+
+    def step(g):
+        nonlocal psi
         with np.errstate(divide="ignore", invalid="ignore"):
             dstar = np.where(p + g > 0, p / (p + g), 0.5)
         for _ in range(k):
@@ -280,24 +300,15 @@ def algorithm1(p_data, grid, *, k=1, loss="minimax", steps=2000, lr_d=1.0, lr_g=
             # to 0 or 1; a step is at most 50 in the logit
             e = np.exp(-np.abs(np.clip(psi, -600.0, 600.0)))
             big = 1.0 + 1.0 / e
-            step = np.where(psi >= 0, dstar * (1.0 + e) - (1.0 - dstar) * big,
-                            dstar * big - (1.0 - dstar) * (1.0 + e))
-            psi = psi + lr_d * np.clip(step, -50.0, 50.0)
+            ascent = np.where(psi >= 0, dstar * (1.0 + e) - (1.0 - dstar) * big,
+                              dstar * big - (1.0 - dstar) * (1.0 + e))
+            psi = psi + lr_d * np.clip(ascent, -50.0, 50.0)
         ld, l1d = -np.logaddexp(0.0, -psi), -np.logaddexp(0.0, psi)  # log d, log(1 - d)
         grad = l1d if loss == "minimax" else -ld
-        centred = grad - np.dot(w, g * grad)
-        gnorm.append(float(np.sqrt(np.dot(w, g * centred**2))))
-        g = _mirror_step(g, grad, lr_g)
-        g = g / np.dot(w, g)
-        jsd.append(grid_jsd(p, g, w))
-        if bar is not None:
-            bar.update(1)
-        if jsd[-1] < tol:
-            break
-    if bar is not None:
-        bar.close()
-    jsd = np.array(jsd)
-    return History(f"Algorithm 1 (k={k}, {loss})", np.arange(jsd.size), jsd, 2.0 * jsd, np.array(gnorm),
+        return _mirror_step(g, grad, lr_g), _direction_norm(w, g, grad)
+
+    g, jsd, gnorm = _descend(p, g, w, steps, tol, f"Algorithm 1 (k={k}, {loss})", step)
+    return History(f"Algorithm 1 (k={k}, {loss})", np.arange(jsd.size), jsd, 2.0 * jsd, gnorm,
                    g[None, :], {"grid": axes, "weights": w, "p_data": p, "d": special.expit(psi)})
 
 
