@@ -215,23 +215,38 @@ def terms(kind, lp, lq, a, b, lj, out, noise):
 
 
 @njit(**_JIT)
+def _qp_err(resk, resg, resasc):
+    """QUADPACK's error estimate ``resasc * min(1, (200 |K - G| / resasc)^1.5)`` (Piessens et al. 1983)."""
+    e = abs(resk - resg)
+    if resasc != 0.0 and e != 0.0:
+        e = resasc * min(1.0, (200.0 * e / resasc) ** 1.5)
+    return e
+
+
+@njit(**_JIT)
 def gk_panels(kind, lp, lq, a, b, lj, wk, wg, res):
     """Gauss-Kronrod sums panel by panel, with the QUADPACK error estimate.
 
     Node ``j`` of panel ``i`` sits at flat index ``i * m + j`` (``m = len(wk)``); ``lj`` already holds
     the log of the map's Jacobian times the panel half-width. Writes, in the rows of ``res`` (shape
-    ``(5, panels)``), the Kronrod value, the error estimate ``resasc * min(1, (200 |K - G| /
+    ``(9, panels)``): the Kronrod value, its error estimate ``resasc * min(1, (200 |K - G| /
     resasc)^1.5)`` (Piessens et al. 1983), the round-off scale of the panel (Kronrod-weighted sum of
-    ``_noise``), ``∫|f|`` and ``∫(p + q)`` over the panel (the scale round-off is judged against).
+    ``_noise``), ``∫|f|``, ``∫(p + q)`` (the scale round-off is judged against), and the masses
+    ``∫p`` and ``∫q`` on the same nodes with their error estimates (rule error plus the rounding of
+    the log-densities): the quadrature checks them against what they must be, so mass that the
+    panels do not see cannot hide.
     """
     m = wk.shape[0]
     f = np.empty(m)
+    fp = np.empty(m)
+    fq = np.empty(m)
     for i in range(res.shape[1]):
         resk = 0.0
         resg = 0.0
         rnoise = 0.0
         resabs = 0.0
-        rmass = 0.0
+        pk = pg = qk = qg = 0.0
+        pnoise = qnoise = 0.0
         o = i * m
         for j in range(m):
             P = math.exp(lp[o + j] + lj[o + j]) if lp[o + j] != _NEG_INF else 0.0
@@ -242,32 +257,50 @@ def gk_panels(kind, lp, lq, a, b, lj, wk, wg, res):
             else:
                 v = _term(kind, lp[o + j], lq[o + j], a[o + j], b[o + j], lj[o + j])
             f[j] = v
+            fp[j] = P
+            fq[j] = Q
             resk += wk[j] * v
             resg += wg[j] * v
             resabs += wk[j] * abs(v)
-            rmass += wk[j] * (P + Q)
+            pk += wk[j] * P
+            pg += wg[j] * P
+            qk += wk[j] * Q
+            qg += wg[j] * Q
+            if P > 0.0:
+                pnoise += wk[j] * P * (abs(lp[o + j]) + 1.0)
+            if Q > 0.0:
+                qnoise += wk[j] * Q * (abs(lq[o + j]) + 1.0)
             rnoise += wk[j] * _noise(kind, lp[o + j], lq[o + j], v, lj[o + j], a[o + j], b[o + j], P, Q)
         mean = 0.5 * resk
+        pmean = 0.5 * pk
+        qmean = 0.5 * qk
         resasc = 0.0
+        pasc = 0.0
+        qasc = 0.0
         for j in range(m):
             resasc += wk[j] * abs(f[j] - mean)
-        e = abs(resk - resg)
-        if resasc != 0.0 and e != 0.0:
-            e = resasc * min(1.0, (200.0 * e / resasc) ** 1.5)
+            pasc += wk[j] * abs(fp[j] - pmean)
+            qasc += wk[j] * abs(fq[j] - qmean)
         res[0, i] = resk
-        res[1, i] = e
+        res[1, i] = _qp_err(resk, resg, resasc)
         res[2, i] = rnoise
         res[3, i] = resabs
-        res[4, i] = rmass
+        res[4, i] = pk + qk
+        res[5, i] = pk
+        res[6, i] = qk
+        res[7, i] = _qp_err(pk, pg, pasc) + 4.0 * _EPS * pnoise
+        res[8, i] = _qp_err(qk, qg, qasc) + 4.0 * _EPS * qnoise
 
 
 @njit(**_JIT)
-def map_nodes(stype, x0, sgn, length, seg, ta, tb, xk, x, off, lj):
+def map_nodes(stype, x0, sgn, length, seg, ta, tb, xk, x, off, loff, lj):
     """Nodes of the panels ``[ta, tb]`` (in each segment's own variable ``t``) mapped to ``x``.
 
     Segment types: 0 linear ``x = x0 + s L t``; 1 light tail ``x = x0 + s L u``; 2 heavy tail
     ``x = x0 + s L expm1(u)``; 3 singular end ``x = x0 + s L exp(-u)``, with ``u = t / (1 - t)``.
-    Writes ``x``, the signed offset ``x - x0`` and ``lj = log |dx/dt| + log(half-width)``.
+    Writes ``x``, the signed offset ``x - x0``, ``loff = log |x - x0|`` (exact at a singular end even
+    where the offset itself underflows: densities evaluate those nodes through it) and
+    ``lj = log |dx/dt| + log(half-width)``.
     """
     m = xk.shape[0]
     for i in range(seg.shape[0]):
@@ -276,31 +309,35 @@ def map_nodes(stype, x0, sgn, length, seg, ta, tb, xk, x, off, lj):
         hw = 0.5 * (tb[i] - ta[i])
         st = stype[k]
         length_k = length[k]
-        base = math.log(length_k) + math.log(hw)
+        log_len = math.log(length_k)
+        base = log_len + math.log(hw)
         for j in range(m):
             t = c + hw * xk[j]
             if st == 0:
                 d = length_k * t
                 l = base
+                ld = log_len + math.log(t)
             else:
                 u = t / (1.0 - t)
                 l1 = -2.0 * math.log1p(-t)
                 if st == 1:
                     d = length_k * u
                     l = base + l1
+                    ld = log_len + math.log(u)
                 elif st == 2:
-                    cap = 700.0 - max(math.log(length_k), 0.0)
+                    cap = 700.0 - max(log_len, 0.0)
                     d = length_k * math.expm1(min(u, cap))
                     l = base + u + l1 if u < cap else _NEG_INF
+                    ld = math.log(d)
                 else:
-                    # the offset stays above 1e-304 (no underflow to the singular end itself):
-                    # the sliver closer to the end than that is dropped
-                    cap = min(700.0, 700.0 + math.log(length_k))
-                    d = length_k * math.exp(-min(u, cap))
-                    l = base - u + l1 if u < cap else _NEG_INF
+                    # no cap: below 1e-308 the offset underflows, but its log (and the weight) do not
+                    d = length_k * math.exp(-u)
+                    l = base - u + l1
+                    ld = log_len - u
             o = i * m + j
             off[o] = sgn[k] * d
             x[o] = x0[k] + off[o]
+            loff[o] = ld
             lj[o] = l
 
 

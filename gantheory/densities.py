@@ -38,6 +38,10 @@ _LOG_2PI = math.log(2.0 * math.pi)
 # They reach 10 scales out, where a normal's remaining mass (1e-23) is below any tolerance, so no
 # light tail can hide between a panel edge and the first Gauss-Kronrod node of a long neighbour.
 _LANDMARK_Z = np.array([-10.0, -6.0, -2.5, -1.0, 0.0, 1.0, 2.5, 6.0, 10.0])
+# Tail quantiles: beyond them a light-tailed family keeps less than 1e-30 of its mass, so a long panel
+# that starts there misses nothing. (Heavy tails get geometric panel edges from their own scale.)
+_NORMAL_Z = np.concatenate([_LANDMARK_Z, [-12.0, 12.0]])
+_LAPLACE_Z = np.concatenate([_LANDMARK_Z, [-72.0, -40.0, -20.0, 20.0, 40.0, 72.0]])
 
 class Tail(NamedTuple):
     """How ``log p(x)`` falls on one side as ``|x| -> inf``: ``compact`` (the support ends there),
@@ -158,8 +162,10 @@ class Density:
         """Finite support ends where the density is unbounded or not smooth (mapped specially)."""
         return np.empty(0)
 
-    def _logpdf_offset(self, x0, off):
-        """``logpdf(x0 + off)`` for a support end ``x0``, accurate when ``off`` is tiny."""
+    def _logpdf_offset(self, x0, off, loff=None):
+        """``logpdf(x0 + off)`` for a support end ``x0``, accurate when ``off`` is tiny. ``loff = log |off|``
+        (when given) is exact where ``off`` underflows to 0: densities unbounded at ``x0`` evaluate through
+        it; continuous ones take their value at ``x0``."""
         return self._logpdf(x0 + off)
 
     def _logpdf_split(self, x, x0, off):
@@ -245,10 +251,15 @@ class _LocationScale(Density):
 
     # each family writes its log-density and score in the standardised variable z
     def _logpdf(self, x):
-        return self._logpdf_z((x - self.loc) / self.scale)
+        return self._logpdf_d(x - self.loc)
 
     def _logpdf_split(self, x, x0, off):
-        return self._logpdf_z(((x0 - self.loc) + off) / self.scale)
+        return self._logpdf_d((x0 - self.loc) + off)
+
+    def _logpdf_d(self, d):
+        """``log p`` at the distance ``d = x - loc`` (heavy families override it: ``d / scale`` may overflow
+        where their density is still far above the float64 range's bottom)."""
+        return self._logpdf_z(d / self.scale)
 
     def _score(self, x):
         return self._score_z((x - self.loc) / self.scale)
@@ -256,8 +267,11 @@ class _LocationScale(Density):
     def _score_split(self, x, x0, off):
         return self._score_z(((x0 - self.loc) + off) / self.scale)
 
+    #: standardised landmarks: the bulk and, for light tails, the tail quantiles
+    _Z = _LANDMARK_Z
+
     def _landmarks(self):
-        return self.loc + self.scale * _LANDMARK_Z
+        return self.loc + self.scale * self._Z
 
     def _scale(self):
         return self.scale
@@ -268,6 +282,8 @@ class _LocationScale(Density):
 
 class Normal(_LocationScale):
     """Normal density ``N(loc, scale^2)``."""
+
+    _Z = _NORMAL_Z
 
     def __init__(self, loc=0.0, scale=1.0):
         super().__init__(loc, scale)
@@ -351,6 +367,8 @@ class Uniform(Density):
 class Laplace(_LocationScale):
     """Laplace density ``exp(-|x - loc| / scale) / (2 scale)``; a kink at ``loc``."""
 
+    _Z = _LAPLACE_Z
+
     def _logpdf_z(self, z):
         return -np.abs(z) - math.log(2.0 * self.scale)
 
@@ -430,6 +448,17 @@ def _log1p_square(z):
     return np.where(az < 1e150, np.log1p(np.minimum(az, 1e150) ** 2), far)
 
 
+def _log1p_square_ratio(d, s):
+    """``log(1 + (d/s)^2)`` also where ``d / s`` overflows (a heavy tail 1e300 away from a narrow peak):
+    far out it is ``2 (log |d| - log s)``, taken from the logs."""
+    ad = np.abs(d)
+    with np.errstate(under="ignore", over="ignore", divide="ignore"):
+        z = ad / s
+        big = np.maximum(ad, 1e150 * s)
+        far = 2.0 * (np.log(big) - math.log(s)) + np.log1p((s / big) ** 2)
+    return np.where(z < 1e150, np.log1p(np.minimum(z, 1e150) ** 2), far)
+
+
 class Cauchy(_LocationScale):
     """Cauchy density ``1 / (π scale (1 + ((x - loc)/scale)^2))``: heavy tails, no mean."""
 
@@ -437,6 +466,9 @@ class Cauchy(_LocationScale):
 
     def _logpdf_z(self, z):
         return -_log1p_square(z) - math.log(math.pi * self.scale)
+
+    def _logpdf_d(self, d):
+        return -_log1p_square_ratio(d, self.scale) - math.log(math.pi * self.scale)
 
     def _tails(self):
         return (Tail("power", 1.0),) * 2
@@ -488,6 +520,9 @@ class StudentT(_LocationScale):
     def _logpdf_z(self, z):
         nu = self.df
         return self._lognorm - 0.5 * (nu + 1.0) * (_log1p_square(z / math.sqrt(nu)))
+
+    def _logpdf_d(self, d):
+        return self._lognorm - 0.5 * (self.df + 1.0) * _log1p_square_ratio(d, self.scale * math.sqrt(self.df))
 
     def _tails(self):
         return (Tail("power", self.df),) * 2
@@ -581,18 +616,21 @@ class Beta(Density):
             lv = np.where(np.abs(du) < 0.5 * vm, np.log1p(-du / vm), np.log(v / vm))
         return np.where(inside, self._logmode + au * lu + av * lv, -np.inf)
 
-    def _logpdf_offset(self, x0, off):
+    def _logpdf_offset(self, x0, off, loff=None):
         if self._centred and x0 in (0.0, 1.0):
             x = off if x0 == 0.0 else 1.0 + off
             y = 1.0 - off if x0 == 0.0 else -off
             return self._logpdf_centred(np.clip(x, 0.0, 1.0), np.clip(y, 0.0, 1.0), (x >= 0) & (y >= 0))
-        if x0 == 1.0:
-            d = np.maximum(-off, 0.0)
-            with np.errstate(divide="ignore"):
-                return self._logs(np.log1p(-np.minimum(d, 1.0)), np.log(d), (off <= 0) & (off >= -1))
-        if x0 == 0.0:
-            return self._logpdf(off)
-        return self._logpdf(x0 + off)
+        if x0 not in (0.0, 1.0):
+            return self._logpdf(x0 + off)
+        inward = off >= 0 if x0 == 0.0 else off <= 0
+        d = np.minimum(np.abs(off), 1.0)
+        with np.errstate(divide="ignore"):
+            # the log of the distance to the end: exact from loff, also where the offset underflows
+            near = np.log(d) if loff is None else np.minimum(loff, 0.0)
+            far = np.log1p(-d)
+        logx, log1mx = (near, far) if x0 == 0.0 else (far, near)
+        return self._logs(logx, log1mx, inward & (np.abs(off) <= 1.0))
 
     def _tails(self):
         return (COMPACT, COMPACT)
@@ -685,8 +723,8 @@ class Mixture(Density):
     def _logpdf(self, x):
         return self._combine([c._logpdf(x) for c in self._active])
 
-    def _logpdf_offset(self, x0, off):
-        return self._combine([c._logpdf_offset(x0, off) for c in self._active])
+    def _logpdf_offset(self, x0, off, loff=None):
+        return self._combine([c._logpdf_offset(x0, off, loff) for c in self._active])
 
     def _logpdf_split(self, x, x0, off):
         return self._combine([c._logpdf_split(x, x0, off) for c in self._active])
@@ -855,7 +893,7 @@ class MultivariateNormal(Density):
         return (self.mean[0] - x) / self._sd1() ** 2
 
     def _landmarks(self):
-        return self.mean[0] + self._sd1() * _LANDMARK_Z if self.dim == 1 else np.empty(0)
+        return self.mean[0] + self._sd1() * _NORMAL_Z if self.dim == 1 else np.empty(0)
 
     def _scale(self):
         return self._sd1()
@@ -922,6 +960,31 @@ class GridDensity(Density):
         inside = (x >= self.x[0]) & (x <= self.x[-1])
         with np.errstate(divide="ignore"):
             return np.where(inside, np.log(np.interp(x, self.x, self.values)), -np.inf)
+
+    def _singular(self):
+        """Nodes where the interpolant reaches 0 from a positive cell: there ``log p`` falls like the log
+        of the distance (an integrable singularity of KL's integrand), and rounding must not land a
+        quadrature node on the zero itself, so those nodes are evaluated through their offsets."""
+        v = self.values
+        pos = v > 0
+        left = np.concatenate([[False], pos[:-1]])
+        right = np.concatenate([pos[1:], [False]])
+        return self.x[(v == 0) & (left | right)]
+
+    def _logpdf_offset(self, x0, off, loff=None):
+        k = int(np.searchsorted(self.x, x0))
+        if loff is None or k >= self.x.size or self.x[k] != x0 or self.values[k] != 0:
+            return self._logpdf(x0 + off)
+        # p(x0 + off) = |slope| |off| in the cell the offset points into (its sign survives underflow as ±0)
+        up = ~np.signbit(off)
+        last = self._slope.size - 1
+        slope = np.where(up, self._slope[min(k, last)], -self._slope[max(k - 1, 0)])
+        inside = np.where(up, k <= last, k > 0) & (np.abs(off) < np.where(up, self._h[min(k, last)],
+                                                                           self._h[max(k - 1, 0)]))
+        with np.errstate(divide="ignore"):
+            out = np.log(np.maximum(slope, 0.0)) + loff
+        # beyond the cell the offset form does not apply: evaluate directly (such offsets do not underflow)
+        return out if inside.all() else np.where(inside, out, self._logpdf(x0 + off))
 
     def _within(self, x):
         k = self._cell(x)

@@ -379,7 +379,8 @@ def f_divergence(p, q, f, *, f_inf=math.inf, rtol=1e-12, atol=0.0, **options):
         a = np.where(only_p, f_inf, 0.0)
         return np.where(only_p, lp, -np.inf), np.where(qpos, lq, -np.inf), a, np.where(qpos, fu, 0.0)
 
-    return _integrate_pair((p, q), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)
+    # p's weights are kept only where q vanishes: its mass is not checked, q's is
+    return _integrate_pair((p, q), K.LINEAR, evaluate, rtol=rtol, atol=atol, masses=(None, 1.0), **options)
 
 
 def w1_distance(p, q, *, rtol=1e-12, atol=0.0, **options):
@@ -415,5 +416,5 @@ def w1_distance(p, q, *, rtol=1e-12, atol=0.0, **options):
 
     if "breaks" not in options:  # |F_p - F_q| has kinks where the CDFs cross
         options = dict(options, breaks=crossings((p, q), lambda x: p._cdf(x) - q._cdf(x)))
-    est = _integrate_pair((p, q), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)
+    est = _integrate_pair((p, q), K.LINEAR, evaluate, rtol=rtol, atol=atol, masses=(None, None), **options)
     return Estimate(max(float(est), 0.0), est.error, est.neval, est.method, est.converged)

@@ -57,6 +57,7 @@ _WG[1::2] = [
 GK21 = (_XK, _WK, _WG)
 
 _LIN, _LIGHT, _HEAVY, _SING = 0, 1, 2, 3
+_EPS = float(np.finfo(float).eps)
 _MIN_WIDTH = 1e-13  # panels narrower than this (in t) are not split further
 
 
@@ -112,9 +113,9 @@ class _Geometry:
         if pts.size == 0:
             pts = np.zeros(1)
         sing = sorted({v for h in hints for v in h[2]})
-        if sing:  # a point within 1e-9 of a singular point would cut a sliver next to it: merge them
+        if sing:  # a point a few ulps from a singular point would cut a sliver next to it: merge them
             near = np.array(sing)
-            keep = [v in sing or np.min(np.abs(near - v)) > 1e-9 * max(1.0, abs(v)) for v in pts.tolist()]
+            keep = [v in sing or np.min(np.abs(near - v)) > 8.0 * _EPS * abs(v) for v in pts.tolist()]
             pts = pts[np.array(keep)]
         tail = _HEAVY if any(h[4] for h in hints) else _LIGHT
         scale = max(h[3] for h in hints)
@@ -142,11 +143,14 @@ class _Geometry:
         """Points at 4, 16, 64, ... scales inside each gap much longer than that, from both of its ends: a
         straight panel from the bulk to a far breakpoint would put no node where a heavy tail keeps its
         mass, and report a tiny error for the mass it missed."""
-        gaps = np.diff(pts)
+        with np.errstate(over="ignore"):
+            gaps = np.diff(pts)
         long = np.flatnonzero(gaps > 64.0 * scale)
         if not long.size:
             return pts
-        steps = scale * 4.0 ** np.arange(1, 1 + int(np.ceil(np.log(np.max(gaps[long]) / scale) / np.log(4.0))))
+        widest = min(float(np.max(gaps[long])), float(np.finfo(float).max))  # (a gap of -1e308 to 1e308)
+        top = int(np.floor((math.log(widest) - math.log(scale)) / math.log(4.0)))  # scale 4^top <= widest
+        steps = np.exp(math.log(scale) + math.log(4.0) * np.arange(1, 1 + top))
         extra = []
         for i in long:
             a, b = pts[i], pts[i + 1]
@@ -181,7 +185,8 @@ class _Geometry:
 class Nodes:
     """Quadrature nodes: ``x``, also as panel anchors plus offsets (``split = (x0, off)``, ``x = x0 + off``)
     for densities that evaluate ``x0 - loc`` exactly, and the nodes next to singular ends as
-    ``(anchor, index, offset)`` groups, so densities can evaluate them through their accurate offset form."""
+    ``(anchor, index, offset, log |offset|)`` groups, so densities can evaluate them through their
+    accurate offset form (the log stays exact where the offset underflows)."""
 
     __slots__ = ("hooks", "split", "x")
 
@@ -203,41 +208,52 @@ class Nodes:
             return Nodes(x, split=split)
         if transform.affine:
             s, t = transform.scale, transform.shift
-            return Nodes(x, [(s * x0 + t, idx, s * off) for x0, idx, off in self.hooks], split)
-        return Nodes(x, [(float(transform._forward(np.array(x0))), idx,
-                          transform._offset(x0, off, transform._dforward, transform._forward))
-                         for x0, idx, off in self.hooks])
+            return Nodes(x, [(s * x0 + t, idx, s * off, loff + math.log(abs(s))) for x0, idx, off, loff in self.hooks],
+                         split)
+        hooks = []
+        for x0, idx, off, loff in self.hooks:
+            moved = transform._offset(x0, off, transform._dforward, transform._forward)
+            with np.errstate(divide="ignore"):
+                lm = np.where(moved == 0.0, loff + np.log(np.abs(transform._dforward(np.array(x0)))),
+                              np.log(np.abs(moved)))
+            hooks.append((float(transform._forward(np.array(x0))), idx, moved, lm))
+        return Nodes(x, hooks)
 
     def logpdf(self, density):
         """``density`` log-pdf at the nodes, singular-end nodes through ``_logpdf_offset``."""
         out = density._logpdf(self.x) if self.split is None else density._logpdf_split(self.x, *self.split)
-        for x0, idx, off in self.hooks:
-            out[idx] = density._logpdf_offset(x0, off)
+        for x0, idx, off, loff in self.hooks:
+            out[idx] = density._logpdf_offset(x0, off, loff)
         return out
 
     def score(self, density):
         """``d/dx log density`` at the nodes, singular-end nodes through ``_score_offset``."""
         out = density._score(self.x) if self.split is None else density._score_split(self.x, *self.split)
-        for x0, idx, off in self.hooks:
+        for x0, idx, off, _ in self.hooks:
             out[idx] = density._score_offset(x0, off)
         return out
 
 
 def _panels_1d(geo, seg, ta, tb):
     n = seg.shape[0] * _XK.shape[0]
-    x, off, lj = np.empty(n), np.empty(n), np.empty(n)
-    K.map_nodes(geo.stype, geo.x0, geo.sgn, geo.length, seg, ta, tb, _XK, x, off, lj)
+    x, off, loff, lj = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    K.map_nodes(geo.stype, geo.x0, geo.sgn, geo.length, seg, ta, tb, _XK, x, off, loff, lj)
     anchors = np.repeat(geo.x0[seg], _XK.shape[0])
     hooks = []
     if geo.has_singular:
         sing = np.repeat(geo.stype[seg] == _SING, _XK.shape[0])
         for x0 in np.unique(anchors[sing]):
             idx = np.flatnonzero(sing & (anchors == x0))
-            hooks.append((float(x0), idx, off[idx]))
+            hooks.append((float(x0), idx, off[idx], loff[idx]))
     return Nodes(x, hooks, (anchors, off)), lj
 
 
-_VAL, _ERR, _NOISE, _ABS, _MASS = range(5)  # rows of the per-panel results
+# rows of the per-panel results (see _kernels.gk_panels)
+_VAL, _ERR, _NOISE, _ABS, _MASS, _MP, _MQ, _EP, _EQ = range(9)
+_ROWS = 9
+#: What a unit of mass adds at most to each integrand (JSD <= (p + q) log 2 / 2, TV and H² <= (p + q)/2);
+#: the others are unbounded in the densities' ratio, so mass they miss leaves the error unknown.
+_PER_MASS = {K.JSD: 0.5 * math.log(2.0), K.TV: 0.5, K.HELLINGER: 0.5}
 
 
 def _geometry(densities, breaks):
@@ -257,7 +273,7 @@ def _geometry(densities, breaks):
     return geo
 
 
-def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, breaks=()):
+def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, breaks=(), masses=(None, None)):
     geo = _geometry(densities, breaks)
     nseg = geo.stype.shape[0]
     if max_panels is None:  # 20000, and room beyond its own cells for a fine grid density
@@ -269,13 +285,20 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
         new[2, tails] = 0.5
         new = np.concatenate([new, [tails, np.full(tails.size, 0.5), np.ones(tails.size)]], axis=1)
     panels = R = parents = None
-    neval, total, etot, converged, roundoff = 0, 0.0, 0.0, False, 0
+    neval, total, etot, converged, roundoff, sens = 0, 0.0, 0.0, False, 0, 0.0
     for _ in range(max_rounds):
         seg = new[0].astype(np.int64)
         nodes, lj = _panels_1d(geo, seg, new[1], new[2])
         with np.errstate(all="ignore"):
             lp, lq, a, b, *extra = evaluate(nodes)
-        res = np.empty((5, seg.size))
+        if kind == K.LINEAR:
+            # the integrand's values come from functions of x, which see a node whose offset underflowed
+            # at the singular end itself: where they are infinite there, the node is dropped, and the
+            # mass check bounds what it held
+            for _, idx, off, _ in nodes.hooks:
+                at_end = idx[off == 0.0]
+                lj[at_end[~(np.isfinite(a[at_end]) & np.isfinite(b[at_end]))]] = -math.inf
+        res = np.empty((_ROWS, seg.size))
         K.gk_panels(kind, lp, lq, a, b, lj, _WK, _WG, res)
         if extra:  # absolute noise of the values a, b (weighted by p and q): add it to the round-off scale
             with np.errstate(all="ignore"):
@@ -283,6 +306,8 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
                      + np.where(np.isneginf(lq), 0.0, np.exp(lq + lj))) * extra[0]
             res[_NOISE] += w.reshape(seg.size, -1) @ _WK
         neval += lj.size
+        if kind not in _PER_MASS:
+            sens = max(sens, _sensitivity(kind, lp, lq, a, b))
         val = res[_VAL]
         if not np.isfinite(val).all():
             inf = val[np.isinf(val)]
@@ -297,7 +322,8 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
                                    & (cerr >= 0.99 * parents[_ERR])))
         panels = new if panels is None else np.concatenate([panels, new], axis=1)
         R = res if R is None else np.concatenate([R, res], axis=1)
-        sums = R.sum(axis=1)
+        with np.errstate(over="ignore"):  # (the mass rows of an integrand whose weights are not densities)
+            sums = R.sum(axis=1)
         total = math.fsum(R[_VAL])
         disc = float(sums[_ERR])  # discretisation error estimate
         # relative to ∫|f|: for the non-negative integrands of the divergences that is |total|; for
@@ -328,18 +354,80 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
         keep[pick] = False
         panels, R = panels[:, keep], R[:, keep]
     beyond = _beyond_float_range(geo, kind, evaluate)
-    if beyond > max(atol, rtol * float(R[_ABS].sum())) and beyond > etot:
+    tol = max(atol, rtol * float(R[_ABS].sum()))
+    if beyond > tol and beyond > etot:
         converged = False
         roundoff = -1
     etot += beyond
+    lost = _mass_deficit(R, masses)
+    missing = _charge(kind, lost, sens, float(R[_ABS].sum()), float(sums[_MASS]))
+    if missing > max(tol, etot):
+        converged = False
+        if roundoff != -1:  # mass beyond the float64 range is the more specific reason
+            roundoff = -2
+    etot += missing
+    etot += 2.0 * _EPS * abs(total)  # the final rounding of the sum
     if not converged:
         why = ("round-off (or oscillation) in the integrand limits the accuracy to the error below" if roundoff >= 20
                else "a heavy tail carries mass beyond the float64 range (about 1e304)" if roundoff == -1
+               else f"the captured mass of the densities is off by {lost:.3g} (a region the panels missed, or "
+                    "density values less accurate than float64)" if roundoff == -2
                else "the panel or round budget ran out")
         warnings.warn(
             f"quadrature stopped before rtol={rtol:g}: {why}; estimated error {etot:.3g} on "
             f"{total:.17g} after {neval} evaluations", AccuracyWarning, stacklevel=4)
     return Estimate(total, etot, neval, "quad", converged)
+
+
+def _sensitivity(kind, lp, lq, a, b):
+    """Twice the largest value a unit of mass adds to the integrand at these nodes (KL: ``|log p/q| + 1``,
+    χ²: ``p/q + 1``, linear: ``|a|``, ``|b|``): what a density's missed mass is charged per unit."""
+    with np.errstate(all="ignore"):
+        if kind == K.LINEAR:
+            v = np.concatenate([np.abs(a[lp > -np.inf]), np.abs(b[lq > -np.inf])])
+        else:
+            both = (lp > -np.inf) & (lq > -np.inf)
+            d = np.abs(lp[both] - lq[both])
+            v = d + 1.0 if kind == K.KL else np.exp(np.minimum(d, 700.0)) + 1.0
+    v = v[~np.isnan(v)]
+    return 2.0 * float(np.max(v)) if v.size else math.inf
+
+
+def _mass_deficit(R, masses):
+    """The mass of ``p`` and ``q`` that the panels did not capture.
+
+    ``masses`` holds what ``∫p`` and ``∫q`` over the whole domain must be (None: not checked). A
+    captured mass that differs from it by more than its own quadrature and rounding error means the
+    panels missed part of a density (nodes that all read 0 next to a narrow peak or tail, or nodes
+    dropped below the float spacing at a singular end), or that the densities were evaluated less
+    accurately than their rounding allows (a composition of maps that rounds the coordinate)."""
+    lost = 0.0
+    for row, err, want in ((_MP, _EP, masses[0]), (_MQ, _EQ, masses[1])):
+        if want is None:
+            continue
+        gap = abs(math.fsum(R[row]) - want)
+        if gap > float(R[err].sum()) + 8.0 * _EPS * want:
+            lost += gap
+    return lost
+
+
+#: Below this a mass discrepancy is the densities' evaluation error spread over their bulk (a relative
+#: error of the values); above it, a region the panels did not see.
+_SPREAD = 1e-10
+
+
+def _charge(kind, lost, sens, abs_f, mass):
+    """What a mass discrepancy ``lost`` may change the integral by. Bounded integrands: ``lost`` times
+    their bound per unit of mass. The others: a discrepancy below ``_SPREAD`` is a relative error of the
+    densities of that size, which moves the integral by at most ``lost (∫|f| + ∫(p + q))``; a larger one
+    is a missed region, charged at twice the largest integrand-per-mass the nodes saw (``sens``)."""
+    if lost == 0.0:
+        return 0.0
+    if kind in _PER_MASS:
+        return lost * _PER_MASS[kind]
+    if lost <= _SPREAD:
+        return lost * (abs_f + mass)
+    return lost * sens
 
 
 def _beyond_float_range(geo, kind, evaluate):
@@ -357,7 +445,7 @@ def _beyond_float_range(geo, kind, evaluate):
     nodes, lj = _panels_1d(geo, heavy, ta, tb)
     with np.errstate(all="ignore"):
         lp, lq, a, b, *_ = evaluate(nodes)
-    res = np.empty((5, heavy.size))
+    res = np.empty((_ROWS, heavy.size))
     K.gk_panels(kind, lp, lq, a, b, lj, _WK, _WG, res)
     per_t = np.abs(res[_VAL]) / (tb - ta)            # integrand per unit t at the cap
     per_u = per_t * (1.0 - tb) ** 2            # dt/du = (1 - t)^2
@@ -366,7 +454,7 @@ def _beyond_float_range(geo, kind, evaluate):
 
 
 # ---------------------------------------------------------------------------- several dimensions
-def _tensor(densities, kind, evaluate, rtol, atol, max_nodes):
+def _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None)):
     parts = [p for d in densities for p in d._gaussian_parts()]
     dim = densities[0].dim
     means = np.array([np.asarray(m, float).reshape(dim) for m, _ in parts])
@@ -399,26 +487,33 @@ def _tensor(densities, kind, evaluate, rtol, atol, max_nodes):
             return Estimate(prev, err, neval, "quad", False)
         centre = 0.5 * (lo + hi)
         axes = [centre[k] + h * (np.arange(n[k]) - (n[k] - 1) / 2) for k in range(dim)]
-        fine, coarse, floor = _tensor_sums(axes, mu, w, kind, evaluate, h, logdet)
+        fine, coarse, floor, mass, cmass, sens = _tensor_sums(axes, mu, w, kind, evaluate, h, logdet)
         neval += int(np.prod(n))
         if not math.isfinite(fine):
             return Estimate(fine, 0.0, neval, "quad", True)
         diff = abs(fine - coarse)
-        err = diff + floor
-        if diff <= max(atol, rtol * abs(fine), floor):
+        # the masses of p and q on the same grid: what the box or the step misses of them is charged like
+        # the 1-D mass check (a unit of mass adds at most _PER_MASS to the bounded integrands)
+        lost = sum(abs(m - want) for m, want in zip(mass, masses) if want is not None)
+        lost_bar = sum(abs(m - c) for m, c, want in zip(mass, cmass, masses) if want is not None)
+        missing = _charge(kind, lost, sens, abs(fine), sum(mass)) if lost > lost_bar + 8.0 * _EPS else 0.0
+        err = diff + floor + missing + 2.0 * _EPS * abs(fine)
+        if diff <= max(atol, rtol * abs(fine), floor) and missing <= max(atol, rtol * abs(fine)):
             return Estimate(fine, err, neval, "quad", True)
         prev = fine
         h *= 0.5
 
 
 def _tensor_sums(axes, mu, w, kind, evaluate, h, logdet, chunk=1 << 20):
-    """Trapezoid sums on the full grid, on its every-other-node subgrid, and the round-off scale."""
+    """Trapezoid sums on the full grid, on its every-other-node subgrid, the round-off scale, and the
+    masses of p and q on the full grid and on the subgrid."""
     dim = len(axes)
     shape = [a.size for a in axes]
     rest = int(np.prod(shape[1:]))
     step = max(1, chunk // rest)
     lj = dim * math.log(h) + logdet
-    fine = coarse = mass = 0.0
+    fine = coarse = mass = sens = 0.0
+    pq, cpq = np.zeros(2), np.zeros(2)
     even_rest = np.ones(shape[1:], bool)
     for k in range(1, dim):
         ev = (np.arange(shape[k]) % 2 == 0).reshape([-1 if j == k - 1 else 1 for j in range(dim - 1)])
@@ -441,13 +536,19 @@ def _tensor_sums(axes, mu, w, kind, evaluate, h, logdet, chunk=1 << 20):
         if np.isnan(out).any() or not (np.all(inf > 0) or np.all(inf < 0)):
             _undefined(kind)
         if inf.size:
-            return float(inf[0]), math.nan, math.inf
+            return float(inf[0]), math.nan, math.inf, (math.nan, math.nan), (math.nan, math.nan), math.inf
         out = out.reshape(rows.size, rest)
         fine += math.fsum(out.sum(axis=1))
         mass += float(noise.sum())
         even_rows = rows % 2 == 0
         coarse += float(np.sum(out[even_rows][:, even_rest]))
-    return fine, coarse * 2.0**dim, mass
+        with np.errstate(under="ignore"):
+            dens = np.exp(np.stack([lp, lq]) + lj).reshape(2, rows.size, rest)
+        pq += dens.sum(axis=(1, 2))
+        if kind not in _PER_MASS:
+            sens = max(sens, _sensitivity(kind, lp, lq, a, b))
+        cpq += dens[:, even_rows][:, :, even_rest].sum(axis=(1, 2))
+    return fine, coarse * 2.0**dim, mass, tuple(pq), tuple(cpq * 2.0**dim), sens
 
 
 # ----------------------------------------------------------------------------------- public entry
@@ -507,11 +608,12 @@ def integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_panel
     if not callable(evaluate):
         raise TypeError("evaluate must be a callable taking Nodes")
     return _integrate_pair(tuple(densities), int(kind), _checked(evaluate), rtol=rtol, atol=atol,
-                           max_panels=max_panels, max_rounds=max_rounds, max_nodes=max_nodes, breaks=breaks)
+                           max_panels=max_panels, max_rounds=max_rounds, max_nodes=max_nodes, breaks=breaks,
+                           masses=(None, None))
 
 
 def _integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_panels=None, max_rounds=80,
-                    max_nodes=3e7, breaks=()):
+                    max_nodes=3e7, breaks=(), masses=(1.0, 1.0)):
     """:func:`integrate_pair` for gantheory's own integrands: the options (which come from users) are
     checked, the densities, kind and callback (which do not) are trusted."""
     rtol = scalar(rtol, "rtol", lower=0.0)
@@ -525,8 +627,8 @@ def _integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_pane
     if not (isinstance(breaks, tuple) and not breaks):
         breaks = finite_array(breaks, "breaks", ndim=1)
     if densities[0].dim == 1:
-        return _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, breaks)
-    return _tensor(densities, kind, evaluate, rtol, atol, max_nodes)
+        return _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, breaks, masses)
+    return _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses)
 
 
 def expectation(p, g, *, rtol=1e-12, atol=0.0, **options):
@@ -574,4 +676,4 @@ def expect_nodes(p, g, *, hints=(), noise=None, rtol=1e-12, atol=0.0, **options)
         out = (lp, np.full_like(lp, -np.inf), vals, np.zeros_like(lp))
         return out if noise is None else (*out, np.asarray(noise(nodes), dtype=float))
 
-    return _integrate_pair((p, *hints), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)
+    return _integrate_pair((p, *hints), K.LINEAR, evaluate, rtol=rtol, atol=atol, masses=(1.0, None), **options)

@@ -6,12 +6,13 @@ Jacobian, so ``Pushforward.logpdf`` stays in log space.
 """
 
 import math
+from fractions import Fraction
 
 import numpy as np
 from scipy import linalg
 
 from ._checks import finite_array, real_array, scalar
-from .densities import COMPACT, Density, Tail, as_density
+from .densities import COMPACT, Density, Tail, _LocationScale, as_density
 
 __all__ = ["Affine", "Exp", "Pushforward", "SinhArcsinh", "Transform"]
 
@@ -262,6 +263,14 @@ class Pushforward(Density):
             raise ValueError("only Affine maps are supported for multivariate bases")
         self.transform = transform
         self.dim = self.base.dim
+        # A location-scale base through a scalar affine map is again location-scale, at loc' = scale loc +
+        # shift: kept exactly as a sum of two floats, so that x - loc' keeps the digits that rounding
+        # (x - shift) / scale - loc would lose for a narrow base far from its origin
+        self._loc2 = None
+        if isinstance(getattr(transform, "scale", None), float) and isinstance(self.base, _LocationScale):
+            exact = Fraction(transform.scale) * Fraction(self.base.loc) + Fraction(transform.shift)
+            hi = float(exact)
+            self._loc2 = (hi, float(exact - Fraction(hi)))
         self._heavy = self.base._heavy or not transform.affine
         if self.dim == 1:
             for t in transform._map_tails(self.base._tails()):
@@ -301,22 +310,34 @@ class Pushforward(Density):
             out = lz + self._logjac(np.where(outside, 0.0, x))
         return np.where(outside, -np.inf, out)
 
-    def _logpdf_offset(self, x0, off):
+    def _logpdf_offset(self, x0, off, loff=None):
         z0 = self._ends.get(float(x0))
+        tr = self.transform
+        if z0 is not None and math.isinf(z0) and isinstance(tr, Exp) and loff is not None:
+            # the end x0 = 0 of a log-normal-like law: z = log x = loff exactly, p(x) = p_z(z) / x
+            return self.base._logpdf(loff) - loff
         if z0 is None or not math.isfinite(z0):
             return self._logpdf(x0 + off)
-        tr = self.transform
         if tr.affine:
-            return self.base._logpdf_offset(z0, off / tr.scale) - tr._logdet
+            zl = None if loff is None else loff - tr._logdet
+            return self.base._logpdf_offset(z0, off / tr.scale, zl) - tr._logdet
         # a nonlinear map: the base offset G^{-1}(x0 + off) - G^{-1}(x0) without cancellation
         x = x0 + off
         zoff = tr._offset(x0, off, tr._djac, tr._inverse)
-        return self.base._logpdf_offset(z0, zoff) + self._logjac(x)
+        with np.errstate(divide="ignore"):
+            # where the offsets underflow, the map is linear: log |zoff| = loff + log |dG^{-1}/dx (x0)|
+            zl = np.log(np.abs(zoff))
+            if loff is not None:
+                zl = np.where(zoff == 0.0, loff + np.log(np.abs(tr._djac(np.array(x0)))), zl)
+            return self.base._logpdf_offset(z0, zoff, zl) + self._logjac(x)
 
     def _logpdf_split(self, x, x0, off):
         tr = self.transform
         if not isinstance(getattr(tr, "scale", None), float):  # scalar affine maps only
             return self._logpdf(x)
+        if self._loc2 is not None:  # (x - loc') / scale with loc' = scale loc + shift in two floats
+            hi, lo = self._loc2
+            return self.base._logpdf_d((((x0 - hi) - lo) + off) / tr.scale) - tr._logdet
         return self.base._logpdf_split(tr._inverse(x), (x0 - tr.shift) / tr.scale, off / tr.scale) - tr._logdet
 
     def _score_split(self, x, x0, off):

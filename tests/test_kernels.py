@@ -88,10 +88,12 @@ def test_gk_panels_integrate_polynomials_exactly(fn):
     for deg in range(0, 32):
         vals = _XK**deg
         n = vals.size
-        res = np.empty((5, 1))
+        res = np.empty((9, 1))
         fn(K.LINEAR, np.zeros(n), np.full(n, -np.inf), vals, np.zeros(n), np.zeros(n), _WK, _WG, res)
         val, err, mass = res[0, :1], res[1, :1], res[4, :1]
         assert mass[0] == pytest.approx(2.0, abs=1e-15)  # ∫ p over [-1, 1] with p = 1
+        assert res[5, 0] == mass[0] and res[6, 0] == 0.0  # ∫p and ∫q separately
+        assert res[7, 0] <= 1e-14 and res[8, 0] == 0.0  # their error estimates
         assert res[3, 0] >= abs(val[0])  # ∫|f| bounds |∫ f|
         exact = 0.0 if deg % 2 else 2.0 / (deg + 1)
         assert val[0] == pytest.approx(exact, abs=1e-15)  # 21 rounded weights
@@ -117,8 +119,8 @@ def test_map_nodes_formulas(fn):
     seg = np.arange(4)
     ta, tb = np.full(4, 0.25), np.full(4, 0.75)
     m = _XK.size
-    x, off, lj = np.empty(4 * m), np.empty(4 * m), np.empty(4 * m)
-    fn(stype, x0, sgn, length, seg, ta, tb, _XK, x, off, lj)
+    x, off, loff, lj = np.empty(4 * m), np.empty(4 * m), np.empty(4 * m), np.empty(4 * m)
+    fn(stype, x0, sgn, length, seg, ta, tb, _XK, x, off, loff, lj)
     t = 0.5 + 0.25 * _XK
     u = t / (1 - t)
     du = 1 / (1 - t) ** 2
@@ -132,3 +134,4 @@ def test_map_nodes_formulas(fn):
         np.testing.assert_allclose(x[k * m:(k + 1) * m], ex, rtol=1e-15)
         np.testing.assert_allclose(lj[k * m:(k + 1) * m], el, rtol=1e-14, atol=1e-15)
     np.testing.assert_allclose(off, x - np.repeat(x0, m), rtol=1e-15, atol=1e-16)
+    np.testing.assert_allclose(loff, np.log(np.abs(off)), rtol=1e-14, atol=1e-15)

@@ -1,0 +1,167 @@
+"""Honest error bars: every result lies within its reported error of the truth, or says it does not.
+
+The cases below each once returned a confident wrong number (``converged=True``, an error estimate far
+below the true error). Their references are closed forms or 40-digit mpmath integrals, evaluated at the
+exact float parameters. The invariants after them check the quadrature against itself in ways its own
+error estimate cannot see: symmetric quantities in both argument orders, invariance under a common map,
+and the mass that the panels capture.
+"""
+
+import math
+import warnings
+
+import mpmath as mp
+import numpy as np
+import pytest
+
+import gantheory as gt
+from gantheory.quadrature import expectation
+
+mp.mp.dps = 40
+F = mp.mpf
+
+
+def _laplace_kl(b1, b2):
+    return mp.log(F(b2) / F(b1)) + F(b1) / F(b2) - 1
+
+
+def _cauchy_kl(m1, g1, m2, g2):
+    g1, g2, d = F(g1), F(g2), F(m1) - F(m2)
+    return mp.log(((g1 + g2) ** 2 + d**2) / (4 * g1 * g2))
+
+
+def _normal_kl(m1, s1, m2, s2):
+    m1, s1, m2, s2 = map(F, (m1, s1, m2, s2))
+    return mp.log(s2 / s1) + (s1**2 + (m1 - m2) ** 2) / (2 * s2**2) - F(1) / 2
+
+
+def _beta_kl(a1, b1, a2, b2):
+    a1, b1, a2, b2 = map(F, (a1, b1, a2, b2))
+    lb = lambda a, b: mp.loggamma(a) + mp.loggamma(b) - mp.loggamma(a + b)  # noqa: E731
+    return (lb(a2, b2) - lb(a1, b1) + (a1 - a2) * mp.digamma(a1) + (b1 - b2) * mp.digamma(b1)
+            + (a2 - a1 + b2 - b1) * mp.digamma(a1 + b1))
+
+
+def _t_kl(nu, s1, s2):
+    """KL(t_nu(0, s1) || t_nu(0, s2)) by 40-digit tanh-sinh quadrature split across both scales."""
+    nu, s1, s2 = F(nu), F(s1), F(s2)
+
+    def logt(x, s):
+        c = mp.loggamma((nu + 1) / 2) - mp.loggamma(nu / 2) - mp.log(mp.sqrt(nu * mp.pi) * s)
+        return c - (nu + 1) / 2 * mp.log(1 + (x / s) ** 2 / nu)
+
+    pts = [*sorted({F(0), s1, s2, 100 * s1, 100 * s2, 1e4 * max(s1, s2)}), mp.inf]
+
+    def integrand(x):
+        return mp.exp(logt(x, s1)) * (logt(x, s1) - logt(x, s2))
+
+    return 2 * mp.quad(integrand, pts)
+
+
+def _grid_kl_uniform():
+    """KL(U(5000, 5030) || G), G linear through (5000, 0), (5006, 0.2), (5030, 0.4), normalised."""
+    area = F("0.5") * 6 * F("0.2") + F("0.5") * 24 * (F("0.2") + F("0.4"))
+    g = lambda x: (F("0.2") * (x - 5000) / 6 if x <= 5006 else F("0.2") + F("0.2") * (x - 5006) / 24) / area  # noqa: E731
+    u = F(1) / 30
+    return mp.quad(lambda x: u * mp.log(u / g(x)), [5000, 5006, 5030])
+
+
+#: (call, reference): the issue's examples, once silently wrong.
+EXAMPLES = {
+    "laplace_kl_scale_1e-6": (lambda: gt.kl_divergence(gt.Laplace(0, 1e-6), gt.Laplace(0, 1)),
+                              lambda: _laplace_kl(1e-6, 1.0)),
+    "cauchy_kl_scale_1e-5": (lambda: gt.kl_divergence(gt.Cauchy(0, 1), gt.Cauchy(0, 1e-5)),
+                             lambda: _cauchy_kl(0, 1, 0, 1e-5)),
+    "student_t3_kl_scale_1e-5": (lambda: gt.kl_divergence(gt.StudentT(3, 0, 1), gt.StudentT(3, 0, 1e-5)),
+                                 lambda: _t_kl(3, 1.0, 1e-5)),
+    "lognormal_tiny_median": (
+        lambda: gt.kl_divergence(gt.Pushforward(gt.Normal(-30, 1e-3), gt.Exp()),
+                                 gt.Pushforward(gt.Normal(-30.001, 1e-3), gt.Exp())),
+        lambda: _normal_kl(-30.0, 1e-3, -30.001, 1e-3)),
+    "beta_singular_sliver": (lambda: gt.kl_divergence(gt.Beta(4000, 0.01), gt.Beta(9000, 1.5)),
+                             lambda: _beta_kl(4000, 0.01, 9000, 1.5)),
+    "laplace_hellinger_scale_3e-5": (lambda: gt.hellinger(gt.Laplace(0, 1), gt.Laplace(0, 3e-5)),
+                                     lambda: 1 - 2 * mp.sqrt(F(3e-5)) / (1 + F(3e-5))),
+    "grid_zero_node": (
+        lambda: gt.kl_divergence(gt.Uniform(5000, 5030), gt.GridDensity([5000, 5006, 5030], [0, 0.2, 0.4])),
+        _grid_kl_uniform),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_once_wrong_results_are_right_to_1e12_and_within_their_error(name):
+    call, ref = EXAMPLES[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gt.AccuracyWarning)
+        got = call()
+    truth = ref()
+    err = abs(F(float(got)) - truth)
+    assert got.converged
+    assert err <= 1e-12 * abs(truth), f"{float(got)!r} vs {mp.nstr(truth, 20)}"
+    assert err <= got.error, f"true error {mp.nstr(err, 3)} beyond the reported {got.error:.3g}"
+    assert got.error <= 1e-11 * abs(truth)  # and the bar itself is tight
+
+
+# ------------------------------------------------------------------------------ invariants
+PAIRS = [
+    (gt.Laplace(0, 1e-6), gt.Laplace(0, 1)),
+    (gt.Cauchy(0, 1), gt.Cauchy(3, 1e-5)),
+    (gt.StudentT(3, 0, 1), gt.StudentT(3, 1e-3, 1e-5)),
+    (gt.Beta(4000, 0.01), gt.Beta(9000, 1.5)),
+    (gt.Normal(0, 1), gt.Laplace(100, 1e-4)),
+    (gt.Mixture([gt.Normal(-1e3, 1e-3), gt.Normal(1e3, 1)], [0.5, 0.5]), gt.Cauchy(0, 1)),
+]
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=lambda pq: f"{pq[0]!r}|{pq[1]!r}"[:60])
+def test_symmetric_quantities_agree_in_both_orders_within_their_errors(pair):
+    p, q = pair
+    for fn in (gt.js_divergence, gt.hellinger, gt.tv_distance):
+        a, b = fn(p, q), fn(q, p)
+        assert a.converged and b.converged
+        assert abs(float(a) - float(b)) <= a.error + b.error + 4e-16 * abs(float(a)), fn.__name__
+
+
+@pytest.mark.parametrize("transform", [gt.Affine(-3e5, 7e5), gt.Affine(1e-6, 2.0), gt.SinhArcsinh(0.5, 1.7)],
+                         ids=repr)
+@pytest.mark.parametrize("pair", [(gt.Normal(0, 1), gt.Normal(2, 1e-3)), (gt.Laplace(0, 1), gt.Laplace(0.5, 3e-4))],
+                         ids=["normals", "laplaces"])
+def test_divergences_are_invariant_under_a_common_map(pair, transform):
+    p, q = pair
+    mp_, mq = gt.Pushforward(p, transform), gt.Pushforward(q, transform)
+    for fn in (gt.kl_divergence, gt.js_divergence, gt.hellinger):
+        for a, b in ((p, q), (q, p)):
+            base = fn(a, b)
+            moved = fn(mp_ if a is p else mq, mq if b is q else mp_)
+            assert abs(float(base) - float(moved)) <= base.error + moved.error, fn.__name__
+
+
+def test_missed_mass_is_reported_not_hidden():
+    """Panels forced past a narrow peak (breaks far from it cannot help, but max_rounds=1 stops refinement)
+    must not report a converged value: the mass check sees what the panels lost."""
+    p, q = gt.Normal(0, 1), gt.Normal(0, 1e-9)
+    with pytest.warns(gt.AccuracyWarning):
+        got = gt.js_divergence(p, q, max_rounds=1)
+    truth = gt.js_divergence(p, q)
+    assert truth.converged
+    assert not got.converged
+    assert abs(float(got) - float(truth)) <= got.error
+
+
+ONE = [gt.Beta(4000, 0.01), gt.Beta(0.01, 0.02), gt.Pushforward(gt.Normal(-30, 1e-3), gt.Exp()),
+       gt.GridDensity([0, 1, 2, 3], [0, 1, 0, 1]), gt.StudentT(0.5, 0, 1e-5), gt.Laplace(1e6, 1e-9)]
+
+
+@pytest.mark.parametrize("dens", ONE, ids=repr)
+def test_every_density_integrates_to_one_within_its_error(dens):
+    got = expectation(dens, lambda x: np.ones_like(x))
+    assert got.converged
+    assert abs(float(got) - 1.0) <= got.error + 2 * np.finfo(float).eps
+    assert got.error <= 1e-12
+
+
+def test_error_bar_covers_the_final_rounding():
+    """A result exact to the last bit still reports at least its own rounding."""
+    got = gt.kl_divergence(gt.Normal(0, 1), gt.Normal(1, 1))
+    assert abs(float(got) - 0.5) <= got.error
+    assert got.error >= math.ulp(0.5)
