@@ -138,7 +138,9 @@ def _term(kind, lp, lq, a, b, lj):
         if lp == _NEG_INF:
             return 0.0 if lq == _NEG_INF else math.exp(lq + lj)
         if lq == _NEG_INF:
-            return math.inf
+            # p's mass where q has none makes KL infinite, once that mass is representable: a node whose
+            # weight underflows (an offset at a singular end below 1e-308) says nothing about q's support
+            return math.inf if lp + lj > -745.0 else 0.0
         d = lp - lq
         if d >= -1.0:
             return math.exp(lp + lj) * _bregman(d)

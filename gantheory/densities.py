@@ -620,7 +620,12 @@ class Beta(Density):
         if self._centred and x0 in (0.0, 1.0):
             x = off if x0 == 0.0 else 1.0 + off
             y = 1.0 - off if x0 == 0.0 else -off
-            return self._logpdf_centred(np.clip(x, 0.0, 1.0), np.clip(y, 0.0, 1.0), (x >= 0) & (y >= 0))
+            out = self._logpdf_centred(np.clip(x, 0.0, 1.0), np.clip(y, 0.0, 1.0), (x >= 0) & (y >= 0))
+            if loff is None:
+                return out
+            # where the offset underflowed, the log of the distance to the end is still exact
+            power = (self.a if x0 == 0.0 else self.b) - 1.0
+            return np.where(off == 0.0, power * np.minimum(loff, 0.0) - self._logB, out)
         if x0 not in (0.0, 1.0):
             return self._logpdf(x0 + off)
         inward = off >= 0 if x0 == 0.0 else off <= 0
@@ -960,6 +965,16 @@ class GridDensity(Density):
         inside = (x >= self.x[0]) & (x <= self.x[-1])
         with np.errstate(divide="ignore"):
             return np.where(inside, np.log(np.interp(x, self.x, self.values)), -np.inf)
+
+    def _logpdf_split(self, x, x0, off):
+        """The interpolant at ``x0 + off`` from its cell's left node: ``(x0 - x_k) + off`` keeps the digits
+        that ``x`` itself rounds away when cells are narrow next to the nodes' size."""
+        k = self._cell(x)
+        t = (x0 - self.x[k]) + off
+        inside = (x >= self.x[0]) & (x <= self.x[-1])
+        t = np.clip(t, 0.0, self._h[k])
+        with np.errstate(divide="ignore"):
+            return np.where(inside, np.log(np.maximum(self.values[k] + self._slope[k] * t, 0.0)), -np.inf)
 
     def _singular(self):
         """Nodes where the interpolant reaches 0 from a positive cell: there ``log p`` falls like the log

@@ -96,9 +96,12 @@ class Estimate(float):
 
 
 def _scaled(est, factor, offset=0.0):
-    """``factor * est + offset`` keeping the metadata (error scales with ``|factor|``)."""
-    return Estimate(factor * float(est) + offset, abs(factor) * est.error, est.neval, est.method,
-                    est.converged)
+    """``factor * est + offset`` keeping the metadata (error scales with ``|factor|``, plus the rounding of
+    the new value where the operation is not exact)."""
+    value = factor * float(est) + offset
+    exact = offset == 0.0 and math.frexp(abs(factor))[0] == 0.5  # a power of two
+    error = abs(factor) * est.error + (0.0 if exact or not math.isfinite(value) else _EPS * abs(value))
+    return Estimate(value, error, est.neval, est.method, est.converged)
 
 
 # ---------------------------------------------------------------------------------- one dimension

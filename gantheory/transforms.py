@@ -300,6 +300,9 @@ class Pushforward(Density):
         return self.transform._logjac(x)
 
     def _logpdf(self, x):
+        if self._loc2 is not None:
+            hi, lo = self._loc2
+            return self.base._logpdf_d(((x - hi) - lo) / self.transform.scale) - self.transform._logdet
         z = self.transform._inverse(x)
         if self.transform.affine:
             return self.base._logpdf(z) + self._logjac(x)
@@ -362,12 +365,22 @@ class Pushforward(Density):
         return self.transform._forward(self.base._from_uniform(1.0 - u if flip else u))
 
     def _cdf(self, x):
-        z = self.transform._inverse(x)
-        return self.base._cdf(z) if self.transform.increasing else self.base._sf(z)
+        return self._tail(x, lower=True)
 
     def _sf(self, x):
+        return self._tail(x, lower=False)
+
+    def _tail(self, x, lower):
+        """CDF (``lower``) or survival function; at or beyond a finite end of the support (where the
+        inverse map may be undefined, as log at 0) the answer is 0 or 1."""
         z = self.transform._inverse(x)
-        return self.base._sf(z) if self.transform.increasing else self.base._cdf(z)
+        with np.errstate(invalid="ignore"):
+            out = self.base._cdf(z) if lower == self.transform.increasing else self.base._sf(z)
+        if self.dim != 1:
+            return out
+        lo, hi = self._lohi
+        out = np.where(x <= lo, 0.0 if lower else 1.0, out)
+        return np.where(x >= hi, 1.0 if lower else 0.0, out)
 
     def _score(self, x):
         z = self.transform._inverse(x)
