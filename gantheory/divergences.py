@@ -447,7 +447,9 @@ def w1_distance(p, q, *, rtol=1e-12, atol=0.0, **options):
             fp, fq, sp, sq = p._cdf(nodes.x), q._cdf(nodes.x), p._sf(nodes.x), q._sf(nodes.x)
             # and the node itself is a rounded float: F moves by the density times half its spacing
             dens = np.exp(p._logpdf(nodes.x)) + np.exp(q._logpdf(nodes.x))
-        noise = 4.0 * _EPS * np.where(fp + fq < 1.0, fp + fq, sp + sq) + 0.5 * np.spacing(np.abs(nodes.x)) * dens
+            moved = 0.5 * np.spacing(np.abs(nodes.x)) * dens
+        # (a node rounded onto a singular end has no meaningful slope there: its weight is 0)
+        noise = 4.0 * _EPS * np.where(fp + fq < 1.0, fp + fq, sp + sq) + np.where(np.isfinite(moved), moved, 0.0)
         return z, np.full_like(g, -np.inf), g, z, noise
 
     kinks = 0.0
