@@ -1,6 +1,6 @@
 """Oracle sweep: gantheory's divergences against closed forms in mpmath, on seeded random pairs.
 
-    python benchmarks/bench_oracle.py [--seed 0] [--n 2000] [--family normal --family beta] [--quick] [--worst 15]
+    python benchmarks/bench_oracle.py [--seed 0] [--n 5000] [--family normal --family beta] [--quick] [--worst 15]
 
 For each family of ``tests/oracle.py`` (normal, laplace, cauchy, studentt, uniform, beta, lognormal,
 invariance, w1, mixture, mixture_kl, grid, mvn2, mvn3, issue) it draws ``--n`` cases (the quadrature-referenced
@@ -31,8 +31,8 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 import oracle  # noqa: E402
 
-QUICK = {"n": 150, "quad_cap": 60, "mvn": (3, 0), "timeout": 5.0}  # one d = 3 call can take 20 s
-DEFAULT_N = 2000
+QUICK = {"n": 600, "quad_cap": 60, "mvn": (3, 0), "timeout": 5.0}  # one d = 3 call can take 20 s
+DEFAULT_N = 5000
 # rough seconds per case, to start the slow families first
 COST = {"mvn3": 4.0, "mvn2": 0.15, "studentt": 0.7, "mixture_kl": 0.5}
 

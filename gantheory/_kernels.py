@@ -165,16 +165,20 @@ def _term(kind, lp, lq, a, b, lj):
 
 
 @njit(**_JIT)
-def _noise(kind, lp, lq, f, lj, a_val, b_val, P, Q):
+def _noise(kind, lp, lq, f, lj, a_val, b_val, P, Q, xp, xq):
     """Round-off scale of one term ``f``, by first-order error propagation: a float64 log-density
-    ``l`` carries an absolute error of about ``η = 2 eps (|l| + 1)``, so ``f`` moves by
+    ``l`` carries an absolute error of about ``η = 2 eps (|l| + 1)``, plus what the density reports
+    beyond that (``xp``, ``xq``: the rounding of a node's coordinate through a nonlinear map, say), so
+    ``f`` moves by
     ``|∂f/∂lp| η_p + |∂f/∂lq| η_q``, plus a second-order term near ``p = q`` where both partials
     vanish. Summed like the integral this is the accuracy float64 allows; refining below it only
     chases noise."""
     if math.isinf(f):
         return 0.0
-    ep = 2.0 * _EPS * (abs(lp) + 1.0) if lp != _NEG_INF else 0.0
-    eq = 2.0 * _EPS * (abs(lq) + 1.0) if lq != _NEG_INF else 0.0
+    # the weight's log lj (map Jacobian, panel width) is rounded too, and P = exp(lp + lj)
+    wl = abs(lj) if lj != _NEG_INF else 0.0
+    ep = 2.0 * _EPS * (abs(lp) + wl + 1.0) + xp if lp != _NEG_INF else 0.0
+    eq = 2.0 * _EPS * (abs(lq) + wl + 1.0) + xq if lq != _NEG_INF else 0.0
     out = 4.0 * _EPS * abs(f)
     if kind == LINEAR:
         # each weight's relative error applies to its own part only (a vanishing part adds nothing)
@@ -206,14 +210,15 @@ def _noise(kind, lp, lq, f, lj, a_val, b_val, P, Q):
 
 
 @njit(**_JIT)
-def terms(kind, lp, lq, a, b, lj, out, noise):
-    """Fill ``out[i] = exp(lj[i]) * integrand(kind)`` and its round-off scale, node by node."""
+def terms(kind, lp, lq, a, b, lj, elp, elq, out, noise):
+    """Fill ``out[i] = exp(lj[i]) * integrand(kind)`` and its round-off scale, node by node (``elp``,
+    ``elq``: errors of the log-densities beyond their own rounding, see ``_noise``)."""
     for i in range(out.shape[0]):
         v = _term(kind, lp[i], lq[i], a[i], b[i], lj[i])
         out[i] = v
         P = math.exp(lp[i] + lj[i]) if lp[i] != _NEG_INF else 0.0
         Q = math.exp(lq[i] + lj[i]) if lq[i] != _NEG_INF else 0.0
-        noise[i] = _noise(kind, lp[i], lq[i], v, lj[i], a[i], b[i], P, Q)
+        noise[i] = _noise(kind, lp[i], lq[i], v, lj[i], a[i], b[i], P, Q, elp[i], elq[i])
 
 
 @njit(**_JIT)
@@ -226,11 +231,12 @@ def _qp_err(resk, resg, resasc):
 
 
 @njit(**_JIT)
-def gk_panels(kind, lp, lq, a, b, lj, wk, wg, res):
+def gk_panels(kind, lp, lq, a, b, lj, elp, elq, wk, wg, res):
     """Gauss-Kronrod sums panel by panel, with the QUADPACK error estimate.
 
     Node ``j`` of panel ``i`` sits at flat index ``i * m + j`` (``m = len(wk)``); ``lj`` already holds
-    the log of the map's Jacobian times the panel half-width. Writes, in the rows of ``res`` (shape
+    the log of the map's Jacobian times the panel half-width; ``elp``, ``elq`` the log-densities' errors
+    beyond their own rounding (see ``_noise``). Writes, in the rows of ``res`` (shape
     ``(9, panels)``): the Kronrod value, its error estimate ``resasc * min(1, (200 |K - G| /
     resasc)^1.5)`` (Piessens et al. 1983), the round-off scale of the panel (Kronrod-weighted sum of
     ``_noise``), ``∫|f|``, ``∫(p + q)`` (the scale round-off is judged against), and the masses
@@ -269,10 +275,11 @@ def gk_panels(kind, lp, lq, a, b, lj, wk, wg, res):
             qk += wk[j] * Q
             qg += wg[j] * Q
             if P > 0.0:
-                pnoise += wk[j] * P * (abs(lp[o + j]) + 1.0)
+                pnoise += wk[j] * P * (abs(lp[o + j]) + 1.0 + elp[o + j] / _EPS)
             if Q > 0.0:
-                qnoise += wk[j] * Q * (abs(lq[o + j]) + 1.0)
-            rnoise += wk[j] * _noise(kind, lp[o + j], lq[o + j], v, lj[o + j], a[o + j], b[o + j], P, Q)
+                qnoise += wk[j] * Q * (abs(lq[o + j]) + 1.0 + elq[o + j] / _EPS)
+            rnoise += wk[j] * _noise(kind, lp[o + j], lq[o + j], v, lj[o + j], a[o + j], b[o + j], P, Q,
+                                     elp[o + j], elq[o + j])
         mean = 0.5 * resk
         pmean = 0.5 * pk
         qmean = 0.5 * qk
@@ -313,6 +320,9 @@ def map_nodes(stype, x0, sgn, length, seg, ta, tb, xk, x, off, loff, lj):
         length_k = length[k]
         log_len = math.log(length_k)
         base = log_len + math.log(hw)
+        # panel edges are dyadic, so 1 - c is exact: 1 - t keeps its relative accuracy near t = 1, where
+        # u = t / (1 - t) (and the weight) would otherwise carry the rounding of t magnified 1/(1 - t) times
+        omc = 1.0 - c
         for j in range(m):
             t = c + hw * xk[j]
             if st == 0:
@@ -320,8 +330,9 @@ def map_nodes(stype, x0, sgn, length, seg, ta, tb, xk, x, off, loff, lj):
                 l = base
                 ld = log_len + math.log(t)
             else:
-                u = t / (1.0 - t)
-                l1 = -2.0 * math.log1p(-t)
+                omt = omc - hw * xk[j]
+                u = t / omt
+                l1 = -2.0 * math.log(omt)
                 if st == 1:
                     d = length_k * u
                     l = base + l1

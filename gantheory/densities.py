@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 _LOG_2PI = math.log(2.0 * math.pi)
+_EPS = float(np.finfo(float).eps)
 # Standardised points around which unimodal families keep their mass: panel edges for quadrature.
 # They reach 10 scales out, where a normal's remaining mass (1e-23) is below any tolerance, so no
 # light tail can hide between a panel edge and the first Gauss-Kronrod node of a long neighbour.
@@ -168,6 +169,12 @@ class Density:
         it; continuous ones take their value at ``x0``."""
         return self._logpdf(x0 + off)
 
+    def _logpdf_err(self, x, lp):
+        """The error of ``_logpdf`` at the float ``x`` beyond ``2 eps (|lp| + 1)``, as an estimate of the
+        log-density at the real point ``x`` stands for (None: nothing beyond). Densities evaluated through
+        a nonlinear map of a rounded coordinate, or whose log is a sum of larger cancelling terms, say so."""
+        return None
+
     def _logpdf_split(self, x, x0, off):
         """``logpdf`` at quadrature nodes ``x``, also given as panel anchors ``x0`` plus offsets ``off``.
         Location families evaluate ``(x0 - loc) + off``: exact differences near ``loc``, so a density far
@@ -232,6 +239,9 @@ _LOC_MAX, _SCALE_MIN, _SCALE_MAX = 1e150, 1e-150, 1e150
 #: ... and scale >= 1e-17 |loc|: the anchored offsets resolve a density down to about a tenth of the
 #: float spacing at its location (1.1e-16 to 2.2e-16 |loc|), not below.
 _SCALE_REL = 1e-17
+#: Offsets below this are subnormal or nearly so (few significant bits): densities take the exact log of
+#: the offset there instead.
+_TINY = 1e-290
 
 
 class _LocationScale(Density):
@@ -628,9 +638,9 @@ class Beta(Density):
             out = self._logpdf_centred(np.clip(x, 0.0, 1.0), np.clip(y, 0.0, 1.0), (x >= 0) & (y >= 0))
             if loff is None:
                 return out
-            # where the offset underflowed, the log of the distance to the end is still exact
+            # where the offset is subnormal or underflowed, the log of the distance to the end is still exact
             power = (self.a if x0 == 0.0 else self.b) - 1.0
-            return np.where(off == 0.0, power * np.minimum(loff, 0.0) - self._logB, out)
+            return np.where(np.abs(off) < _TINY, power * np.minimum(loff, 0.0) - self._logB, out)
         if x0 not in (0.0, 1.0):
             return self._logpdf(x0 + off)
         inward = off >= 0 if x0 == 0.0 else off <= 0
@@ -641,6 +651,18 @@ class Beta(Density):
             far = np.log1p(-d)
         logx, log1mx = (near, far) if x0 == 0.0 else (far, near)
         return self._logs(logx, log1mx, inward & (np.abs(off) <= 1.0))
+
+    def _logpdf_err(self, x, lp):
+        # log p is a sum of terms that may be much larger than it and cancel: their rounding counts
+        xc = np.clip(x, 0.0, 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self._centred:
+                terms = np.abs(self._logmode) + (self.a - 1.0) * np.abs(np.log(xc / self._mode)) \
+                    + (self.b - 1.0) * np.abs(np.log((1.0 - xc) / (1.0 - self._mode)))
+            else:
+                terms = np.abs(self._logB) + np.abs(self.a - 1.0) * np.abs(np.log(xc)) \
+                    + np.abs(self.b - 1.0) * np.abs(np.log1p(-xc))
+        return 2.0 * _EPS * terms
 
     def _tails(self):
         return (COMPACT, COMPACT)
@@ -735,6 +757,10 @@ class Mixture(Density):
 
     def _logpdf_offset(self, x0, off, loff=None):
         return self._combine([c._logpdf_offset(x0, off, loff) for c in self._active])
+
+    def _logpdf_err(self, x, lp):
+        errs = [e for e in (c._logpdf_err(x, lp) for c in self._active) if e is not None]
+        return np.max(errs, axis=0) if errs else None
 
     def _logpdf_split(self, x, x0, off):
         return self._combine([c._logpdf_split(x, x0, off) for c in self._active])
@@ -873,6 +899,14 @@ class MultivariateNormal(Density):
         z = self._white(x)
         q = z * z if self.dim == 1 else np.sum(z * z, axis=-1)
         return -0.5 * q - self._lognorm
+
+    def _logpdf_err(self, x, lp):
+        # evaluated at the rounded coordinates (no anchored offsets): the gradient times their spacing
+        flat = (x - self.mean).reshape(-1, self.dim)
+        z = linalg.solve_triangular(self._chol, flat.T, lower=True, check_finite=False)
+        grad = linalg.solve_triangular(self._chol, z, lower=True, trans="T", check_finite=False).T
+        spacing = np.spacing(np.abs(x)).reshape(-1, self.dim) + np.spacing(np.abs(self.mean))
+        return (2.0 * np.sum(np.abs(grad) * spacing, axis=1)).reshape(lp.shape)
 
     def _tails(self):
         return (Tail("exppow", 2.0, 0.5 / self._sd1() ** 2),) * 2 if self.dim == 1 else (None, None)

@@ -70,7 +70,7 @@ def _log_pair(p, q):
     def evaluate(nodes):
         lp, lq = nodes.logpdf(p), nodes.logpdf(q)
         z = np.zeros_like(lp)
-        return lp, lq, z, z
+        return lp, lq, z, z, None, nodes.logpdf_err(p, lp), nodes.logpdf_err(q, lq)
 
     return evaluate
 
@@ -97,7 +97,7 @@ def _kl_pair(p, q):
         lp, lq = nodes.logpdf(p), nodes.logpdf(q)
         lq = np.where(_overflow_mask(q, nodes.x, lq), -_FLT_MAX, lq)
         z = np.zeros_like(lp)
-        return lp, lq, z, z
+        return lp, lq, z, z, None, nodes.logpdf_err(p, lp), nodes.logpdf_err(q, lq)
 
     return evaluate
 

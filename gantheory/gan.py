@@ -221,7 +221,7 @@ def value_function(p_data, p_g, d, *, space="x", rtol=1e-12, atol=0.0, **options
                 ld, l1d = d._logs_from(lp, lq)
             else:
                 ld, l1d = _disc_logs(d, nodes)
-            return lp, lq, ld, l1d
+            return lp, lq, ld, l1d, None, nodes.logpdf_err(p_data, lp), nodes.logpdf_err(p_g, lq)
 
         return _integrate_pair((p_data, p_g), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)
     if not isinstance(p_g, Pushforward):

@@ -217,7 +217,7 @@ class Nodes:
         for x0, idx, off, loff in self.hooks:
             moved = transform._offset(x0, off, transform._dforward, transform._forward)
             with np.errstate(divide="ignore"):
-                lm = np.where(moved == 0.0, loff + np.log(np.abs(transform._dforward(np.array(x0)))),
+                lm = np.where(np.abs(off) < 1e-290, loff + np.log(np.abs(transform._dforward(np.array(x0)))),
                               np.log(np.abs(moved)))
             hooks.append((float(transform._forward(np.array(x0))), idx, moved, lm))
         return Nodes(x, hooks)
@@ -228,6 +228,19 @@ class Nodes:
         for x0, idx, off, loff in self.hooks:
             out[idx] = density._logpdf_offset(x0, off, loff)
         return out
+
+    def logpdf_err(self, density, lp):
+        """The error of ``density``'s log-pdf ``lp`` at these nodes beyond its own rounding (``2 eps (|lp| +
+        1)``): what the rounding of the node coordinates costs a density evaluated through a nonlinear
+        map, say. Zero where the density reports nothing; nodes next to singular ends are evaluated
+        through exact offsets and report nothing either."""
+        err = density._logpdf_err(self.x, lp)
+        if err is None:
+            return np.zeros_like(lp)
+        err = np.where(np.isfinite(err) & (lp > -np.inf), err, 0.0)
+        for _, idx, _, _ in self.hooks:
+            err[idx] = 0.0
+        return err
 
     def score(self, density):
         """``d/dx log density`` at the nodes, singular-end nodes through ``_score_offset``."""
@@ -249,6 +262,18 @@ def _panels_1d(geo, seg, ta, tb):
             idx = np.flatnonzero(sing & (anchors == x0))
             hooks.append((float(x0), idx, off[idx], loff[idx]))
     return Nodes(x, hooks, (anchors, off)), lj
+
+
+def _unpack(out):
+    """``(lp, lq, a, b, noise, elp, elq)`` from what an integrand's ``evaluate`` returned: ``(lp, lq, a,
+    b)``, optionally the absolute noise of ``a`` and ``b`` (or None), optionally the errors of ``lp`` and
+    ``lq`` beyond their own rounding (zeros when not given)."""
+    lp, lq, a, b = out[:4]
+    noise = out[4] if len(out) > 4 else None
+    if len(out) > 5:
+        return lp, lq, a, b, noise, out[5], out[6]
+    zero = np.zeros_like(lp)
+    return lp, lq, a, b, noise, zero, zero
 
 
 # rows of the per-panel results (see _kernels.gk_panels)
@@ -293,7 +318,7 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
         seg = new[0].astype(np.int64)
         nodes, lj = _panels_1d(geo, seg, new[1], new[2])
         with np.errstate(all="ignore"):
-            lp, lq, a, b, *extra = evaluate(nodes)
+            lp, lq, a, b, noise, elp, elq = _unpack(evaluate(nodes))
         if kind == K.LINEAR:
             # the integrand's values come from functions of x, which see a node whose offset underflowed
             # at the singular end itself: where they are infinite there, the node is dropped, and the
@@ -302,11 +327,11 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
                 at_end = idx[off == 0.0]
                 lj[at_end[~(np.isfinite(a[at_end]) & np.isfinite(b[at_end]))]] = -math.inf
         res = np.empty((_ROWS, seg.size))
-        K.gk_panels(kind, lp, lq, a, b, lj, _WK, _WG, res)
-        if extra:  # absolute noise of the values a, b (weighted by p and q): add it to the round-off scale
+        K.gk_panels(kind, lp, lq, a, b, lj, elp, elq, _WK, _WG, res)
+        if noise is not None:  # absolute noise of the values a, b (weighted by p and q): add it to the round-off
             with np.errstate(all="ignore"):
                 w = (np.where(np.isneginf(lp), 0.0, np.exp(lp + lj))
-                     + np.where(np.isneginf(lq), 0.0, np.exp(lq + lj))) * extra[0]
+                     + np.where(np.isneginf(lq), 0.0, np.exp(lq + lj))) * noise
             res[_NOISE] += w.reshape(seg.size, -1) @ _WK
         neval += lj.size
         if kind not in _PER_MASS:
@@ -447,9 +472,9 @@ def _beyond_float_range(geo, kind, evaluate):
     ta = tb * (1.0 - 1e-9)
     nodes, lj = _panels_1d(geo, heavy, ta, tb)
     with np.errstate(all="ignore"):
-        lp, lq, a, b, *_ = evaluate(nodes)
+        lp, lq, a, b, _, elp, elq = _unpack(evaluate(nodes))
     res = np.empty((_ROWS, heavy.size))
-    K.gk_panels(kind, lp, lq, a, b, lj, _WK, _WG, res)
+    K.gk_panels(kind, lp, lq, a, b, lj, elp, elq, _WK, _WG, res)
     per_t = np.abs(res[_VAL]) / (tb - ta)            # integrand per unit t at the cap
     per_u = per_t * (1.0 - tb) ** 2            # dt/du = (1 - t)^2
     out = float(np.sum(per_u * cap))
@@ -528,13 +553,13 @@ def _tensor_sums(axes, mu, w, kind, evaluate, h, logdet, chunk=1 << 20):
         y = np.stack([g.ravel() for g in grids], axis=-1)
         x = mu + y @ w.T
         with np.errstate(all="ignore"):
-            lp, lq, a, b, *extra = evaluate(Nodes(x))
+            lp, lq, a, b, extra, elp, elq = _unpack(evaluate(Nodes(x)))
         out, noise = np.empty(x.shape[0]), np.empty(x.shape[0])
-        K.terms(kind, lp, lq, a, b, np.full(x.shape[0], lj), out, noise)
-        if extra:
+        K.terms(kind, lp, lq, a, b, np.full(x.shape[0], lj), elp, elq, out, noise)
+        if extra is not None:
             with np.errstate(all="ignore"):
                 noise += (np.where(np.isneginf(lp), 0.0, np.exp(lp + lj))
-                          + np.where(np.isneginf(lq), 0.0, np.exp(lq + lj))) * extra[0]
+                          + np.where(np.isneginf(lq), 0.0, np.exp(lq + lj))) * extra
         inf = out[np.isinf(out)]
         if np.isnan(out).any() or not (np.all(inf > 0) or np.all(inf < 0)):
             _undefined(kind)
@@ -676,7 +701,8 @@ def expect_nodes(p, g, *, hints=(), noise=None, rtol=1e-12, atol=0.0, **options)
         if np.isnan(vals).any():
             bad = nodes.x[np.isnan(vals)][0]
             raise ValueError(f"the integrand returned NaN at x = {bad!r}")
-        out = (lp, np.full_like(lp, -np.inf), vals, np.zeros_like(lp))
-        return out if noise is None else (*out, np.asarray(noise(nodes), dtype=float))
+        z = np.zeros_like(lp)
+        return (lp, np.full_like(lp, -np.inf), vals, z, None if noise is None else np.asarray(noise(nodes), float),
+                nodes.logpdf_err(p, lp), z)
 
     return _integrate_pair((p, *hints), K.LINEAR, evaluate, rtol=rtol, atol=atol, masses=(1.0, None), **options)

@@ -182,7 +182,7 @@ def _grid_jsd(p, g, w):
         lp, lg, lw = np.log(p), np.log(g), np.log(w)
     out, noise = np.empty_like(p), np.empty_like(p)
     z = np.zeros_like(p)
-    K.terms(K.JSD, lp, lg, z, z, lw, out, noise)
+    K.terms(K.JSD, lp, lg, z, z, lw, z, z, out, noise)
     return min(max(math.fsum(out), 0.0), math.log(2.0))
 
 

@@ -43,7 +43,7 @@ def _run(fn, kind, lp, lq, a=None, b=None):
     a = np.zeros(n) if a is None else a
     b = np.zeros(n) if b is None else b
     out, noise = np.empty(n), np.empty(n)
-    fn(kind, lp, lq, a, b, np.zeros(n), out, noise)
+    fn(kind, lp, lq, a, b, np.zeros(n), np.zeros(n), np.zeros(n), out, noise)
     return out, noise
 
 
@@ -89,7 +89,8 @@ def test_gk_panels_integrate_polynomials_exactly(fn):
         vals = _XK**deg
         n = vals.size
         res = np.empty((9, 1))
-        fn(K.LINEAR, np.zeros(n), np.full(n, -np.inf), vals, np.zeros(n), np.zeros(n), _WK, _WG, res)
+        fn(K.LINEAR, np.zeros(n), np.full(n, -np.inf), vals, np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n),
+           _WK, _WG, res)
         val, err, mass = res[0, :1], res[1, :1], res[4, :1]
         assert mass[0] == pytest.approx(2.0, abs=1e-15)  # ∫ p over [-1, 1] with p = 1
         assert res[5, 0] == mass[0] and res[6, 0] == 0.0  # ∫p and ∫q separately
