@@ -302,11 +302,12 @@ def gk_panels(kind, lp, lq, a, b, lj, elp, elq, wk, wg, res):
 
 
 @njit(**_JIT)
-def map_nodes(stype, x0, sgn, length, seg, ta, tb, xk, x, off, loff, lj):
+def map_nodes(stype, x0, x0lo, sgn, length, seg, ta, tb, xk, x, off, loff, lj):
     """Nodes of the panels ``[ta, tb]`` (in each segment's own variable ``t``) mapped to ``x``.
 
     Segment types: 0 linear ``x = x0 + s L t``; 1 light tail ``x = x0 + s L u``; 2 heavy tail
     ``x = x0 + s L expm1(u)``; 3 singular end ``x = x0 + s L exp(-u)``, with ``u = t / (1 - t)``.
+    ``x0lo`` is the part of a segment's start that ``x0`` cannot hold (0 but at kinks between floats).
     Writes ``x``, the signed offset ``x - x0``, ``loff = log |x - x0|`` (exact at a singular end even
     where the offset itself underflows: densities evaluate those nodes through it) and
     ``lj = log |dx/dt| + log(half-width)``.
@@ -348,7 +349,7 @@ def map_nodes(stype, x0, sgn, length, seg, ta, tb, xk, x, off, loff, lj):
                     l = base - u + l1
                     ld = log_len - u
             o = i * m + j
-            off[o] = sgn[k] * d
+            off[o] = x0lo[k] + sgn[k] * d
             x[o] = x0[k] + off[o]
             loff[o] = ld
             lj[o] = l

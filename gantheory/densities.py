@@ -151,6 +151,10 @@ class Density:
         """Interior points where the density or its derivatives jump (exact panel edges)."""
         return np.empty(0)
 
+    def _exact_breaks(self):
+        """``{float: remainder}`` for breakpoints that lie between two floats: the exact point is the sum."""
+        return {}
+
     def _landmarks(self):
         """Points around which the mass sits (panel edges that speed up quadrature)."""
         return np.empty(0)
@@ -838,6 +842,12 @@ class Mixture(Density):
     def _landmarks(self):
         return self._union("_landmarks")
 
+    def _exact_breaks(self):
+        out = {}
+        for c in self._active:
+            out.update(c._exact_breaks())
+        return out
+
     def _singular(self):
         return self._union("_singular")
 
@@ -884,6 +894,7 @@ class MultivariateNormal(Density):
         self.dim = d
         self._chol = chol
         self._lognorm = float(np.sum(np.log(diag))) + 0.5 * d * _LOG_2PI
+        self._kappa = float(np.linalg.cond(chol)) * d
 
     def _params(self):
         return {"mean": self.mean.tolist(), "cov": self.cov.tolist()}
@@ -906,7 +917,9 @@ class MultivariateNormal(Density):
         z = linalg.solve_triangular(self._chol, flat.T, lower=True, check_finite=False)
         grad = linalg.solve_triangular(self._chol, z, lower=True, trans="T", check_finite=False).T
         spacing = np.spacing(np.abs(x)).reshape(-1, self.dim) + np.spacing(np.abs(self.mean))
-        return (2.0 * np.sum(np.abs(grad) * spacing, axis=1)).reshape(lp.shape)
+        # and the triangular solve: |z|^2 carries a relative error of about eps times the factor's condition
+        solve = _EPS * self._kappa * np.sum(z * z, axis=0) + 2.0 * _EPS * abs(self._lognorm)
+        return (2.0 * np.sum(np.abs(grad) * spacing, axis=1) + solve).reshape(lp.shape)
 
     def _tails(self):
         return (Tail("exppow", 2.0, 0.5 / self._sd1() ** 2),) * 2 if self.dim == 1 else (None, None)

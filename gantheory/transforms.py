@@ -408,7 +408,14 @@ class Pushforward(Density):
         return np.asarray(self.transform._forward(np.asarray(pts, dtype=float)), dtype=float)
 
     def _breaks(self):
+        if self._loc2 is not None and self.base._breaks().size:  # a kink at loc, mapped exactly
+            return np.array([self._loc2[0]])
         return self._map(self.base._breaks())
+
+    def _exact_breaks(self):
+        if self._loc2 is not None and self.base._breaks().size and self._loc2[1] != 0.0:
+            return {self._loc2[0]: self._loc2[1]}
+        return {}
 
     def _landmarks(self):
         pts = self._map(self.base._landmarks())

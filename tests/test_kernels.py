@@ -121,7 +121,7 @@ def test_map_nodes_formulas(fn):
     ta, tb = np.full(4, 0.25), np.full(4, 0.75)
     m = _XK.size
     x, off, loff, lj = np.empty(4 * m), np.empty(4 * m), np.empty(4 * m), np.empty(4 * m)
-    fn(stype, x0, sgn, length, seg, ta, tb, _XK, x, off, loff, lj)
+    fn(stype, x0, np.zeros(4), sgn, length, seg, ta, tb, _XK, x, off, loff, lj)
     t = 0.5 + 0.25 * _XK
     u = t / (1 - t)
     du = 1 / (1 - t) ** 2
