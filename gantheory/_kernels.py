@@ -237,12 +237,12 @@ def gk_panels(kind, lp, lq, a, b, lj, elp, elq, wk, wg, res):
     Node ``j`` of panel ``i`` sits at flat index ``i * m + j`` (``m = len(wk)``); ``lj`` already holds
     the log of the map's Jacobian times the panel half-width; ``elp``, ``elq`` the log-densities' errors
     beyond their own rounding (see ``_noise``). Writes, in the rows of ``res`` (shape
-    ``(9, panels)``): the Kronrod value, its error estimate ``resasc * min(1, (200 |K - G| /
+    ``(12, panels)``): the Kronrod value, its error estimate ``resasc * min(1, (200 |K - G| /
     resasc)^1.5)`` (Piessens et al. 1983), the round-off scale of the panel (Kronrod-weighted sum of
     ``_noise``), ``∫|f|``, ``∫(p + q)`` (the scale round-off is judged against), and the masses
-    ``∫p`` and ``∫q`` on the same nodes with their error estimates (rule error plus the rounding of
-    the log-densities): the quadrature checks them against what they must be, so mass that the
-    panels do not see cannot hide.
+    ``∫p`` and ``∫q`` on the same nodes with their rule errors and their rounding (from that of the
+    log-densities): the quadrature checks them against what they must be, so mass that the panels do
+    not see cannot hide; last, the largest ``|log p - log q|`` on the panel (what KL weighs p's mass by).
     """
     m = wk.shape[0]
     f = np.empty(m)
@@ -255,6 +255,7 @@ def gk_panels(kind, lp, lq, a, b, lj, elp, elq, wk, wg, res):
         resabs = 0.0
         pk = pg = qk = qg = 0.0
         pnoise = qnoise = 0.0
+        dmax = 0.0
         o = i * m
         for j in range(m):
             P = math.exp(lp[o + j] + lj[o + j]) if lp[o + j] != _NEG_INF else 0.0
@@ -274,6 +275,8 @@ def gk_panels(kind, lp, lq, a, b, lj, elp, elq, wk, wg, res):
             pg += wg[j] * P
             qk += wk[j] * Q
             qg += wg[j] * Q
+            if P > 0.0 and Q > 0.0 and P < math.inf:
+                dmax = max(dmax, abs(lp[o + j] - lq[o + j]))
             if P > 0.0:
                 pnoise += wk[j] * P * (abs(lp[o + j]) + 1.0 + elp[o + j] / _EPS)
             if Q > 0.0:
@@ -297,8 +300,11 @@ def gk_panels(kind, lp, lq, a, b, lj, elp, elq, wk, wg, res):
         res[4, i] = pk + qk
         res[5, i] = pk
         res[6, i] = qk
-        res[7, i] = _qp_err(pk, pg, pasc) + 4.0 * _EPS * pnoise
-        res[8, i] = _qp_err(qk, qg, qasc) + 4.0 * _EPS * qnoise
+        res[7, i] = _qp_err(pk, pg, pasc)
+        res[8, i] = _qp_err(qk, qg, qasc)
+        res[9, i] = 4.0 * _EPS * pnoise
+        res[10, i] = 4.0 * _EPS * qnoise
+        res[11, i] = dmax
 
 
 @njit(**_JIT)

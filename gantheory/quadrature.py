@@ -293,8 +293,8 @@ def _unpack(out):
 
 
 # rows of the per-panel results (see _kernels.gk_panels)
-_VAL, _ERR, _NOISE, _ABS, _MASS, _MP, _MQ, _EP, _EQ = range(9)
-_ROWS = 9
+_VAL, _ERR, _NOISE, _ABS, _MASS, _MP, _MQ, _EP, _EQ, _NP, _NQ, _DMAX = range(12)
+_ROWS = 12
 #: What a unit of mass adds at most to each integrand (JSD <= (p + q) log 2 / 2, TV and H² <= (p + q)/2);
 #: the others are unbounded in the densities' ratio, so mass they miss leaves the error unknown.
 _PER_MASS = {K.JSD: 0.5 * math.log(2.0), K.TV: 0.5, K.HELLINGER: 0.5}
@@ -358,6 +358,11 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
             if np.isnan(val).any() or not (np.all(inf > 0) or np.all(inf < 0)):
                 _undefined(kind)
             return Estimate(math.inf if inf[0] > 0 else -math.inf, 0.0, neval, "quad", True)
+        if kind == K.KL and masses[0] is not None:
+            # KL's integrand moves by log(p/q) per unit of p's mass, which grows without bound where p's mass
+            # decays slowly (a Beta's singular end): there p's mass must be resolved as well as the integrand
+            res[_ERR] += res[_DMAX] * res[_EP]
+            res[_NOISE] += res[_DMAX] * res[_NP]
         if parents is not None:
             # QUADPACK's round-off test: halving changed neither the value nor the error
             half = seg.size // 2
@@ -409,8 +414,10 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
         converged = False
         if roundoff != -1:  # mass beyond the float64 range is the more specific reason
             roundoff = -2
-    captured = (math.fsum(R[_MP]), math.fsum(R[_MQ]))
-    etot += max(missing, _weight_charge(kind, captured, masses, total, float(R[_ABS].sum())))
+    # (a weight that is not a density, as W1's, is not summed: its "mass" may overflow)
+    captured = tuple(math.fsum(R[row]) if want is not None else 0.0 for row, want in zip((_MP, _MQ), masses))
+    rule = tuple(float(R[row].sum()) if want is not None else 0.0 for row, want in zip((_EP, _EQ), masses))
+    etot += max(missing, _weight_charge(kind, captured, rule, masses, total, float(R[_ABS].sum())))
     etot += 2.0 * _EPS * abs(total)  # the final rounding of the sum
     if not converged:
         why = ("round-off (or oscillation) in the integrand limits the accuracy to the error below" if roundoff >= 20
@@ -451,28 +458,34 @@ def _mass_deficit(R, masses):
         if want is None:
             continue
         gap = abs(math.fsum(R[row]) - want)
-        if gap > float(R[err].sum()) + 8.0 * _EPS * want:
+        if gap > float(R[err].sum()) + float(R[err + 2].sum()) + 8.0 * _EPS * want:  # rule error + rounding
             lost += gap
     return lost
 
 
-def _weight_charge(kind, captured, masses, total, abs_f):
-    """What the measured error of the rule on the masses (whose values are known) says about the value:
-    the nodes' weights ``exp(lp + lj)`` are rounded, and the same rounding moves the integral. A relative
-    error ``ε`` common to ``p``'s weights moves KL by ``ε (KL + 1)``, a bounded integrand by ``ε`` times its
-    bound, a linear one by ``ε ∫|f|``: so the observed ``|∫p - 1|`` (and ``|∫q - 1|``) is charged that way.
-    KL of far-apart pairs (KL ~ 1e6) is where this exceeds the propagated round-off."""
+def _amplification(kind, abs_f, own):
+    """What a unit of ``p``'s (``own``) or ``q``'s mass moves the integral by, given ``∫|f|`` (see
+    ``_weight_charge``)."""
+    if kind in _PER_MASS:
+        return _PER_MASS[kind]
+    if kind == K.KL:
+        return abs_f + 1.0 if own else 1.0
+    return abs_f
+
+
+def _weight_charge(kind, captured, rule, masses, total, abs_f):
+    """What the measured error on the masses (whose values are known) says about the value: the nodes'
+    weights ``exp(lp + lj)`` are rounded, and the same rounding moves the integral. A relative error ``ε``
+    common to ``p``'s weights moves KL by ``ε (KL + 1)``, a bounded integrand by ``ε`` times its bound, a
+    linear one by ``ε ∫|f|``: so the part of ``|∫p - 1|`` (and ``|∫q - 1|``) that the rule's own error on
+    the mass (``rule``) does not explain is charged that way. KL of far-apart pairs (KL ~ 1e6) is where
+    this exceeds the propagated round-off."""
     out = 0.0
-    for got, want, own in zip(captured, masses, (True, False)):
+    for got, err, want, own in zip(captured, rule, masses, (True, False)):
         if want is None:
             continue
-        gap = abs(got - want)
-        if kind in _PER_MASS:
-            out += gap * _PER_MASS[kind]
-        elif kind == K.KL:
-            out += gap * (abs(total) + 1.0 if own else 1.0)
-        else:
-            out += gap * max(abs_f, abs(total))
+        gap = max(abs(got - want) - err, 0.0)
+        out += gap * _amplification(kind, max(abs_f, abs(total)), own)
     return out
 
 
@@ -562,7 +575,9 @@ def _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None
         lost = sum(abs(m - want) for m, want in zip(mass, masses) if want is not None)
         lost_bar = sum(abs(m - c) for m, c, want in zip(mass, cmass, masses) if want is not None)
         missing = _charge(kind, lost, sens, abs(fine), sum(mass)) if lost > lost_bar + 8.0 * _EPS else 0.0
-        err = diff + floor + max(missing, _weight_charge(kind, mass, masses, fine, abs(fine))) + 2.0 * _EPS * abs(fine)
+        rule = tuple(abs(m - c) for m, c in zip(mass, cmass))  # the nested estimate of the masses' error
+        err = diff + floor + max(missing, _weight_charge(kind, mass, rule, masses, fine, abs(fine))) \
+            + 2.0 * _EPS * abs(fine)
         if diff <= max(atol, rtol * abs(fine), floor) and missing <= max(atol, rtol * abs(fine)):
             return Estimate(fine, err, neval, "quad", True)
         prev = fine

@@ -165,3 +165,49 @@ def test_error_bar_covers_the_final_rounding():
     got = gt.kl_divergence(gt.Normal(0, 1), gt.Normal(1, 1))
     assert abs(float(got) - 0.5) <= got.error
     assert got.error >= math.ulp(0.5)
+
+
+# ------------------------------------------------------------------ other paths that return an error
+V_PAIRS = [
+    (gt.Normal(0, 1), gt.Laplace(0.3, 1e-3)),
+    (gt.Beta(0.5, 0.05), gt.Beta(3.0, 0.7)),
+    (gt.Cauchy(0, 1), gt.StudentT(3, 1.0, 1e-4)),
+    (gt.Pushforward(gt.Normal(-30, 1e-3), gt.Exp()), gt.Pushforward(gt.Normal(-30.002, 2e-3), gt.Exp())),
+]
+
+
+@pytest.mark.parametrize("pair", V_PAIRS, ids=lambda pq: f"{pq[0]!r}|{pq[1]!r}"[:60])
+def test_value_function_at_dstar_and_virtual_criterion_agree_within_their_errors(pair):
+    """V(G, D*) (a linear integrand of log D*) and -log 4 + 2 JSD (the JSD kernel) are two constructions of
+    C(G): they must agree within the sum of their error bars, and each bar must be small."""
+    p, q = pair
+    v = gt.value_function(p, q, gt.optimal_discriminator(p, q))
+    c = gt.virtual_criterion(p, q)
+    assert v.converged and c.converged
+    assert abs(float(v) - float(c)) <= v.error + c.error
+    assert max(v.error, c.error) <= 1e-11
+
+
+@pytest.mark.parametrize(("a", "b"), [(0.05, 0.4), (0.5, 30.0), (7.3, 0.02), (2000.0, 3.5)])
+def test_expectation_of_log_under_beta_is_within_its_error(a, b):
+    """E[log X] = ψ(a) - ψ(a + b) for X ~ Beta(a, b): a singular end and a log singularity of g together."""
+    got = expectation(gt.Beta(a, b), np.log)
+    truth = mp.digamma(F(a)) - mp.digamma(F(a) + F(b))
+    err = abs(F(float(got)) - truth)
+    assert err <= got.error
+    if got.converged:
+        assert err <= 1e-12 * abs(truth)
+
+
+@pytest.mark.parametrize("cov", [[[1.0, 0.8], [0.8, 1.0]], [[1e-4, -0.9e-4], [-0.9e-4, 1e-4]]])
+def test_multivariate_kl_within_its_error(cov):
+    p = gt.MultivariateNormal([3.0, -1.0], cov)
+    q = gt.MultivariateNormal([3.01, -1.0], np.diag([2e-4, 3e-4]) if cov[0][0] < 1 else np.eye(2))
+    got = gt.kl_divergence(p, q)
+    s1, s2 = mp.matrix(p.cov.tolist()), mp.matrix(q.cov.tolist())
+    d = mp.matrix((q.mean - p.mean).tolist())
+    inv = s2**-1
+    truth = (sum((inv * s1)[i, i] for i in range(2)) + (d.T * inv * d)[0] - 2 + mp.log(mp.det(s2) / mp.det(s1))) / 2
+    assert got.converged
+    assert abs(F(float(got)) - truth) <= got.error
+    assert got.error <= 1e-11 * abs(truth)

@@ -88,7 +88,7 @@ def test_gk_panels_integrate_polynomials_exactly(fn):
     for deg in range(0, 32):
         vals = _XK**deg
         n = vals.size
-        res = np.empty((9, 1))
+        res = np.empty((12, 1))
         fn(K.LINEAR, np.zeros(n), np.full(n, -np.inf), vals, np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n),
            _WK, _WG, res)
         val, err, mass = res[0, :1], res[1, :1], res[4, :1]
