@@ -58,6 +58,7 @@ GK21 = (_XK, _WK, _WG)
 
 _LIN, _LIGHT, _HEAVY, _SING = 0, 1, 2, 3
 _EPS = float(np.finfo(float).eps)
+_ROUNDOFF = 50.0 * _EPS  # the least relative error of an integral of |f| claimed, as in QUADPACK
 _MIN_WIDTH = 1e-13  # panels narrower than this (in t) are not split further
 
 
@@ -418,7 +419,9 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
     captured = tuple(math.fsum(R[row]) if want is not None else 0.0 for row, want in zip((_MP, _MQ), masses))
     rule = tuple(float(R[row].sum()) if want is not None else 0.0 for row, want in zip((_EP, _EQ), masses))
     etot += max(missing, _weight_charge(kind, captured, rule, masses, total, float(R[_ABS].sum())))
-    etot += 2.0 * _EPS * abs(total)  # the final rounding of the sum
+    # the final rounding of the sum, and QUADPACK's round-off limit of 50 eps ∫|f| (Piessens et al. 1983):
+    # the propagated estimate above is first order and its constants are estimates too
+    etot += _ROUNDOFF * float(R[_ABS].sum()) + 2.0 * _EPS * abs(total)
     if not converged:
         why = ("round-off (or oscillation) in the integrand limits the accuracy to the error below" if roundoff >= 20
                else "a heavy tail carries mass beyond the float64 range (about 1e304)" if roundoff == -1
@@ -577,7 +580,7 @@ def _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None
         missing = _charge(kind, lost, sens, abs(fine), sum(mass)) if lost > lost_bar + 8.0 * _EPS else 0.0
         rule = tuple(abs(m - c) for m, c in zip(mass, cmass))  # the nested estimate of the masses' error
         err = diff + floor + max(missing, _weight_charge(kind, mass, rule, masses, fine, abs(fine))) \
-            + 2.0 * _EPS * abs(fine)
+            + _ROUNDOFF * abs(fine) + 2.0 * _EPS * abs(fine)
         if diff <= max(atol, rtol * abs(fine), floor) and missing <= max(atol, rtol * abs(fine)):
             return Estimate(fine, err, neval, "quad", True)
         prev = fine
