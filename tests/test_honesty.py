@@ -132,7 +132,9 @@ def test_divergences_are_invariant_under_a_common_map(pair, transform):
     for fn in (gt.kl_divergence, gt.js_divergence, gt.hellinger):
         for a, b in ((p, q), (q, p)):
             base = fn(a, b)
-            moved = fn(mp_ if a is p else mq, mq if b is q else mp_)
+            with warnings.catch_warnings():  # through a nonlinear map the bar may exceed rtol (and says so)
+                warnings.simplefilter("ignore", gt.AccuracyWarning)
+                moved = fn(mp_ if a is p else mq, mq if b is q else mp_)
             assert abs(float(base) - float(moved)) <= base.error + moved.error, fn.__name__
 
 
