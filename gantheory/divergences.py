@@ -481,4 +481,9 @@ def w1_distance(p, q, *, rtol=1e-12, atol=0.0, **options):
             delta = np.spacing(np.abs(cross)) + 4.0 * _EPS * np.minimum(p._cdf(cross), p._sf(cross)) / slope
             kinks = float(np.sum(np.where(np.isfinite(delta), slope * delta**2, 0.0)))
     est = _integrate_pair((p, q), K.LINEAR, evaluate, rtol=rtol, atol=atol, masses=(None, None), **options)
-    return Estimate(max(float(est), 0.0), est.error + kinks, est.neval, est.method, est.converged)
+    converged = est.converged
+    if kinks > max(atol, rtol * float(est), est.error):
+        converged = False
+        warnings.warn(f"W1: the crossings of the CDFs are resolved only to the float spacing there, which leaves "
+                      f"an error up to {kinks:.3g} on {float(est):.17g}", AccuracyWarning, stacklevel=2)
+    return Estimate(max(float(est), 0.0), est.error + kinks, est.neval, est.method, converged)
