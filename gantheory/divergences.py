@@ -10,9 +10,11 @@ integrand ``m [(1+δ) log(1+δ) + (1-δ) log(1-δ)] / 2`` with ``δ = (p - q)/(p
 divergences therefore keep their relative accuracy, and ``C(G) >= -log 4`` holds in floating point.
 """
 
+import copy
 import math
 import warnings
 from collections.abc import Callable
+from fractions import Fraction
 from typing import NamedTuple
 
 import numpy as np
@@ -21,7 +23,7 @@ from scipy.special import xlogy
 from . import _kernels as K
 from . import estimators as _est
 from ._checks import choice, scalar
-from .densities import _pair
+from .densities import Uniform, _LocationScale, _pair
 from .quadrature import AccuracyWarning, Estimate, _integrate_pair, _scaled, crossings
 
 __all__ = [
@@ -436,6 +438,32 @@ def f_divergence(p, q, f, *, f_inf=math.inf, rtol=1e-12, atol=0.0, **options):
     return _integrate_pair((p, q), K.LINEAR, evaluate, rtol=rtol, atol=atol, masses=(None, 1.0), **options)
 
 
+def _centred(p, q):
+    """``p`` and ``q`` moved together so that ``p`` sits at 0, for location-scale and uniform densities whose
+    positions then stay exact: W1 is invariant under a common translation, and its integrand, a
+    difference of CDFs at float nodes, then no longer carries the nodes' rounding at a far location."""
+    fields = {_LocationScale: ("loc",), Uniform: ("low", "high")}
+    names = [f for cls, f in fields.items() if isinstance(p, cls) and isinstance(q, cls)]
+    if not names:
+        return p, q
+    names = names[0]
+    shift = getattr(p, names[0])
+    if shift == 0.0:
+        return p, q
+    out = []
+    for d in (p, q):
+        c = copy.copy(d)
+        c.__dict__ = {k: v for k, v in d.__dict__.items() if not k.endswith("_cache")}
+        for name in names:
+            v = getattr(d, name)
+            moved = v - shift
+            if Fraction(moved) != Fraction(v) - Fraction(shift):  # not exact: leave both where they are
+                return p, q
+            setattr(c, name, moved)
+        out.append(c)
+    return tuple(out)
+
+
 def w1_distance(p, q, *, rtol=1e-12, atol=0.0, **options):
     r"""Wasserstein-1 distance of one-dimensional densities, ``W1 = ∫ |F_p(x) - F_q(x)| dx``.
 
@@ -446,6 +474,7 @@ def w1_distance(p, q, *, rtol=1e-12, atol=0.0, **options):
     p, q = _pair(p, q)
     if p.dim != 1:
         raise ValueError(f"w1_distance is implemented for one-dimensional densities, got dim={p.dim}")
+    p, q = _centred(p, q)
 
     def gap(x):
         with np.errstate(all="ignore"):

@@ -385,8 +385,10 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
         if disc <= max(tol, floor):  # refining further would only chase round-off
             # round-off above the tolerance is still an answer at float64 precision when it is below
             # 1e-14 of the mass involved (KL = 0 up to 1e-33, say); above that the caller is told
-            # (the mass scale only where the weights are densities: W1's are lengths)
-            scale = float(sums[_MASS]) if masses != (None, None) else float(sums[_ABS])
+            # (the mass where the weights are densities; W1's are lengths: the integral, or the scale of
+            # the densities, whichever is larger)
+            scale = (float(sums[_MASS]) if masses != (None, None)
+                     else max(float(sums[_ABS]), sum(d._hints()[3] for d in densities)))
             converged = floor <= max(tol, 1e-14 * scale)
             roundoff = 0 if converged else 20
             break
