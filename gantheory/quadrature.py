@@ -737,6 +737,19 @@ def expectation(p, g, *, rtol=1e-12, atol=0.0, **options):
             raise ValueError(f"g returned NaN at x = {nodes.x[bad][0]!r}")
         return v
 
+    def rounding(nodes):
+        # a node is a rounded float: g moves by up to its change across one float spacing there
+        g0 = values(nodes)
+        out = np.zeros_like(g0, dtype=float)
+        for side in (-np.inf, np.inf):
+            with np.errstate(all="ignore"):
+                g1 = np.asarray(g(np.nextafter(nodes.x, side)), dtype=float)
+                d = np.abs(g1 - g0)
+            out = np.maximum(out, np.where(np.isfinite(d), d, 0.0))
+        return out
+
+    if "noise" not in options:
+        options = dict(options, noise=rounding)
     try:
         return expect_nodes(p, values, rtol=rtol, atol=atol, **options)
     except ValueError as exc:
