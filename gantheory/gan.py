@@ -21,7 +21,7 @@ from . import _kernels as K
 from ._checks import choice, finite_array, real_array, scalar
 from .densities import _has_jumps
 from .divergences import _pair, js_divergence
-from .quadrature import Estimate, _integrate_pair, _scaled, expect_nodes
+from .quadrature import Estimate, _integrate_pair, _scaled, expect_nodes, float_spread
 from .transforms import Affine, Pushforward
 
 __all__ = [
@@ -163,7 +163,11 @@ def _disc_logs(d, nodes):
     singular support ends."""
     if isinstance(d, OptimalDiscriminator):
         return d._logs_from(nodes.logpdf(d.p_data), nodes.logpdf(d.p_g))
-    x = nodes.x
+    return _logs_at(d, nodes.x)
+
+
+def _logs_at(d, x):
+    """``(log D, log(1 - D))`` of a Discriminator or a plain callable at the points ``x``."""
     shape = x.shape if x.ndim == 1 else x.shape[:-1]
     if isinstance(d, Discriminator):
         ld, l1d = d._logs(x)
@@ -180,6 +184,14 @@ def _disc_logs(d, nodes):
         raise ValueError(f"d must return values in [0, 1], got {vals[bad].ravel()[0]!r}")
     with np.errstate(divide="ignore"):
         return np.log(vals), np.log1p(-vals)
+
+
+def _disc_spread(d, x, at_x=None):
+    """How far ``log D`` and ``log(1 - D)`` move across one float spacing of each 1-D node ``x``: the node
+    is a rounded float, and ``D`` is the user's function of it (None in d >= 2 and for ``D*``)."""
+    if x.ndim != 1 or isinstance(d, OptimalDiscriminator):
+        return None
+    return float_spread(lambda y: _logs_at(d, y), x, at_x or _logs_at(d, x))
 
 
 def _check_disc(d):
@@ -219,17 +231,20 @@ def value_function(p_data, p_g, d, *, space="x", rtol=1e-12, atol=0.0, **options
             lp, lq = nodes.logpdf(p_data), nodes.logpdf(p_g)
             if isinstance(d, OptimalDiscriminator) and d.p_data is p_data and d.p_g is p_g:
                 ld, l1d = d._logs_from(lp, lq)
+                noise = None
             else:
                 ld, l1d = _disc_logs(d, nodes)
-            return lp, lq, ld, l1d, None, nodes.logpdf_err(p_data, lp), nodes.logpdf_err(p_g, lq)
+                noise = _disc_spread(d, nodes.x, (ld, l1d))
+            return lp, lq, ld, l1d, noise, nodes.logpdf_err(p_data, lp), nodes.logpdf_err(p_g, lq)
 
         return _integrate_pair((p_data, p_g), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)
     if not isinstance(p_g, Pushforward):
         raise TypeError(f"space='z' needs p_g to be a Pushforward (a generator), got {type(p_g).__name__}")
     real = expect_nodes(p_data, lambda nodes: _disc_logs(d, nodes)[0], hints=(p_g,), rtol=rtol, atol=atol,
-                        **options)
+                        noise=lambda nodes: _disc_spread(d, nodes.x), **options)
     fake = expect_nodes(p_g.base, lambda nodes: _disc_logs(d, nodes.mapped(p_g.transform))[1],
-                        hints=_pulled_back(p_data, p_g.transform), rtol=rtol, atol=atol, **options)
+                        hints=_pulled_back(p_data, p_g.transform), rtol=rtol, atol=atol,
+                        noise=lambda nodes: _disc_spread(d, nodes.mapped(p_g.transform).x), **options)
     if not (math.isfinite(real) and math.isfinite(fake)):
         return Estimate(float(real) + float(fake), 0.0, real.neval + fake.neval, "quad", True)
     return Estimate(float(real) + float(fake), real.error + fake.error, real.neval + fake.neval,

@@ -718,6 +718,29 @@ def _integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_pane
     return _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses)
 
 
+def _noise_of(noise, nodes):
+    """The absolute round-off ``noise(nodes)`` of an integrand's values, or None where there is none."""
+    out = None if noise is None else noise(nodes)
+    return None if out is None else np.asarray(out, dtype=float)
+
+
+def float_spread(f, x, at_x):
+    """How far the arrays ``f(x)`` (a tuple) move across one float spacing at each point of ``x`` (1-D
+    nodes): a node is a rounded float, so a user's function of it is off by up to this there. The smaller
+    of the changes to the two neighbouring floats is taken, so a jump that falls exactly on a node stays
+    a jump for the rule to resolve, not noise; a change that is not finite on one side is ignored.
+    ``at_x`` is ``f(x)``, already computed."""
+    side = []
+    for to in (-np.inf, np.inf):
+        with np.errstate(all="ignore"):
+            d = np.zeros(len(x))
+            for v1, v0 in zip(f(np.nextafter(x, to)), at_x):
+                d = np.maximum(d, np.abs(np.asarray(v1, dtype=float) - v0))
+        side.append(np.where(np.isfinite(d), d, np.inf))
+    out = np.minimum(*side)
+    return np.where(np.isfinite(out), out, 0.0)
+
+
 def expectation(p, g, *, rtol=1e-12, atol=0.0, **options):
     """``E_p[g(X)] = ∫ p(x) g(x) dx`` by quadrature; ``g`` maps an array of points to values."""
     from .densities import as_density
@@ -737,19 +760,9 @@ def expectation(p, g, *, rtol=1e-12, atol=0.0, **options):
             raise ValueError(f"g returned NaN at x = {nodes.x[bad][0]!r}")
         return v
 
-    def rounding(nodes):
-        # a node is a rounded float: g moves by up to its change across one float spacing there
-        g0 = values(nodes)
-        out = np.zeros_like(g0, dtype=float)
-        for side in (-np.inf, np.inf):
-            with np.errstate(all="ignore"):
-                g1 = np.asarray(g(np.nextafter(nodes.x, side)), dtype=float)
-                d = np.abs(g1 - g0)
-            out = np.maximum(out, np.where(np.isfinite(d), d, 0.0))
-        return out
-
     if "noise" not in options:
-        options = dict(options, noise=rounding)
+        options = dict(options, noise=lambda nodes: float_spread(lambda x: (np.asarray(g(x), dtype=float),),
+                                                               nodes.x, (values(nodes),)))
     try:
         return expect_nodes(p, values, rtol=rtol, atol=atol, **options)
     except ValueError as exc:
@@ -774,7 +787,7 @@ def expect_nodes(p, g, *, hints=(), noise=None, rtol=1e-12, atol=0.0, **options)
             bad = nodes.x[np.isnan(vals)][0]
             raise ValueError(f"the integrand returned NaN at x = {bad!r}")
         z = np.zeros_like(lp)
-        return (lp, np.full_like(lp, -np.inf), vals, z, None if noise is None else np.asarray(noise(nodes), float),
+        return (lp, np.full_like(lp, -np.inf), vals, z, _noise_of(noise, nodes),
                 nodes.logpdf_err(p, lp), z)
 
     return _integrate_pair((p, *hints), K.LINEAR, evaluate, rtol=rtol, atol=atol, masses=(1.0, None), **options)

@@ -190,7 +190,7 @@ def test_value_function_at_dstar_and_virtual_criterion_agree_within_their_errors
     assert max(v.error, c.error) <= 1e-11
 
 
-@pytest.mark.parametrize(("a", "b"), [(0.05, 0.4), (0.5, 30.0), (7.3, 0.02), (2000.0, 3.5)])
+@pytest.mark.parametrize(("a", "b"), [(0.05, 0.4), (0.5, 30.0), (7.3, 0.02), (2000.0, 3.5), (2e5, 0.6)])
 def test_expectation_of_log_under_beta_is_within_its_error(a, b):
     """E[log X] = ψ(a) - ψ(a + b) for X ~ Beta(a, b): a singular end and a log singularity of g together."""
     got = expectation(gt.Beta(a, b), np.log)
@@ -213,3 +213,29 @@ def test_multivariate_kl_within_its_error(cov):
     assert got.converged
     assert abs(F(float(got)) - truth) <= got.error
     assert got.error <= 1e-11 * abs(truth)
+
+
+@pytest.mark.parametrize("loc", [0.0, 1e8, 1e10])
+def test_value_function_charges_the_rounding_of_x_inside_a_plain_discriminator(loc):
+    """``D(x) = expit(x - loc)`` against N(loc, 1) and N(loc + 1, 1): far from 0 each node ``x`` is a
+    rounded float, and ``log D`` moves with it by ``ulp(x) (1 - D)``. Once a silent miss at loc = 1e8
+    (error 1.1e-11, bar 2.2e-12). The reference is V in the centred variable ``z = x - loc``."""
+    from scipy.special import expit
+
+    lv = mp.quad(lambda z: -mp.npdf(z) * mp.log1p(mp.exp(-z)), [-mp.inf, 0, mp.inf])
+    lf = mp.quad(lambda z: mp.npdf(z, 1, 1) * (-z - mp.log1p(mp.exp(-z))), [-mp.inf, 0, 1, mp.inf])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        v = gt.value_function(gt.Normal(loc, 1), gt.Normal(loc + 1, 1), lambda x: expit(x - loc))
+    assert abs(float(v) - float(lv + lf)) <= v.error
+    if loc == 0.0:
+        assert v.converged and v.error < 1e-12 and not caught
+    else:  # ulp(1e8) = 1.5e-8: the rounding exceeds rtol = 1e-12, and the caller is told
+        assert not v.converged and any(issubclass(w.category, gt.AccuracyWarning) for w in caught)
+
+
+def test_a_jump_of_a_user_function_on_a_node_is_resolved_not_taken_for_rounding():
+    """``1{x >= 1/2}`` under U(0, 1): the first panel's centre is 1/2 exactly, where ``g`` jumps within
+    one float spacing. That is a jump for the rule to resolve, not round-off to stop at: E = 1/2."""
+    v = expectation(gt.Uniform(0, 1), lambda x: (x >= 0.5).astype(float))
+    assert v.converged and abs(float(v) - 0.5) <= v.error < 1e-12
