@@ -20,6 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import xlogy
 
+from . import _engine
 from . import _kernels as K
 from . import estimators as _est
 from ._checks import choice, scalar
@@ -145,9 +146,19 @@ def _kl_far_tail(p, q):
     return out
 
 
+def _tables(p, q):
+    """The pair as component tables for the compiled path, or None when either is not a built-in family."""
+    if p.dim != 1:
+        return None
+    tp = _engine.table(p)
+    tq = None if tp is None else _engine.table(q)
+    return None if tq is None else (tp, tq)
+
+
 def _quad(kind, p, q, rtol, atol, options):
     moved = kind in (K.JSD, K.TV, K.HELLINGER)
-    return _integrate_pair((p, q), kind, _log_pair(p, q, moved), rtol=rtol, atol=atol, **options)
+    return _integrate_pair((p, q), kind, _log_pair(p, q, moved), rtol=rtol, atol=atol, tables=_tables(p, q),
+                           **options)
 
 
 def _tail_divergent(p, q, kind):
@@ -224,7 +235,8 @@ def kl_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **opt
         return _scaled(_dispatch("kl", p, q, method, options), 1.0 / unit)
     if _support_excess(p, q) or _tail_divergent(p, q, "kl"):
         return Estimate(math.inf, 0.0, 0, "quad", True)
-    est = _integrate_pair((p, q), K.KL, _kl_pair(p, q), rtol=rtol, atol=atol * unit, **options)
+    est = _integrate_pair((p, q), K.KL, _kl_pair(p, q), rtol=rtol, atol=atol * unit, tables=_tables(p, q),
+                          **options)
     far = _kl_far_tail(p, q)
     if far > 0.0:
         converged = est.converged

@@ -19,12 +19,14 @@ Two and more dimensions
 """
 
 import math
+import sys
 import warnings
 import weakref
 
 import numpy as np
 from scipy import linalg
 
+from . import _engine
 from . import _kernels as K
 from ._checks import finite_array, positive_int, scalar
 
@@ -331,7 +333,7 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
         new = np.concatenate([new, [tails, np.full(tails.size, 0.5), np.ones(tails.size)]], axis=1)
     panels = R = parents = None
     neval, total, etot, converged, roundoff, sens = 0, 0.0, 0.0, False, 0, 0.0
-    for _ in range(max_rounds):
+    for rnd in range(max_rounds):
         seg = new[0].astype(np.int64)
         nodes, lj = _panels_1d(geo, seg, new[1], new[2])
         with np.errstate(all="ignore"):
@@ -374,7 +376,6 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
         R = res if R is None else np.concatenate([R, res], axis=1)
         with np.errstate(over="ignore"):  # (the mass rows of an integrand whose weights are not densities)
             sums = R.sum(axis=1)
-        total = math.fsum(R[_VAL])
         disc = float(sums[_ERR])  # discretisation error estimate
         # relative to ∫|f|: for the non-negative integrands of the divergences that is |total|; for
         # integrands that change sign (V, gradients, expectations) a cancelling total near 0 is not
@@ -392,7 +393,7 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
             converged = floor <= max(tol, 1e-14 * scale)
             roundoff = 0 if converged else 20
             break
-        if roundoff >= 20:
+        if roundoff >= 20 or rnd == max_rounds - 1:  # (no round left to evaluate the halves)
             break
         order = np.argsort(R[_ERR])[::-1]
         k = int(np.searchsorted(np.cumsum(R[_ERR, order]), disc - 0.5 * tol)) + 1
@@ -408,24 +409,37 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
         keep[pick] = False
         panels, R = panels[:, keep], R[:, keep]
     beyond = _beyond_float_range(geo, kind, evaluate)
-    tol = max(atol, rtol * float(R[_ABS].sum()))
+    with np.errstate(over="ignore"):  # (the mass rows of an integrand whose weights are not densities)
+        sums = R.sum(axis=1)
+    exact = (math.fsum(R[_VAL]), math.fsum(R[_MP]), math.fsum(R[_MQ]))
+    return _conclude(kind, sums, exact, neval, sens, converged, roundoff, etot, beyond, masses, rtol, atol)
+
+
+def _conclude(kind, sums, exact, neval, sens, converged, roundoff, etot, beyond, masses, rtol, atol):
+    """The ``Estimate`` from the sums of the final panels' rows (both paths): ``sums`` (plain sums of
+    every row) and ``exact`` (the value and the two masses summed accurately). The mass check and its
+    charges, what heavy tails leave beyond the float64 range, the final rounding, and the warning when
+    the tolerance was not met."""
+    abs_f, mass = float(sums[_ABS]), float(sums[_MASS])
+    total = exact[0]
+    tol = max(atol, rtol * abs_f)
     if beyond > tol and beyond > etot:
         converged = False
         roundoff = -1
     etot += beyond
-    lost = _mass_deficit(R, masses)
-    missing = _charge(kind, lost, sens, float(R[_ABS].sum()), float(sums[_MASS]))
+    lost = _mass_deficit(sums, exact, masses)
+    missing = _charge(kind, lost, sens, abs_f, mass)
     if missing > max(tol, etot):
         converged = False
         if roundoff != -1:  # mass beyond the float64 range is the more specific reason
             roundoff = -2
     # (a weight that is not a density, as W1's, is not summed: its "mass" may overflow)
-    captured = tuple(math.fsum(R[row]) if want is not None else 0.0 for row, want in zip((_MP, _MQ), masses))
-    rule = tuple(float(R[row].sum()) if want is not None else 0.0 for row, want in zip((_EP, _EQ), masses))
-    etot += max(missing, _weight_charge(kind, captured, rule, masses, total, float(R[_ABS].sum())))
+    captured = tuple(got if want is not None else 0.0 for got, want in zip(exact[1:], masses))
+    rule = tuple(float(sums[row]) if want is not None else 0.0 for row, want in zip((_EP, _EQ), masses))
+    etot += max(missing, _weight_charge(kind, captured, rule, masses, total, abs_f))
     # the final rounding of the sum, and QUADPACK's round-off limit of 50 eps ∫|f| (Piessens et al. 1983):
     # the propagated estimate above is first order and its constants are estimates too
-    etot += _ROUNDOFF * float(R[_ABS].sum()) + 2.0 * _EPS * abs(total)
+    etot += _ROUNDOFF * abs_f + 2.0 * _EPS * abs(total)
     if not converged:
         why = ("round-off (or oscillation) in the integrand limits the accuracy to the error below" if roundoff >= 20
                else "a heavy tail carries mass beyond the float64 range (about 1e304)" if roundoff == -1
@@ -434,8 +448,17 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
                else "the panel or round budget ran out")
         warnings.warn(
             f"quadrature stopped before rtol={rtol:g}: {why}; estimated error {etot:.3g} on "
-            f"{total:.17g} after {neval} evaluations", AccuracyWarning, stacklevel=4)
+            f"{total:.17g} after {neval} evaluations", AccuracyWarning, stacklevel=_user_level())
     return Estimate(total, etot, neval, "quad", converged)
+
+
+def _user_level():
+    """The stack level of the first frame outside gantheory (where a warning points)."""
+    f, level = sys._getframe(1), 1
+    pkg = __name__.rpartition(".")[0] + "."
+    while f is not None and (f.f_globals.get("__name__", "") + ".").startswith(pkg):
+        f, level = f.f_back, level + 1
+    return level
 
 
 def _sensitivity(kind, lp, lq, a, b):
@@ -452,7 +475,7 @@ def _sensitivity(kind, lp, lq, a, b):
     return 2.0 * float(np.max(v)) if v.size else math.inf
 
 
-def _mass_deficit(R, masses):
+def _mass_deficit(sums, exact, masses):
     """The mass of ``p`` and ``q`` that the panels did not capture.
 
     ``masses`` holds what ``∫p`` and ``∫q`` over the whole domain must be (None: not checked). A
@@ -461,11 +484,11 @@ def _mass_deficit(R, masses):
     dropped below the float spacing at a singular end), or that the densities were evaluated less
     accurately than their rounding allows (a composition of maps that rounds the coordinate)."""
     lost = 0.0
-    for row, err, want in ((_MP, _EP, masses[0]), (_MQ, _EQ, masses[1])):
+    for got, err, want in ((exact[1], _EP, masses[0]), (exact[2], _EQ, masses[1])):
         if want is None:
             continue
-        gap = abs(math.fsum(R[row]) - want)
-        if gap > float(R[err].sum()) + float(R[err + 2].sum()) + 8.0 * _EPS * want:  # rule error + rounding
+        gap = abs(got - want)
+        if gap > float(sums[err]) + float(sums[err + 2]) + 8.0 * _EPS * want:  # rule error + rounding
             lost += gap
     return lost
 
@@ -700,9 +723,11 @@ def integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_panel
 
 
 def _integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_panels=None, max_rounds=80,
-                    max_nodes=3e7, breaks=(), masses=(1.0, 1.0)):
+                    max_nodes=3e7, breaks=(), masses=(1.0, 1.0), tables=None):
     """:func:`integrate_pair` for gantheory's own integrands: the options (which come from users) are
-    checked, the densities, kind and callback (which do not) are trusted."""
+    checked, the densities, kind and callback (which do not) are trusted. ``tables``: the pair as
+    component tables (``gantheory._engine.table``), for the compiled path of a divergence, whose
+    integrand is fixed by ``kind`` alone."""
     rtol = scalar(rtol, "rtol", lower=0.0)
     atol = scalar(atol, "atol", lower=0.0)
     if rtol == 0.0 and atol == 0.0:
@@ -713,9 +738,27 @@ def _integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_pane
     max_nodes = scalar(max_nodes, "max_nodes", positive=True)
     if not (isinstance(breaks, tuple) and not breaks):
         breaks = finite_array(breaks, "breaks", ndim=1)
+    if tables is not None and densities[0].dim == 1:
+        return _compiled_1d(kind, tables, breaks, rtol, atol, max_panels, max_rounds, masses, densities)
     if densities[0].dim == 1:
         return _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, breaks, masses)
     return _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses)
+
+
+_NO_BREAKS = np.empty(0)
+
+
+def _compiled_1d(kind, tables, breaks, rtol, atol, max_panels, max_rounds, masses, densities):
+    """One compiled call (``gantheory._engine.adaptive``) and the common conclusion."""
+    breaks = _NO_BREAKS if isinstance(breaks, tuple) else breaks
+    sums, exact, neval, sens, converged, roundoff, etot, beyond, status, sign = _engine.adaptive(
+        kind, tables[0], tables[1], breaks, rtol, atol, 0 if max_panels is None else max_panels, max_rounds,
+        _XK, _WK, _WG, kind in _PER_MASS)
+    if status == _engine.UNDEFINED:
+        _undefined(kind)
+    if status == _engine.INFINITE:
+        return Estimate(math.copysign(math.inf, sign), 0.0, neval, "quad", True)
+    return _conclude(kind, sums, exact, neval, sens, converged, roundoff, etot, beyond, masses, rtol, atol)
 
 
 def _noise_of(noise, nodes):
