@@ -1,5 +1,6 @@
 """Input validation shared by the public wrappers: every message names the parameter."""
 
+import math
 import numbers
 import operator
 
@@ -50,7 +51,7 @@ def scalar(value, name, *, positive=False, lower=None, upper=None):
         if arr.ndim != 0 or arr.dtype.kind not in "iuf":
             raise TypeError(f"{name} must be a real scalar, got {_show(arr)}")
         x = float(arr)
-    if not np.isfinite(x):
+    if not math.isfinite(x):
         raise ValueError(f"{name} must be finite, got {x!r}")
     if positive and not x > 0.0:
         raise ValueError(f"{name} must be positive, got {x!r}")

@@ -27,17 +27,25 @@ _FAM, _LOGW, _LOC, _SCALE, _SHAPE, _LNORM, _AUX = range(7)
 NCOL = 7
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+_EPS = float(np.finfo(float).eps)
 _NEG_INF = -math.inf
 _FLT_MAX = float(np.finfo(float).max)
 _LIN, _LIGHT, _HEAVY = 0, 1, 2
 _MIN_WIDTH = 1e-13
 _ROWS = 12
 _VAL, _ERR, _NOISE, _ABS, _MASS, _MP, _MQ = 0, 1, 2, 3, 4, 5, 6
-_EP, _NP, _DMAX = 7, 9, 11
-# standardised landmarks (as in gantheory.densities): bulk points and, for light tails, tail quantiles
-_LANDMARK_Z = np.array([-10.0, -6.0, -2.5, -1.0, 0.0, 1.0, 2.5, 6.0, 10.0])
-_NORMAL_Z = np.concatenate([_LANDMARK_Z, [-12.0, 12.0]])
-_LAPLACE_Z = np.concatenate([_LANDMARK_Z, [-72.0, -40.0, -20.0, 20.0, 40.0, 72.0]])
+_EP, _EQ, _NP, _DMAX = 7, 8, 9, 11
+#: Standardised landmarks of the normal, Laplace and heavy-tailed families, and whether light tails
+#: start as two panels: ``PYTHON`` as in gantheory.densities (the Python path's panels exactly), ``FAST``
+#: thinned to the bulk and the tail quantiles (a normal keeps less than 1e-30 of its mass beyond 12
+#: scales, a Laplace beyond 72), each light tail one panel (nothing lies beyond its start), and landmarks
+#: within 1.5 scales of another merged (see ``_thinned``).
+_BULK = np.array([-10.0, -6.0, -2.5, -1.0, 0.0, 1.0, 2.5, 6.0, 10.0])
+PYTHON = (np.concatenate([_BULK, [-12.0, 12.0]]), np.concatenate([_BULK, [-72.0, -40.0, -20.0, 20.0, 40.0, 72.0]]),
+          _BULK, True, 0.0)
+FAST = (np.array([-12.0, -6.0, -2.5, 0.0, 2.5, 6.0, 12.0]),
+        np.array([-72.0, -40.0, -20.0, -8.0, -2.5, 0.0, 2.5, 8.0, 20.0, 40.0, 72.0]),
+        np.array([-10.0, -2.5, 0.0, 2.5, 10.0]), False, 1.5)
 
 # status of a result
 OK, INFINITE, UNDEFINED = 0, 1, 2
@@ -102,75 +110,132 @@ def logpdf(T, x0, off, clamp, out):
 
 # ----------------------------------------------------------------------------------------- geometry
 @njit(**_JIT)
-def _hints(T):
-    """``(low, high, scale, heavy, points)`` of the density ``T``: its support, bulk scale, tail class
-    and panel edges (landmarks, kinks, finite component ends)."""
+def _argsort(v):
+    """Indices that sort ``v`` ascending (Shell sort with Ciura's gaps: quick to compile, and fast for
+    the few hundred points and panels of a quadrature)."""
+    n = v.shape[0]
+    idx = np.arange(n)
+    for gap in (701, 301, 132, 57, 23, 10, 4, 1):
+        for i in range(gap, n):
+            k = idx[i]
+            j = i
+            while j >= gap and v[idx[j - gap]] > v[k]:
+                idx[j] = idx[j - gap]
+                j -= gap
+            idx[j] = k
+    return idx
+
+
+@njit(**_JIT)
+def _hints(T, zn, zl, zh, pts, own, n):
+    """Append the panel edges of the density ``T`` (landmarks, kinks, finite component ends) to ``pts``
+    from index ``n``, with the scale of the component each landmark belongs to in ``own`` (0 for kinks
+    and ends, which must stay); return ``(n, low, high, scale, heavy)``: the new count, the support,
+    bulk scale and tail class."""
     lo, hi, scale, heavy = math.inf, -math.inf, 0.0, False
-    pts = []
     for i in range(T.shape[0]):
         fam = int(T[i, _FAM])
         loc, sc = T[i, _LOC], T[i, _SCALE]
         if fam == UNIFORM:
             lo, hi = min(lo, loc), max(hi, T[i, _SHAPE])
-            pts.append(loc)
-            pts.append(T[i, _SHAPE])
-            pts.append(0.5 * (loc + T[i, _SHAPE]))
+            pts[n], pts[n + 1], pts[n + 2] = loc, T[i, _SHAPE], 0.5 * (loc + T[i, _SHAPE])
+            own[n], own[n + 1], own[n + 2] = 0.0, 0.0, sc
+            n += 3
         else:
             lo, hi = -math.inf, math.inf
-            z = _NORMAL_Z if fam == NORMAL else _LAPLACE_Z if fam == LAPLACE else _LANDMARK_Z
+            z = zn if fam == NORMAL else zl if fam == LAPLACE else zh
             for k in range(z.shape[0]):
-                pts.append(loc + sc * z[k])
+                pts[n + k] = loc + sc * z[k]
+                own[n + k] = sc
+            n += z.shape[0]
             if fam == LAPLACE:
-                pts.append(loc)
+                pts[n], own[n] = loc, 0.0
+                n += 1
             heavy = heavy or fam >= CAUCHY
         scale = max(scale, sc)
-    return lo, hi, scale, heavy, pts
+    return n, lo, hi, scale, heavy
+
+
+@njit(**_JIT)
+def _thinned(v, own, lo, hi, merge):
+    """The distinct finite points of ``v`` within ``[lo, hi]``, sorted; with ``merge > 0``, a landmark
+    closer than ``merge`` times its own scale (and the kept neighbour's) to the last kept point is
+    dropped: the outermost points, kinks and ends always stay."""
+    order = _argsort(v)
+    out, sc = np.empty(v.shape[0]), np.empty(v.shape[0])
+    n = 0
+    for i in order:
+        x = v[i]
+        if not (x >= lo and x <= hi and math.isfinite(x)):
+            continue
+        if n and x == out[n - 1]:
+            sc[n - 1] = min(sc[n - 1], own[i])
+            continue
+        out[n], sc[n] = x, own[i]
+        n += 1
+    if merge <= 0.0 or n <= 2:
+        return out[:n]
+    keep = np.empty(n)
+    keep[0] = out[0]
+    last, m = sc[0], 1
+    for i in range(1, n):
+        near = out[i] - keep[m - 1] < merge * min(sc[i], last)
+        if i == n - 1:
+            if near and m > 1 and last > 0.0:
+                m -= 1  # the outermost point replaces the landmark just inside it
+        elif near:
+            continue
+        keep[m] = out[i]
+        last = sc[i]
+        m += 1
+    return keep[:m]
 
 
 @njit(**_JIT)
 def _geometric(pts, scale):
     """Points at 4, 16, 64, ... scales inside every gap longer than 64 scales, from both of its ends."""
-    gaps = np.diff(pts)
-    widest = 0.0
-    for g in gaps:
+    widest, nlong = 0.0, 0
+    for i in range(pts.shape[0] - 1):
+        g = pts[i + 1] - pts[i]
         if g > 64.0 * scale:
             widest = max(widest, g)
-    if widest == 0.0:
+            nlong += 1
+    if nlong == 0:
         return pts
     widest = min(widest, _FLT_MAX)
     top = int(math.floor((math.log(widest) - math.log(scale)) / math.log(4.0)))
-    steps = np.exp(math.log(scale) + math.log(4.0) * np.arange(1, 1 + top))
-    extra = list(pts)
-    for i in range(gaps.shape[0]):
-        if gaps[i] > 64.0 * scale:
-            a, b = pts[i], pts[i + 1]
+    steps = np.empty(top)
+    for k in range(top):
+        steps[k] = math.exp(math.log(scale) + math.log(4.0) * (k + 1))
+    out = np.empty(pts.shape[0] + 2 * nlong * top)
+    out[:pts.shape[0]] = pts
+    n = pts.shape[0]
+    for i in range(pts.shape[0] - 1):
+        a, b = pts[i], pts[i + 1]
+        if b - a > 64.0 * scale:
             for s in steps:
                 if s < 0.5 * (b - a):
-                    extra.append(a + s)
-                    extra.append(b - s)
-    out = np.unique(np.array(extra))
-    return out[np.isfinite(out)]
+                    out[n], out[n + 1] = a + s, b - s
+                    n += 2
+    return _thinned(out[:n], np.zeros(n), -math.inf, math.inf, 0.0)
 
 
 @njit(**_JIT)
-def geometry(TP, TQ, breaks):
+def geometry(TP, TQ, breaks, zn, zl, zh, merge):
     """Segments ``(stype, x0, x0lo, sgn, length)`` over the union of the two supports, with the extra
-    panel edges ``breaks``."""
-    lp, hp, sp, vp, pp = _hints(TP)
-    lq, hq, sq, vq, pq = _hints(TQ)
+    panel edges ``breaks`` (``merge``: see :func:`_thinned`)."""
+    most = max(zn.shape[0], zl.shape[0] + 1, zh.shape[0], 3)
+    raw = np.empty(most * (TP.shape[0] + TQ.shape[0]) + breaks.shape[0])
+    own = np.empty(raw.shape[0])
+    n, lp, hp, sp, vp = _hints(TP, zn, zl, zh, raw, own, 0)
+    n, lq, hq, sq, vq = _hints(TQ, zn, zl, zh, raw, own, n)
+    raw[n:n + breaks.shape[0]] = breaks
+    own[n:n + breaks.shape[0]] = 0.0
+    n += breaks.shape[0]
     lo, hi = min(lp, lq), max(hp, hq)
-    raw = []
-    for v in pp:
-        raw.append(v)
-    for v in pq:
-        raw.append(v)
-    for v in breaks:
-        raw.append(v)
-    keep = []
-    for v in raw:
-        if v >= lo and v <= hi and math.isfinite(v):
-            keep.append(v)
-    pts = np.unique(np.array(keep)) if len(keep) else np.zeros(1)
+    pts = _thinned(raw[:n], own[:n], lo, hi, merge)
+    if pts.shape[0] == 0:
+        pts = np.zeros(1)
     scale = max(sp, sq)
     step = scale
     if vp:
@@ -233,29 +298,27 @@ def _sensitivity(kind, lp, lq):
 
 
 @njit(**_JIT)
-def adaptive(kind, TP, TQ, breaks, rtol, atol, max_panels, max_rounds, xk, wk, wg, per_mass):
-    """Adaptive Gauss-Kronrod quadrature of ``kind`` between the densities ``TP`` and ``TQ``.
+def adaptive(kind, TP, TQ, breaks, marks, rtol, atol, max_panels, max_rounds, xk, wk, wg, want_p, want_q):
+    """Adaptive Gauss-Kronrod quadrature of ``kind`` between the densities ``TP`` and ``TQ``, concluded
+    (see :func:`conclude`; ``want_p``, ``want_q``: what the masses must be, NaN for unchecked).
 
-    Returns ``(sums, exact, neval, sens, converged, roundoff, etot, beyond, status, sign)``: the sums of
-    the final panels' rows (see ``gantheory._kernels.gk_panels``), the value and the two masses summed
-    accurately, the evaluation count, the sensitivity to
-    missed mass, whether the loop met the tolerance, the round-off flag (20: limited by round-off),
-    the error estimate so far, the bound on what heavy tails leave beyond the float64 range, and a
-    status (``INFINITE`` with the sign of the infinite value, ``UNDEFINED`` for NaN)."""
-    stype, x0, x0lo, sgn, length = geometry(TP, TQ, breaks)
+    Returns ``(value, error, converged, reason, lost, neval, status)``: ``status`` is ``INFINITE`` when
+    the value is ``±inf`` and ``UNDEFINED`` when the integrand was NaN (the value is meaningless)."""
+    zn, zl, zh, split_light, merge = marks
+    stype, x0, x0lo, sgn, length = geometry(TP, TQ, breaks, zn, zl, zh, merge)
     nseg = stype.shape[0]
     if max_panels <= 0:
         max_panels = max(20_000, 4 * nseg)
     ntail = 0
     for k in range(nseg):
-        if stype[k] != _LIN:
+        if stype[k] == _HEAVY or (split_light and stype[k] == _LIGHT):
             ntail += 1
     nn = nseg + ntail
     seg, ta, tb = np.empty(nn, np.int64), np.zeros(nn), np.ones(nn)
     j = nseg
     for k in range(nseg):
         seg[k] = k
-        if stype[k] != _LIN:
+        if stype[k] == _HEAVY or (split_light and stype[k] == _LIGHT):
             tb[k] = 0.5
             seg[j], ta[j], tb[j] = k, 0.5, 1.0
             j += 1
@@ -269,21 +332,21 @@ def adaptive(kind, TP, TQ, breaks, rtol, atol, max_panels, max_rounds, xk, wk, w
     for rnd in range(max_rounds):
         res, lp, lq = _evaluate(kind, TP, TQ, stype, x0, x0lo, sgn, length, seg, ta, tb, xk, wk, wg)
         neval += lp.shape[0]
-        if not per_mass:
+        if per_mass(kind) == 0.0:
             sens = max(sens, _sensitivity(kind, lp, lq))
         npos = nneg = 0
         for i in range(res.shape[1]):
             v = res[_VAL, i]
             if v != v:
-                return np.zeros(_ROWS), (0.0, 0.0, 0.0), neval, sens, False, 0, 0.0, 0.0, UNDEFINED, 0.0
+                return math.nan, 0.0, False, 0, 0.0, neval, UNDEFINED
             if v == math.inf:
                 npos += 1
             elif v == -math.inf:
                 nneg += 1
         if npos and nneg:
-            return np.zeros(_ROWS), (0.0, 0.0, 0.0), neval, sens, False, 0, 0.0, 0.0, UNDEFINED, 0.0
+            return math.nan, 0.0, False, 0, 0.0, neval, UNDEFINED
         if npos or nneg:
-            return np.zeros(_ROWS), (0.0, 0.0, 0.0), neval, sens, True, 0, 0.0, 0.0, INFINITE, 1.0 if npos else -1.0
+            return math.inf if npos else -math.inf, 0.0, True, 0, 0.0, neval, INFINITE
         if kind == K.KL:
             for i in range(res.shape[1]):
                 res[_ERR, i] += res[_DMAX, i] * res[_EP, i]
@@ -317,17 +380,19 @@ def adaptive(kind, TP, TQ, breaks, rtol, atol, max_panels, max_rounds, xk, wk, w
             break
         if roundoff >= 20 or rnd == max_rounds - 1:
             break
-        errs = R[_ERR, :n]
-        order = np.argsort(errs)[::-1]
-        cum = np.cumsum(errs[order])
-        kk = int(np.searchsorted(cum, disc - 0.5 * tol)) + 1
-        pick = []
-        for i in order[:kk]:
+        # the largest errors first, until what is left is within half the tolerance
+        order = _argsort(-R[_ERR, :n])
+        pick = np.empty(n, np.int64)
+        h, cum = 0, 0.0
+        for i in order:
+            if cum >= disc - 0.5 * tol:
+                break
+            cum += R[_ERR, i]
             if PB[i] - PA[i] > _MIN_WIDTH:
-                pick.append(i)
-        if len(pick) == 0 or n + len(pick) > max_panels:
+                pick[h] = i
+                h += 1
+        if h == 0 or n + h > max_panels:
             break
-        h = len(pick)
         seg, ta, tb = np.empty(2 * h, np.int64), np.empty(2 * h), np.empty(2 * h)
         parents = np.empty((_ROWS, h))
         gone = np.zeros(n, np.bool_)
@@ -351,7 +416,9 @@ def adaptive(kind, TP, TQ, breaks, rtol, atol, max_panels, max_rounds, xk, wk, w
         for i in range(n):
             sums[r] += R[r, i]
     exact = (_accurate_sum(R[_VAL, :n]), _accurate_sum(R[_MP, :n]), _accurate_sum(R[_MQ, :n]))
-    return sums, exact, neval, sens, converged, roundoff, etot, beyond, OK, 0.0
+    total, etot, converged, roundoff, lost = conclude(kind, sums, exact, sens, converged, roundoff, etot, beyond,
+                                                      want_p, want_q, rtol, atol)
+    return total, etot, converged, roundoff, lost, neval, OK
 
 
 @njit(**_JIT)
@@ -372,9 +439,17 @@ def _accurate_sum(v):
 def _beyond_float_range(kind, TP, TQ, stype, x0, x0lo, sgn, length, xk, wk, wg):
     """What heavy-tail segments leave out past their cap (see
     ``gantheory.quadrature._beyond_float_range``)."""
-    heavy = np.flatnonzero(stype == _HEAVY)
-    if heavy.shape[0] == 0:
+    nh = 0
+    for k in range(stype.shape[0]):
+        nh += stype[k] == _HEAVY
+    if nh == 0:
         return 0.0
+    heavy = np.empty(nh, np.int64)
+    nh = 0
+    for k in range(stype.shape[0]):
+        if stype[k] == _HEAVY:
+            heavy[nh] = k
+            nh += 1
     ta, tb = np.empty(heavy.shape[0]), np.empty(heavy.shape[0])
     for i in range(heavy.shape[0]):
         cap = 700.0 - max(math.log(length[heavy[i]]), 0.0)
@@ -388,23 +463,120 @@ def _beyond_float_range(kind, TP, TQ, stype, x0, x0lo, sgn, length, xk, wk, wg):
     return out if math.isfinite(out) else math.inf
 
 
+# --------------------------------------------------------------------------------- the conclusion
+#: Below this a mass discrepancy is the densities' evaluation error spread over their bulk (a relative
+#: error of the values); above it, a region the panels did not see.
+SPREAD = 1e-10
+_ROUNDOFF = 50.0 * _EPS  # the least relative error of an integral of |f| claimed, as in QUADPACK
+
+
+@njit(**_JIT)
+def per_mass(kind):
+    """What a unit of mass adds at most to a bounded integrand (JSD <= (p + q) log 2 / 2, TV and H² <=
+    (p + q)/2); 0 for the others, which are unbounded in the densities' ratio."""
+    if kind == K.JSD:
+        return 0.5 * math.log(2.0)
+    if kind == K.TV or kind == K.HELLINGER:
+        return 0.5
+    return 0.0
+
+
+@njit(**_JIT)
+def charge(kind, lost, sens, abs_f, mass):
+    """What a mass discrepancy ``lost`` may change the integral by. Bounded integrands: ``lost`` times
+    their bound per unit of mass. The others: a discrepancy below ``SPREAD`` is a relative error of the
+    densities of that size, which moves the integral by at most ``lost (∫|f| + ∫(p + q))``; a larger one
+    is a missed region, charged at twice the largest integrand-per-mass the nodes saw (``sens``)."""
+    if lost == 0.0:
+        return 0.0
+    if per_mass(kind) > 0.0:
+        return lost * per_mass(kind)
+    if lost <= SPREAD:
+        return lost * (abs_f + mass)
+    return lost * sens
+
+
+@njit(**_JIT)
+def weight_charge(kind, got_p, got_q, rule_p, rule_q, want_p, want_q, total, abs_f):
+    """What the measured error on the masses (whose values ``want`` are known; NaN: not checked) says
+    about the value: the nodes' weights ``exp(lp + lj)`` are rounded, and the same rounding moves the
+    integral. A relative error ``ε`` common to ``p``'s weights moves KL by ``ε (KL + 1)``, a bounded
+    integrand by ``ε`` times its bound, a linear one by ``ε ∫|f|``: so the part of ``|∫p - 1|`` (and
+    ``|∫q - 1|``) that the rule's own error on the mass does not explain is charged that way. KL of
+    far-apart pairs (KL ~ 1e6) is where this exceeds the propagated round-off."""
+    a = max(abs_f, abs(total))
+    out = 0.0
+    for got, err, want, own in ((got_p, rule_p, want_p, True), (got_q, rule_q, want_q, False)):
+        if want != want:
+            continue
+        gap = max(abs(got - want) - err, 0.0)
+        if per_mass(kind) > 0.0:
+            amp = per_mass(kind)
+        elif kind == K.KL:
+            amp = a + 1.0 if own else 1.0
+        else:
+            amp = a
+        out += gap * amp
+    return out
+
+
+@njit(**_JIT)
+def conclude(kind, sums, exact, sens, converged, roundoff, etot, beyond, want_p, want_q, rtol, atol):
+    """The error of a 1-D result from the sums of its final panels (both paths): what heavy tails leave
+    beyond the float64 range, the mass check and its charges, the final rounding. ``sums``: plain sums of
+    every row of ``gantheory._kernels.gk_panels``; ``exact``: the value and the two masses summed
+    accurately; ``want_p``, ``want_q``: what the masses must be (NaN: not checked). Returns ``(value,
+    error, converged, reason, lost)``: ``reason`` 20 round-off, -1 mass beyond the float64 range, -2 a
+    mass discrepancy, else the budget ran out (when not converged)."""
+    abs_f, mass = sums[_ABS], sums[_MASS]
+    total = exact[0]
+    tol = max(atol, rtol * abs_f)
+    if beyond > tol and beyond > etot:
+        converged = False
+        roundoff = -1
+    etot += beyond
+    # the mass of p and q that the panels did not capture: a captured mass that differs from what it must
+    # be by more than its own rule error and rounding means the panels missed part of a density (nodes
+    # that all read 0 next to a narrow peak or tail, or nodes dropped below the float spacing at a
+    # singular end), or that the densities were evaluated less accurately than their rounding allows
+    lost = 0.0
+    for got, row, want in ((exact[1], _EP, want_p), (exact[2], _EQ, want_q)):
+        if want == want:
+            gap = abs(got - want)
+            if gap > sums[row] + sums[row + 2] + 8.0 * _EPS * want:
+                lost += gap
+    missing = charge(kind, lost, sens, abs_f, mass)
+    if missing > max(tol, etot):
+        converged = False
+        if roundoff != -1:  # mass beyond the float64 range is the more specific reason
+            roundoff = -2
+    etot += max(missing, weight_charge(kind, exact[1], exact[2], sums[_EP], sums[_EQ], want_p, want_q, total,
+                                       abs_f))
+    # the final rounding of the sum, and QUADPACK's round-off limit of 50 eps ∫|f| (Piessens et al. 1983):
+    # the propagated estimate above is first order and its constants are estimates too
+    etot += _ROUNDOFF * abs_f + 2.0 * _EPS * abs(total)
+    return total, etot, converged, roundoff, lost
+
+
 # ----------------------------------------------------------------------------------- description
 def _rows(d):
     """The component rows of a density, or None when the compiled path cannot describe it."""
+    make = _MAKERS.get(type(d))
+    if make is None:
+        if not _MAKERS:
+            _register()
+            return _rows(d)
+        return None
+    return make(d)
+
+
+_MAKERS = {}
+
+
+def _register():
     from . import densities as D
 
-    t = type(d)
-    if t is D.Normal:
-        return [(NORMAL, 0.0, d.loc, d.scale, 0.0, d._lognorm, 0.0)]
-    if t is D.Laplace:
-        return [(LAPLACE, 0.0, d.loc, d.scale, 0.0, math.log(2.0 * d.scale), 0.0)]
-    if t is D.Cauchy:
-        return [(CAUCHY, 0.0, d.loc, d.scale, 0.0, math.log(math.pi * d.scale), 0.0)]
-    if t is D.StudentT:
-        return [(STUDENT, 0.0, d.loc, d.scale, d.df, d._lognorm, d.scale * math.sqrt(d.df))]
-    if t is D.Uniform:
-        return [(UNIFORM, 0.0, d.low, d._width, d.high, math.log(d._width), 0.0)]
-    if t is D.Mixture:
+    def mixture(d):
         out = []
         for c, lw in zip(d._active, d._logw.tolist()):
             rows = _rows(c)
@@ -412,7 +584,15 @@ def _rows(d):
                 return None
             out += [(r[0], r[1] + lw, *r[2:]) for r in rows]
         return out
-    return None
+
+    _MAKERS.update({
+        D.Normal: lambda d: [(NORMAL, 0.0, d.loc, d.scale, 0.0, d._lognorm, 0.0)],
+        D.Laplace: lambda d: [(LAPLACE, 0.0, d.loc, d.scale, 0.0, math.log(2.0 * d.scale), 0.0)],
+        D.Cauchy: lambda d: [(CAUCHY, 0.0, d.loc, d.scale, 0.0, math.log(math.pi * d.scale), 0.0)],
+        D.StudentT: lambda d: [(STUDENT, 0.0, d.loc, d.scale, d.df, d._lognorm, d.scale * math.sqrt(d.df))],
+        D.Uniform: lambda d: [(UNIFORM, 0.0, d.low, d._width, d.high, math.log(d._width), 0.0)],
+        D.Mixture: mixture,
+    })
 
 
 def table(d):

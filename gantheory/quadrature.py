@@ -416,30 +416,15 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
 
 
 def _conclude(kind, sums, exact, neval, sens, converged, roundoff, etot, beyond, masses, rtol, atol):
-    """The ``Estimate`` from the sums of the final panels' rows (both paths): ``sums`` (plain sums of
-    every row) and ``exact`` (the value and the two masses summed accurately). The mass check and its
-    charges, what heavy tails leave beyond the float64 range, the final rounding, and the warning when
-    the tolerance was not met."""
-    abs_f, mass = float(sums[_ABS]), float(sums[_MASS])
-    total = exact[0]
-    tol = max(atol, rtol * abs_f)
-    if beyond > tol and beyond > etot:
-        converged = False
-        roundoff = -1
-    etot += beyond
-    lost = _mass_deficit(sums, exact, masses)
-    missing = _charge(kind, lost, sens, abs_f, mass)
-    if missing > max(tol, etot):
-        converged = False
-        if roundoff != -1:  # mass beyond the float64 range is the more specific reason
-            roundoff = -2
-    # (a weight that is not a density, as W1's, is not summed: its "mass" may overflow)
-    captured = tuple(got if want is not None else 0.0 for got, want in zip(exact[1:], masses))
-    rule = tuple(float(sums[row]) if want is not None else 0.0 for row, want in zip((_EP, _EQ), masses))
-    etot += max(missing, _weight_charge(kind, captured, rule, masses, total, abs_f))
-    # the final rounding of the sum, and QUADPACK's round-off limit of 50 eps ∫|f| (Piessens et al. 1983):
-    # the propagated estimate above is first order and its constants are estimates too
-    etot += _ROUNDOFF * abs_f + 2.0 * _EPS * abs(total)
+    """The ``Estimate`` from the sums of the final panels' rows (both paths; see
+    ``gantheory._engine.conclude``), with the warning when the tolerance was not met."""
+    want = tuple(math.nan if m is None else m for m in masses)
+    return _finish(*_engine.conclude(kind, sums, exact, sens, converged, roundoff, etot, beyond, want[0], want[1],
+                                     rtol, atol), neval, rtol)
+
+
+def _finish(total, etot, converged, roundoff, lost, neval, rtol):
+    """The ``Estimate``, and the warning when the tolerance was not met (``roundoff``: the reason)."""
     if not converged:
         why = ("round-off (or oscillation) in the integrand limits the accuracy to the error below" if roundoff >= 20
                else "a heavy tail carries mass beyond the float64 range (about 1e304)" if roundoff == -1
@@ -473,69 +458,6 @@ def _sensitivity(kind, lp, lq, a, b):
             v = d + 1.0 if kind == K.KL else np.exp(np.minimum(d, 700.0)) + 1.0
     v = v[~np.isnan(v)]
     return 2.0 * float(np.max(v)) if v.size else math.inf
-
-
-def _mass_deficit(sums, exact, masses):
-    """The mass of ``p`` and ``q`` that the panels did not capture.
-
-    ``masses`` holds what ``∫p`` and ``∫q`` over the whole domain must be (None: not checked). A
-    captured mass that differs from it by more than its own quadrature and rounding error means the
-    panels missed part of a density (nodes that all read 0 next to a narrow peak or tail, or nodes
-    dropped below the float spacing at a singular end), or that the densities were evaluated less
-    accurately than their rounding allows (a composition of maps that rounds the coordinate)."""
-    lost = 0.0
-    for got, err, want in ((exact[1], _EP, masses[0]), (exact[2], _EQ, masses[1])):
-        if want is None:
-            continue
-        gap = abs(got - want)
-        if gap > float(sums[err]) + float(sums[err + 2]) + 8.0 * _EPS * want:  # rule error + rounding
-            lost += gap
-    return lost
-
-
-def _amplification(kind, abs_f, own):
-    """What a unit of ``p``'s (``own``) or ``q``'s mass moves the integral by, given ``∫|f|`` (see
-    ``_weight_charge``)."""
-    if kind in _PER_MASS:
-        return _PER_MASS[kind]
-    if kind == K.KL:
-        return abs_f + 1.0 if own else 1.0
-    return abs_f
-
-
-def _weight_charge(kind, captured, rule, masses, total, abs_f):
-    """What the measured error on the masses (whose values are known) says about the value: the nodes'
-    weights ``exp(lp + lj)`` are rounded, and the same rounding moves the integral. A relative error ``ε``
-    common to ``p``'s weights moves KL by ``ε (KL + 1)``, a bounded integrand by ``ε`` times its bound, a
-    linear one by ``ε ∫|f|``: so the part of ``|∫p - 1|`` (and ``|∫q - 1|``) that the rule's own error on
-    the mass (``rule``) does not explain is charged that way. KL of far-apart pairs (KL ~ 1e6) is where
-    this exceeds the propagated round-off."""
-    out = 0.0
-    for got, err, want, own in zip(captured, rule, masses, (True, False)):
-        if want is None:
-            continue
-        gap = max(abs(got - want) - err, 0.0)
-        out += gap * _amplification(kind, max(abs_f, abs(total)), own)
-    return out
-
-
-#: Below this a mass discrepancy is the densities' evaluation error spread over their bulk (a relative
-#: error of the values); above it, a region the panels did not see.
-_SPREAD = 1e-10
-
-
-def _charge(kind, lost, sens, abs_f, mass):
-    """What a mass discrepancy ``lost`` may change the integral by. Bounded integrands: ``lost`` times
-    their bound per unit of mass. The others: a discrepancy below ``_SPREAD`` is a relative error of the
-    densities of that size, which moves the integral by at most ``lost (∫|f| + ∫(p + q))``; a larger one
-    is a missed region, charged at twice the largest integrand-per-mass the nodes saw (``sens``)."""
-    if lost == 0.0:
-        return 0.0
-    if kind in _PER_MASS:
-        return lost * _PER_MASS[kind]
-    if lost <= _SPREAD:
-        return lost * (abs_f + mass)
-    return lost * sens
 
 
 def _beyond_float_range(geo, kind, evaluate):
@@ -604,9 +526,11 @@ def _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None
         # the 1-D mass check (a unit of mass adds at most _PER_MASS to the bounded integrands)
         lost = sum(abs(m - want) for m, want in zip(mass, masses) if want is not None)
         lost_bar = sum(abs(m - c) for m, c, want in zip(mass, cmass, masses) if want is not None)
-        missing = _charge(kind, lost, sens, abs(fine), sum(mass)) if lost > lost_bar + 8.0 * _EPS else 0.0
+        missing = (_engine.charge(kind, lost, sens, abs(fine), sum(mass)) if lost > lost_bar + 8.0 * _EPS
+                   else 0.0)
         rule = tuple(abs(m - c) for m, c in zip(mass, cmass))  # the nested estimate of the masses' error
-        err = diff + floor + max(missing, _weight_charge(kind, mass, rule, masses, fine, abs(fine))) \
+        want = tuple(math.nan if m is None else m for m in masses)
+        err = diff + floor + max(missing, _engine.weight_charge(kind, *mass, *rule, *want, fine, abs(fine))) \
             + _ROUNDOFF * abs(fine) + 2.0 * _EPS * abs(fine)
         if diff <= max(atol, rtol * abs(fine), floor) and missing <= max(atol, rtol * abs(fine)):
             return Estimate(fine, err, neval, "quad", True)
@@ -671,6 +595,9 @@ def crossings(densities, sign):
     x = np.unique(nodes.x[np.isfinite(nodes.x)])
     with np.errstate(all="ignore"):
         s = np.sign(sign(x))
+    # a node on the crossing itself reads 0: the bracket is between the nonzero neighbours around it
+    keep = (s != 0) & ~np.isnan(s)
+    x, s = x[keep], s[keep]
     i = np.flatnonzero(s[:-1] * s[1:] < 0)
     lo, hi, slo = x[i], x[i + 1], s[i]
     for _ in range(60):
@@ -732,10 +659,12 @@ def _integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_pane
     atol = scalar(atol, "atol", lower=0.0)
     if rtol == 0.0 and atol == 0.0:
         raise ValueError("rtol and atol must not both be zero (no tolerance could be met)")
-    max_rounds = positive_int(max_rounds, "max_rounds")
+    if type(max_rounds) is not int or max_rounds != 80:  # (the defaults need no check)
+        max_rounds = positive_int(max_rounds, "max_rounds")
     if max_panels is not None:
         max_panels = positive_int(max_panels, "max_panels")
-    max_nodes = scalar(max_nodes, "max_nodes", positive=True)
+    if type(max_nodes) is not float or max_nodes != 3e7:
+        max_nodes = scalar(max_nodes, "max_nodes", positive=True)
     if not (isinstance(breaks, tuple) and not breaks):
         breaks = finite_array(breaks, "breaks", ndim=1)
     if tables is not None and densities[0].dim == 1:
@@ -748,17 +677,19 @@ def _integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_pane
 _NO_BREAKS = np.empty(0)
 
 
-def _compiled_1d(kind, tables, breaks, rtol, atol, max_panels, max_rounds, masses, densities):
-    """One compiled call (``gantheory._engine.adaptive``) and the common conclusion."""
+def _compiled_1d(kind, tables, breaks, rtol, atol, max_panels, max_rounds, masses, densities, marks=None):
+    """One compiled call (``gantheory._engine.adaptive``) and the common conclusion (``marks``: the
+    landmark sets, ``gantheory._engine.FAST`` unless given)."""
     breaks = _NO_BREAKS if isinstance(breaks, tuple) else breaks
-    sums, exact, neval, sens, converged, roundoff, etot, beyond, status, sign = _engine.adaptive(
-        kind, tables[0], tables[1], breaks, rtol, atol, 0 if max_panels is None else max_panels, max_rounds,
-        _XK, _WK, _WG, kind in _PER_MASS)
+    want = tuple(math.nan if m is None else m for m in masses)
+    total, etot, converged, roundoff, lost, neval, status = _engine.adaptive(
+        kind, tables[0], tables[1], breaks, _engine.FAST if marks is None else marks, rtol, atol,
+        0 if max_panels is None else max_panels, max_rounds, _XK, _WK, _WG, want[0], want[1])
     if status == _engine.UNDEFINED:
         _undefined(kind)
     if status == _engine.INFINITE:
-        return Estimate(math.copysign(math.inf, sign), 0.0, neval, "quad", True)
-    return _conclude(kind, sums, exact, neval, sens, converged, roundoff, etot, beyond, masses, rtol, atol)
+        return Estimate(total, 0.0, neval, "quad", True)
+    return _finish(total, etot, converged, roundoff, lost, neval, rtol)
 
 
 def _noise_of(noise, nodes):

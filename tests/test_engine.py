@@ -1,8 +1,9 @@
 """The compiled path of 1-D divergences against the Python path it replaces for the built-in families.
 
-Both build the same panels from the same landmarks and refine them by the same rule, so on every pair
-below they must spend the same number of evaluations and agree to the last few ulps; the value is
-checked against closed forms elsewhere (tests/test_oracle.py runs the whole oracle sweep on this path).
+Given the Python path's landmarks, both build the same panels and refine them by the same rule, so on
+every pair below they must spend the same number of evaluations and agree to the last few ulps. The
+compiled path's own, thinner landmarks are checked against closed forms by the oracle sweep
+(tests/test_oracle.py, benchmarks/bench_oracle.py), which runs on it.
 """
 
 import math
@@ -15,7 +16,7 @@ import gantheory as gt
 from gantheory import _engine
 from gantheory import _kernels as K
 from gantheory.divergences import _kl_pair, _log_pair, _tables
-from gantheory.quadrature import _integrate_pair
+from gantheory.quadrature import _compiled_1d, _integrate_pair
 
 MIX = gt.Mixture([gt.Normal(-2, 0.5), gt.Uniform(1, 3), gt.Cauchy(0, 2)], [0.5, 0.25, 0.25])
 PAIRS = [
@@ -36,10 +37,14 @@ KINDS = {"kl": K.KL, "js": K.JSD, "hellinger": K.HELLINGER, "pearson": K.PEARSON
 def _both(kind, p, q):
     evaluate = _kl_pair(p, q) if kind == K.KL else _log_pair(p, q, kind == K.JSD)
     out = []
-    for tables in (_tables(p, q), None):
+    for compiled in (True, False):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            est = _integrate_pair((p, q), kind, evaluate, tables=tables)
+            if compiled:  # with the Python path's landmarks
+                est = _compiled_1d(kind, _tables(p, q), (), 1e-12, 0.0, None, 80, (1.0, 1.0), (p, q),
+                                   marks=_engine.PYTHON)
+            else:
+                est = _integrate_pair((p, q), kind, evaluate)
         out.append((est, [w.category for w in caught]))
     return out
 
