@@ -599,3 +599,139 @@ def table(d):
     """The density ``d`` as a component table (float array, one row per component), or None."""
     rows = _rows(d)
     return None if rows is None else np.array(rows, dtype=float)
+
+
+# ---------------------------------------------------------------------------------- d >= 2: normals
+def mvn_table(d):
+    """A multivariate normal as one array: its mean, the rows of its Cholesky factor,
+    ``(log normaliser, condition bound)`` and the float spacing of the mean; None for anything else."""
+    from .densities import MultivariateNormal
+
+    if type(d) is not MultivariateNormal or d.dim < 2:
+        return None
+    out = np.zeros((d.dim + 3, d.dim))
+    out[0] = d.mean
+    out[1:d.dim + 1] = d._chol
+    out[d.dim + 1, :2] = d._lognorm, d._kappa
+    out[d.dim + 2] = np.spacing(np.abs(d.mean))
+    return out
+
+
+@njit(**_JIT)
+def _mvn_log(T, x, z, g):
+    """``(log p(x), its error beyond 2 eps (|log p| + 1))`` of the normal ``T`` (see
+    ``MultivariateNormal._logpdf_err``: the spacing of the coordinates times the gradient, and the
+    triangular solve); ``z``, ``g``: work arrays of length d."""
+    d = T.shape[1]
+    for i in range(d):  # L z = x - mean
+        acc = x[i] - T[0, i]
+        for j in range(i):
+            acc -= T[1 + i, j] * z[j]
+        z[i] = acc / T[1 + i, i]
+    q = 0.0
+    for i in range(d):
+        q += z[i] * z[i]
+    for i in range(d - 1, -1, -1):  # L^T g = z: the gradient of q / 2
+        acc = z[i]
+        for j in range(i + 1, d):
+            acc -= T[1 + j, i] * g[j]
+        g[i] = acc / T[1 + i, i]
+    lognorm, kappa = T[d + 1, 0], T[d + 1, 1]
+    err = _EPS * kappa * q + 2.0 * _EPS * abs(lognorm)
+    for i in range(d):
+        # the float spacing at |x_i| (at least; 2^-53 at 0) plus that at the mean's coordinate
+        spacing = math.ldexp(1.0, math.frexp(abs(x[i]))[1] - 53) + T[d + 2, i]
+        err += 2.0 * abs(g[i]) * spacing
+    return -0.5 * q - lognorm, err
+
+
+@njit(**_JIT)
+def tensor(kind, TP, TQ, mu, W, lo, hi, h, logdet, rtol, atol, max_nodes, want_p, want_q):
+    """The tensor trapezoid rule of ``gantheory.quadrature._tensor`` for two multivariate normals,
+    compiled: the step halves until the nested estimate (every other node) agrees. Returns ``(value,
+    error, converged, neval, status)``; ``status`` ``INFINITE``, ``UNDEFINED``, or 3 when even the
+    coarsest grid exceeds ``max_nodes`` (4 when a finer one does: the last value is returned)."""
+    d = mu.shape[0]
+    n = np.empty(d, np.int64)
+    digit = np.empty(d, np.int64)
+    y, x, z, g = np.empty(d), np.empty(d), np.empty(d), np.empty(d)
+    neval, prev, err = 0, math.nan, math.inf
+    pm = per_mass(kind)
+    while True:
+        total = 1.0
+        for k in range(d):
+            n[k] = int(math.ceil((hi[k] - lo[k]) / h)) // 2 * 2 + 1
+            total *= n[k]
+        if total > max_nodes:
+            return prev, err, False, neval, 3 if prev != prev else 4
+        lj = d * math.log(h) + logdet
+        fine = fine_c = coarse = floor = sens = 0.0
+        mp = mq = cp = cq = 0.0
+        seen = False
+        npos = nneg = 0
+        for idx in range(int(total)):
+            r, even = idx, True
+            for k in range(d - 1, -1, -1):
+                digit[k] = r % n[k]
+                r //= n[k]
+                even = even and digit[k] % 2 == 0
+                y[k] = 0.5 * (lo[k] + hi[k]) + h * (digit[k] - (n[k] - 1) / 2)
+            for i in range(d):
+                acc = mu[i]
+                for j in range(d):
+                    acc += W[i, j] * y[j]
+                x[i] = acc
+            lp, elp = _mvn_log(TP, x, z, g)
+            lq, elq = _mvn_log(TQ, x, z, g)
+            v = K._term(kind, lp, lq, 0.0, 0.0, lj)
+            if v != v:
+                return math.nan, 0.0, False, neval, UNDEFINED
+            if math.isinf(v):
+                if v > 0:
+                    npos += 1
+                else:
+                    nneg += 1
+                continue
+            P = math.exp(lp + lj)
+            Q = math.exp(lq + lj)
+            floor += K._noise(kind, lp, lq, v, lj, 0.0, 0.0, P, Q, elp, elq)
+            t = fine + v  # Neumaier's compensated sum
+            fine_c += (fine - t) + v if abs(fine) >= abs(v) else (v - t) + fine
+            fine = t
+            mp += P
+            mq += Q
+            if even:
+                coarse += v
+                cp += P
+                cq += Q
+            if pm == 0.0 and lp > -math.inf and lq > -math.inf:
+                dd = abs(lp - lq)
+                s = dd + 1.0 if kind == K.KL else math.exp(min(dd, 700.0)) + 1.0
+                if s == s:
+                    sens = max(sens, s)
+                    seen = True
+        neval += int(total)
+        if npos and nneg:
+            return math.nan, 0.0, False, neval, UNDEFINED
+        if npos or nneg:
+            return math.inf if npos else -math.inf, 0.0, True, neval, INFINITE
+        sens = 2.0 * sens if seen else math.inf
+        fine += fine_c
+        scale = 2.0 ** d
+        coarse, cp, cq = coarse * scale, cp * scale, cq * scale
+        diff = abs(fine - coarse)
+        # the masses on the same grid: what the box or the step misses of them is charged like the 1-D
+        # mass check
+        lost = lost_bar = 0.0
+        for m, c, want in ((mp, cp, want_p), (mq, cq, want_q)):
+            if want == want:
+                lost += abs(m - want)
+                lost_bar += abs(m - c)
+        missing = charge(kind, lost, sens, abs(fine), mp + mq) if lost > lost_bar + 8.0 * _EPS else 0.0
+        err = (diff + floor + max(missing, weight_charge(kind, mp, mq, abs(mp - cp), abs(mq - cq), want_p, want_q,
+                                                         fine, abs(fine)))
+               + _ROUNDOFF * abs(fine) + 2.0 * _EPS * abs(fine))
+        if diff <= max(atol, rtol * abs(fine), floor) and missing <= max(atol, rtol * abs(fine)):
+            return fine, err, True, neval, OK
+        prev = fine
+        h *= 0.5

@@ -893,6 +893,9 @@ class MultivariateNormal(Density):
         self.cov = s
         self.dim = d
         self._chol = chol
+        # the inverse factor, applied by a matrix product: scipy's triangular solve goes through a
+        # threaded BLAS that costs milliseconds per call on a busy machine
+        self._chol_inv = np.linalg.inv(chol)
         self._lognorm = float(np.sum(np.log(diag))) + 0.5 * d * _LOG_2PI
         self._kappa = float(np.linalg.cond(chol)) * d
 
@@ -903,8 +906,7 @@ class MultivariateNormal(Density):
         if self.dim == 1:
             return (x - self.mean[0]) / self._chol[0, 0]
         flat = (x - self.mean).reshape(-1, self.dim)
-        z = linalg.solve_triangular(self._chol, flat.T, lower=True, check_finite=False)
-        return z.T.reshape(x.shape)
+        return (flat @ self._chol_inv.T).reshape(x.shape)
 
     def _logpdf(self, x):
         z = self._white(x)
@@ -914,8 +916,8 @@ class MultivariateNormal(Density):
     def _logpdf_err(self, x, lp):
         # evaluated at the rounded coordinates (no anchored offsets): the gradient times their spacing
         flat = (x - self.mean).reshape(-1, self.dim)
-        z = linalg.solve_triangular(self._chol, flat.T, lower=True, check_finite=False)
-        grad = linalg.solve_triangular(self._chol, z, lower=True, trans="T", check_finite=False).T
+        z = self._chol_inv @ flat.T
+        grad = (self._chol_inv.T @ z).T
         spacing = np.spacing(np.abs(x)).reshape(-1, self.dim) + np.spacing(np.abs(self.mean))
         # and the triangular solve: |z|^2 carries a relative error of about eps times the factor's condition
         solve = _EPS * self._kappa * np.sum(z * z, axis=0) + 2.0 * _EPS * abs(self._lognorm)

@@ -149,7 +149,8 @@ def _kl_far_tail(p, q):
 def _tables(p, q):
     """The pair as component tables for the compiled path, or None when either is not a built-in family."""
     if p.dim != 1:
-        return None
+        tp, tq = _engine.mvn_table(p), _engine.mvn_table(q)
+        return None if tp is None or tq is None else (tp, tq)
     tp = _engine.table(p)
     tq = None if tp is None else _engine.table(q)
     return None if tq is None else (tp, tq)

@@ -186,12 +186,14 @@ def _logs_at(d, x):
         return np.log(vals), np.log1p(-vals)
 
 
-def _disc_spread(d, x, at_x=None):
-    """How far ``log D`` and ``log(1 - D)`` move across one float spacing of each 1-D node ``x``: the node
-    is a rounded float, and ``D`` is the user's function of it (None in d >= 2 and for ``D*``)."""
+def _disc_spread(d, x, part, at_x=None):
+    """How far ``log D`` (``part`` 0) or ``log(1 - D)`` (1) moves across one float spacing of each 1-D
+    node ``x``: the node is a rounded float, and ``D`` is the user's function of it (None in d >= 2 and
+    for ``D*``). ``at_x``: ``_logs_at(d, x)``, when already computed."""
     if x.ndim != 1 or isinstance(d, OptimalDiscriminator):
         return None
-    return float_spread(lambda y: _logs_at(d, y), x, at_x or _logs_at(d, x))
+    at_x = _logs_at(d, x) if at_x is None else at_x
+    return float_spread(lambda y: (_logs_at(d, y)[part],), x, (at_x[part],))
 
 
 def _check_disc(d):
@@ -234,17 +236,18 @@ def value_function(p_data, p_g, d, *, space="x", rtol=1e-12, atol=0.0, **options
                 noise = None
             else:
                 ld, l1d = _disc_logs(d, nodes)
-                noise = _disc_spread(d, nodes.x, (ld, l1d))
+                noise = (_disc_spread(d, nodes.x, 0, (ld, l1d)), _disc_spread(d, nodes.x, 1, (ld, l1d)))
+                noise = None if noise[0] is None else noise
             return lp, lq, ld, l1d, noise, nodes.logpdf_err(p_data, lp), nodes.logpdf_err(p_g, lq)
 
         return _integrate_pair((p_data, p_g), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)
     if not isinstance(p_g, Pushforward):
         raise TypeError(f"space='z' needs p_g to be a Pushforward (a generator), got {type(p_g).__name__}")
     real = expect_nodes(p_data, lambda nodes: _disc_logs(d, nodes)[0], hints=(p_g,), rtol=rtol, atol=atol,
-                        noise=lambda nodes: _disc_spread(d, nodes.x), **options)
+                        noise=lambda nodes: _disc_spread(d, nodes.x, 0), **options)
     fake = expect_nodes(p_g.base, lambda nodes: _disc_logs(d, nodes.mapped(p_g.transform))[1],
                         hints=_pulled_back(p_data, p_g.transform), rtol=rtol, atol=atol,
-                        noise=lambda nodes: _disc_spread(d, nodes.mapped(p_g.transform).x), **options)
+                        noise=lambda nodes: _disc_spread(d, nodes.mapped(p_g.transform).x, 1), **options)
     if not (math.isfinite(real) and math.isfinite(fake)):
         return Estimate(float(real) + float(fake), 0.0, real.neval + fake.neval, "quad", True)
     return Estimate(float(real) + float(fake), real.error + fake.error, real.neval + fake.neval,

@@ -283,6 +283,15 @@ def _panels_1d(geo, seg, ta, tb):
     return Nodes(x, hooks, (anchors, off)), lj
 
 
+def _weighted_noise(noise, lp, lq, lj):
+    """The absolute noise of an integrand's values weighted by the densities: ``noise`` is that of both
+    ``a`` and ``b``, or a pair ``(noise of a, noise of b)``, each weighted by its own density."""
+    na, nb = noise if isinstance(noise, tuple) else (noise, noise)
+    with np.errstate(all="ignore"):
+        return (np.where(np.isneginf(lp), 0.0, np.exp(lp + lj) * na)
+                + np.where(np.isneginf(lq), 0.0, np.exp(lq + lj) * nb))
+
+
 def _unpack(out):
     """``(lp, lq, a, b, noise, elp, elq)`` from what an integrand's ``evaluate`` returned: ``(lp, lq, a,
     b)``, optionally the absolute noise of ``a`` and ``b`` (or None), optionally the errors of ``lp`` and
@@ -332,26 +341,25 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
         new[2, tails] = 0.5
         new = np.concatenate([new, [tails, np.full(tails.size, 0.5), np.ones(tails.size)]], axis=1)
     panels = R = parents = None
-    neval, total, etot, converged, roundoff, sens = 0, 0.0, 0.0, False, 0, 0.0
+    neval, total, etot, converged, roundoff, sens, dropped = 0, 0.0, 0.0, False, 0, 0.0, False
     for rnd in range(max_rounds):
         seg = new[0].astype(np.int64)
         nodes, lj = _panels_1d(geo, seg, new[1], new[2])
         with np.errstate(all="ignore"):
             lp, lq, a, b, noise, elp, elq = _unpack(evaluate(nodes))
         if kind == K.LINEAR:
-            # the integrand's values come from functions of x, which see a node whose offset underflowed
-            # at the singular end itself: where they are infinite there, the node is dropped, and the
-            # mass check bounds what it held
-            for _, idx, off, _ in nodes.hooks:
-                at_end = idx[off == 0.0]
-                lj[at_end[~(np.isfinite(a[at_end]) & np.isfinite(b[at_end]))]] = -math.inf
+            # the integrand's values come from functions of x, which see a node within one float spacing
+            # of a singular end (its offset underflowed, or x0 + off rounds to x0) at the end itself:
+            # where they are infinite there, the node is dropped, and the mass check bounds what it held
+            for x0, idx, off, _ in nodes.hooks:
+                at_end = idx[(off == 0.0) | (nodes.x[idx] == x0)]
+                gone = at_end[~(np.isfinite(a[at_end]) & np.isfinite(b[at_end]))]
+                lj[gone] = -math.inf
+                dropped = dropped or bool(gone.size)
         res = np.empty((_ROWS, seg.size))
         K.gk_panels(kind, lp, lq, a, b, lj, elp, elq, _WK, _WG, res)
         if noise is not None:  # absolute noise of the values a, b (weighted by p and q): add it to the round-off
-            with np.errstate(all="ignore"):
-                w = (np.where(np.isneginf(lp), 0.0, np.exp(lp + lj))
-                     + np.where(np.isneginf(lq), 0.0, np.exp(lq + lj))) * noise
-            res[_NOISE] += w.reshape(seg.size, -1) @ _WK
+            res[_NOISE] += _weighted_noise(noise, lp, lq, lj).reshape(seg.size, -1) @ _WK
         neval += lj.size
         if kind not in _PER_MASS:
             sens = max(sens, _sensitivity(kind, lp, lq, a, b))
@@ -412,21 +420,29 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
     with np.errstate(over="ignore"):  # (the mass rows of an integrand whose weights are not densities)
         sums = R.sum(axis=1)
     exact = (math.fsum(R[_VAL]), math.fsum(R[_MP]), math.fsum(R[_MQ]))
-    return _conclude(kind, sums, exact, neval, sens, converged, roundoff, etot, beyond, masses, rtol, atol)
+    return _conclude(kind, sums, exact, neval, sens, converged, roundoff, etot, beyond, masses, rtol, atol, dropped)
 
 
-def _conclude(kind, sums, exact, neval, sens, converged, roundoff, etot, beyond, masses, rtol, atol):
+def _conclude(kind, sums, exact, neval, sens, converged, roundoff, etot, beyond, masses, rtol, atol, dropped=False):
     """The ``Estimate`` from the sums of the final panels' rows (both paths; see
-    ``gantheory._engine.conclude``), with the warning when the tolerance was not met."""
+    ``gantheory._engine.conclude``), with the warning when the tolerance was not met. ``dropped``: nodes
+    where a user's function is infinite at the float of a singular end were left out; the mass they held
+    has no bound on the function there, so a mass gap makes the error unbounded."""
     want = tuple(math.nan if m is None else m for m in masses)
-    return _finish(*_engine.conclude(kind, sums, exact, sens, converged, roundoff, etot, beyond, want[0], want[1],
-                                     rtol, atol), neval, rtol)
+    total, etot, converged, roundoff, lost = _engine.conclude(kind, sums, exact, sens, converged, roundoff, etot,
+                                                              beyond, want[0], want[1], rtol, atol)
+    if dropped and lost > 0.0:
+        etot, converged, roundoff = math.inf, False, -3
+    return _finish(total, etot, converged, roundoff, lost, neval, rtol)
 
 
 def _finish(total, etot, converged, roundoff, lost, neval, rtol):
     """The ``Estimate``, and the warning when the tolerance was not met (``roundoff``: the reason)."""
     if not converged:
         why = ("round-off (or oscillation) in the integrand limits the accuracy to the error below" if roundoff >= 20
+               else f"the function is infinite at the float nearest a singular end of the density, where {lost:.3g} "
+                    "of its mass lies within one float spacing: float evaluations cannot bound the integral there"
+               if roundoff == -3
                else "a heavy tail carries mass beyond the float64 range (about 1e304)" if roundoff == -1
                else f"the captured mass of the densities is off by {lost:.3g} (a region the panels missed, or "
                     "density values less accurate than float64)" if roundoff == -2
@@ -484,7 +500,7 @@ def _beyond_float_range(geo, kind, evaluate):
 
 
 # ---------------------------------------------------------------------------- several dimensions
-def _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None)):
+def _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None), tables=None):
     parts = [p for d in densities for p in d._gaussian_parts()]
     dim = densities[0].dim
     means = np.array([np.asarray(m, float).reshape(dim) for m, _ in parts])
@@ -493,7 +509,7 @@ def _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None
     dev = means - mu
     pooled = covs.mean(axis=0) + dev.T @ dev / len(parts)
     w = linalg.cholesky(pooled, lower=True)
-    winv = linalg.solve_triangular(w, np.eye(dim), lower=True)
+    winv = np.linalg.inv(w)
     nu = dev @ winv.T
     cy = np.einsum("ij,njk,lk->nil", winv, covs, winv)
     sd = np.sqrt(np.einsum("nii->ni", cy))
@@ -502,18 +518,20 @@ def _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None
     smin = math.sqrt(min(np.linalg.eigvalsh(c).min() for c in cy))
     logdet = float(np.sum(np.log(np.diag(w))))
     h = 0.5 * smin
+    if tables is not None:  # two normals: the same rule, compiled (gantheory._engine.tensor)
+        want = tuple(math.nan if m is None else m for m in masses)
+        value, err, converged, neval, status = _engine.tensor(kind, tables[0], tables[1], mu, w, lo, hi, h, logdet,
+                                                              rtol, atol, float(max_nodes), *want)
+        if status == _engine.UNDEFINED:
+            _undefined(kind)
+        if status in (3, 4):
+            _tensor_budget(status == 3, max_nodes, dim, rtol, err)
+        return Estimate(value, err if status != _engine.INFINITE else 0.0, neval, "quad", converged)
     neval, prev, err = 0, None, math.inf
     while True:
         n = np.ceil((hi - lo) / h).astype(int) // 2 * 2 + 1  # odd: the coarse grid is nested
         if int(np.prod(n.astype(float))) > max_nodes:
-            if prev is None:
-                raise ValueError(
-                    f"tensor quadrature in d={dim} needs more than max_nodes={max_nodes:g} nodes even on its "
-                    "coarsest grid; use method='mc' or 'qmc' (or raise max_nodes)")
-            warnings.warn(
-                f"tensor quadrature needs more than max_nodes={max_nodes:g} nodes in d={dim} to reach "
-                f"rtol={rtol:g}; estimated error {err:.3g} (use method='mc' or 'qmc')",
-                AccuracyWarning, stacklevel=4)
+            _tensor_budget(prev is None, max_nodes, dim, rtol, err)
             return Estimate(prev, err, neval, "quad", False)
         centre = 0.5 * (lo + hi)
         axes = [centre[k] + h * (np.arange(n[k]) - (n[k] - 1) / 2) for k in range(dim)]
@@ -536,6 +554,18 @@ def _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None
             return Estimate(fine, err, neval, "quad", True)
         prev = fine
         h *= 0.5
+
+
+def _tensor_budget(first, max_nodes, dim, rtol, err):
+    """The tensor grid outgrew ``max_nodes``: refused on the coarsest grid, a warning on a finer one."""
+    if first:
+        raise ValueError(
+            f"tensor quadrature in d={dim} needs more than max_nodes={max_nodes:g} nodes even on its "
+            "coarsest grid; use method='mc' or 'qmc' (or raise max_nodes)")
+    warnings.warn(
+        f"tensor quadrature needs more than max_nodes={max_nodes:g} nodes in d={dim} to reach "
+        f"rtol={rtol:g}; estimated error {err:.3g} (use method='mc' or 'qmc')",
+        AccuracyWarning, stacklevel=_user_level())
 
 
 def _tensor_sums(axes, mu, w, kind, evaluate, h, logdet, chunk=1 << 20):
@@ -563,9 +593,7 @@ def _tensor_sums(axes, mu, w, kind, evaluate, h, logdet, chunk=1 << 20):
         out, noise = np.empty(x.shape[0]), np.empty(x.shape[0])
         K.terms(kind, lp, lq, a, b, np.full(x.shape[0], lj), elp, elq, out, noise)
         if extra is not None:
-            with np.errstate(all="ignore"):
-                noise += (np.where(np.isneginf(lp), 0.0, np.exp(lp + lj))
-                          + np.where(np.isneginf(lq), 0.0, np.exp(lq + lj))) * extra
+            noise += _weighted_noise(extra, lp, lq, lj)
         inf = out[np.isinf(out)]
         if np.isnan(out).any() or not (np.all(inf > 0) or np.all(inf < 0)):
             _undefined(kind)
@@ -671,7 +699,7 @@ def _integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_pane
         return _compiled_1d(kind, tables, breaks, rtol, atol, max_panels, max_rounds, masses, densities)
     if densities[0].dim == 1:
         return _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, breaks, masses)
-    return _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses)
+    return _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses, tables)
 
 
 _NO_BREAKS = np.empty(0)
