@@ -437,8 +437,8 @@ def _accurate_sum(v):
 
 @njit(**_JIT)
 def _beyond_float_range(kind, TP, TQ, stype, x0, x0lo, sgn, length, xk, wk, wg):
-    """What heavy-tail segments leave out past their cap (see
-    ``gantheory.quadrature._beyond_float_range``)."""
+    """What heavy-tail segments leave out past their cap, or ``inf`` where the integrand per unit of
+    ``u`` decays slower than ``u^-2`` (see ``gantheory.quadrature._beyond_float_range``)."""
     nh = 0
     for k in range(stype.shape[0]):
         nh += stype[k] == _HEAVY
@@ -450,16 +450,21 @@ def _beyond_float_range(kind, TP, TQ, stype, x0, x0lo, sgn, length, xk, wk, wg):
         if stype[k] == _HEAVY:
             heavy[nh] = k
             nh += 1
-    ta, tb = np.empty(heavy.shape[0]), np.empty(heavy.shape[0])
-    for i in range(heavy.shape[0]):
-        cap = 700.0 - max(math.log(length[heavy[i]]), 0.0)
-        tb[i] = cap / (1.0 + cap) * (1.0 - 1e-12)
-        ta[i] = tb[i] * (1.0 - 1e-9)
-    res, _, _ = _evaluate(kind, TP, TQ, stype, x0, x0lo, sgn, length, heavy, ta, tb, xk, wk, wg)
+    per_u = np.empty((2, nh))
+    ta, tb = np.empty(nh), np.empty(nh)
+    for half in range(2):  # at the cap, and at half the cap (in u)
+        for i in range(nh):
+            u = (700.0 - max(math.log(length[heavy[i]]), 0.0)) * (0.5 if half else 1.0)
+            tb[i] = u / (1.0 + u) * (1.0 - 1e-12)
+            ta[i] = tb[i] * (1.0 - 1e-9)
+        res, _, _ = _evaluate(kind, TP, TQ, stype, x0, x0lo, sgn, length, heavy, ta, tb, xk, wk, wg)
+        for i in range(nh):
+            per_u[half, i] = abs(res[_VAL, i]) / (tb[i] - ta[i]) * (1.0 - tb[i]) ** 2
     out = 0.0
-    for i in range(heavy.shape[0]):
-        cap = 700.0 - max(math.log(length[heavy[i]]), 0.0)
-        out += abs(res[_VAL, i]) / (tb[i] - ta[i]) * (1.0 - tb[i]) ** 2 * cap
+    for i in range(nh):
+        if per_u[0, i] > 0.25 * per_u[1, i]:  # slower than u^-2: nothing bounds what lies beyond
+            return math.inf
+        out += per_u[0, i] * (700.0 - max(math.log(length[heavy[i]]), 0.0))
     return out if math.isfinite(out) else math.inf
 
 

@@ -120,8 +120,9 @@ def _chi2(lw, lo, lj):
 @njit(**_JIT)
 def _scaled(lw, v, lj):
     """``exp(lw + lj) * v`` in log space (no inf * 0). An infinite ``v`` counts where the weight is
-    representable (> 1e-308); below that the node carries no float64 mass and adds 0."""
-    if lw == _NEG_INF or v == 0.0:
+    representable (> 1e-308); below that the node carries no float64 mass and adds 0. A node of weight
+    ``lj = -inf`` (dropped, or past a heavy tail's cap) adds 0 whatever ``v`` is, NaN included."""
+    if lw == _NEG_INF or lj == _NEG_INF or v == 0.0:
         return 0.0
     if math.isinf(v):
         return v if lw + lj > -745.0 else 0.0

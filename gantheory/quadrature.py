@@ -481,21 +481,28 @@ def _beyond_float_range(geo, kind, evaluate):
 
     The integrand per unit of ``u = log(x/L)`` at the cap, times the cap: generous for any tail decaying
     at least like ``u^-2``, and ``~e^-700`` for any algebraic tail (Cauchy, Student-t), which decay
-    exponentially in ``u``. Only densities with tails like ``(log x)^-k / x`` leave anything here."""
+    exponentially in ``u``. Only densities with tails like ``(log x)^-k / x`` leave anything here. Where
+    the integrand per unit of ``u`` decays slower than ``u^-2`` between half the cap and the cap (a
+    function of ``x`` whose expectation diverges in the tail: ``E|X|`` under a Cauchy), nothing bounds
+    what lies beyond: ``inf``."""
     heavy = geo.heavy
     if heavy.size == 0:
         return 0.0
     cap = 700.0 - np.maximum(np.log(geo.length[heavy]), 0.0)
-    tb = cap / (1.0 + cap) * (1.0 - 1e-12)
-    ta = tb * (1.0 - 1e-9)
-    nodes, lj = _panels_1d(geo, heavy, ta, tb)
+    per_u = []
+    for u in (cap, 0.5 * cap):
+        tb = u / (1.0 + u) * (1.0 - 1e-12)
+        ta = tb * (1.0 - 1e-9)
+        nodes, lj = _panels_1d(geo, heavy, ta, tb)
+        with np.errstate(all="ignore"):
+            lp, lq, a, b, _, elp, elq = _unpack(evaluate(nodes))
+        res = np.empty((_ROWS, heavy.size))
+        K.gk_panels(kind, lp, lq, a, b, lj, elp, elq, _WK, _WG, res)
+        per_u.append(np.abs(res[_VAL]) / (tb - ta) * (1.0 - tb) ** 2)  # per unit t, times dt/du = (1 - t)^2
     with np.errstate(all="ignore"):
-        lp, lq, a, b, _, elp, elq = _unpack(evaluate(nodes))
-    res = np.empty((_ROWS, heavy.size))
-    K.gk_panels(kind, lp, lq, a, b, lj, elp, elq, _WK, _WG, res)
-    per_t = np.abs(res[_VAL]) / (tb - ta)            # integrand per unit t at the cap
-    per_u = per_t * (1.0 - tb) ** 2            # dt/du = (1 - t)^2
-    out = float(np.sum(per_u * cap))
+        if np.any(per_u[0] > 0.25 * per_u[1]):  # slower than u^-2 (a factor 4 over a doubling of u)
+            return math.inf
+        out = float(np.sum(per_u[0] * cap))
     return out if math.isfinite(out) else math.inf
 
 

@@ -306,13 +306,26 @@ class Pushforward(Density):
             return self.base._logpdf_d(((x - hi) - lo) / self.transform.scale) - self.transform._logdet
         z = self.transform._inverse(x)
         if self.transform.affine:
-            return self.base._logpdf(z) + self._logjac(x)
+            return self._near_ends(x, z, self.base._logpdf(z) + self._logjac(x))
         # x outside the image of the map (Exp: x <= 0), or a preimage beyond the float64 range
         outside = ~np.isfinite(z)
         lz = self.base._logpdf(np.where(outside, 0.0, z))
         with np.errstate(invalid="ignore"):
             out = lz + self._logjac(np.where(outside, 0.0, x))
-        return np.where(outside, -np.inf, out)
+        return self._near_ends(x, z, np.where(outside, -np.inf, out))
+
+    def _near_ends(self, x, z, out):
+        """``out`` where the preimage ``z`` rounded onto a finite end of the base's support from a point
+        ``x`` strictly inside the image: there the density is taken through the offset from the end's
+        image (exact for nearby floats), not at the end itself (where a Beta, say, is 0 or infinite)."""
+        for xe, ze in getattr(self, "_ends", {}).items():
+            if not math.isfinite(ze):
+                continue
+            hit = (z == ze) & (x != xe) & np.isfinite(x)
+            if np.any(hit):
+                out = np.array(out, dtype=float, copy=True)
+                out[hit] = self._logpdf_offset(xe, np.asarray(x, dtype=float)[hit] - xe)
+        return out
 
     def _logpdf_err(self, x, lp):
         # What the base itself reports. The rounding of z = G^{-1}(x) is a change of the node's position,

@@ -274,3 +274,20 @@ def test_expectation_of_a_function_infinite_at_a_singular_end_is_never_a_confide
         assert got.error <= 1e-12 and not caught
     else:
         assert any(issubclass(w.category, gt.AccuracyWarning) for w in caught)
+
+
+@pytest.mark.parametrize("df", [0.42, 1.0, 1.05, 3.0])
+def test_a_divergent_tail_expectation_has_no_finite_bar(df):
+    """``E|X|`` under a Student-t is infinite for df <= 1: the integrand per unit of log x does not decay,
+    so what lies beyond the float64 range has no bound (once a finite value with a finite error). For
+    df > 1 it is ``2 sqrt(ν) Γ((ν+1)/2) / (sqrt(π) (ν-1) Γ(ν/2))``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = expectation(gt.StudentT(df), np.abs)
+    if df <= 1.0:
+        assert got.error == math.inf and not got.converged
+        assert any(issubclass(w.category, gt.AccuracyWarning) for w in caught)
+        return
+    nu = F(df)
+    truth = 2 * mp.sqrt(nu) * mp.gamma((nu + 1) / 2) / (mp.sqrt(mp.pi) * (nu - 1) * mp.gamma(nu / 2))
+    assert abs(F(float(got)) - truth) <= got.error
