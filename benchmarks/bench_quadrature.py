@@ -20,6 +20,7 @@ JIT compilation is kept out of every timing.
 
 import argparse
 import csv
+import gc
 import json
 import math
 import os
@@ -225,13 +226,20 @@ def reference(p, q):
 
 # ------------------------------------------------------------------------------------ timing
 def median_time(fn, budget):
+    """The median of single calls, with the garbage collector off while timing (as ``timeit`` does), for
+    every side alike."""
     fn()  # compile / warm up, not timed
     times = []
-    start = time.perf_counter()
-    while len(times) < 5 or (time.perf_counter() - start < budget and len(times) < 2000):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        while len(times) < 5 or (time.perf_counter() - start < budget and len(times) < 2000):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+    finally:
+        gc.enable()
     return statistics.median(times)
 
 
