@@ -21,6 +21,7 @@ JIT compilation is kept out of every timing.
 import argparse
 import csv
 import gc
+import itertools
 import json
 import math
 import os
@@ -102,7 +103,7 @@ def quad_math(p, q):
     def f(x):
         return _jsd_term(_logmix_math(p, x), _logmix_math(q, x))
     edges = [-math.inf, *_splits(p, q), math.inf]
-    return sum(integrate.quad(f, a, b, epsabs=0.0, epsrel=1e-12, limit=200)[0] for a, b in zip(edges, edges[1:]))
+    return sum(integrate.quad(f, a, b, epsabs=0.0, epsrel=1e-12, limit=200)[0] for a, b in itertools.pairwise(edges))
 
 
 # ------------------------------------------------------------------------- the numba cfunc peer
@@ -146,7 +147,7 @@ def quad_cfunc(p, q):
     args = (len(p), *[v for c in p for v in c], len(q), *[v for c in q for v in c])
     edges = [-math.inf, *_splits(p, q), math.inf]
     return sum(integrate.quad(_LLC, a, b, args=args, epsabs=0.0, epsrel=1e-12, limit=200)[0]
-               for a, b in zip(edges, edges[1:]))
+               for a, b in itertools.pairwise(edges))
 
 
 # ---------------------------------------------------------------------------- numpy trapezoid

@@ -203,7 +203,7 @@ def _geometric(pts, scale):
     if nlong == 0:
         return pts
     widest = min(widest, _FLT_MAX)
-    top = int(math.floor((math.log(widest) - math.log(scale)) / math.log(4.0)))
+    top = math.floor((math.log(widest) - math.log(scale)) / math.log(4.0))
     steps = np.empty(top)
     for k in range(top):
         steps[k] = math.exp(math.log(scale) + math.log(4.0) * (k + 1))
@@ -665,7 +665,7 @@ def tensor(kind, TP, TQ, mu, W, lo, hi, h, logdet, rtol, atol, max_nodes, want_p
     while True:
         total = 1.0
         for k in range(d):
-            n[k] = int(math.ceil((hi[k] - lo[k]) / h)) // 2 * 2 + 1
+            n[k] = math.ceil((hi[k] - lo[k]) / h) // 2 * 2 + 1
             total *= n[k]
         if total > max_nodes:
             return prev, err, False, neval, 3 if prev != prev else 4

@@ -341,7 +341,7 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
         new[2, tails] = 0.5
         new = np.concatenate([new, [tails, np.full(tails.size, 0.5), np.ones(tails.size)]], axis=1)
     panels = R = parents = None
-    neval, total, etot, converged, roundoff, sens, dropped = 0, 0.0, 0.0, False, 0, 0.0, False
+    neval, etot, converged, roundoff, sens, dropped = 0, 0.0, False, 0, 0.0, False
     for rnd in range(max_rounds):
         seg = new[0].astype(np.int64)
         nodes, lj = _panels_1d(geo, seg, new[1], new[2])
