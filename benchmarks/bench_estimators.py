@@ -99,12 +99,39 @@ def timed(fn, repeat):
     return out, best
 
 
+def _gaussian_parts(dens):
+    """``[(log weight, mean, precision, log normaliser), ...]`` of a normal or a mixture of normals, as plain
+    Python numbers (the parameters only: the peer's integrand evaluates them with ``math`` alone)."""
+    comps = getattr(dens, "components", [dens])
+    weights = getattr(dens, "weights", [1.0])
+    out = []
+    for w, c in zip(weights, comps):
+        mean = np.atleast_1d(np.asarray(getattr(c, "mean", getattr(c, "loc", 0.0)), float))
+        cov = np.atleast_2d(np.asarray(c.cov if hasattr(c, "cov") else c.scale**2, float))
+        _, logdet = np.linalg.slogdet(cov)
+        out.append((math.log(w), mean.tolist(), np.linalg.inv(cov).tolist(),
+                    0.5 * (len(mean) * math.log(2 * math.pi) + logdet)))
+    return out
+
+
+def _log_mixture(parts, x):
+    """``log`` of a mixture of normals at the point ``x`` (a tuple), with ``math`` only."""
+    logs = []
+    for lw, mean, prec, lnorm in parts:
+        dx = [xi - mi for xi, mi in zip(x, mean)]
+        quad = sum(dx[i] * prec[i][j] * dx[j] for i in range(len(dx)) for j in range(len(dx)))
+        logs.append(lw - 0.5 * quad - lnorm)
+    top = max(logs)
+    return top + math.log(sum(math.exp(v - top) for v in logs))
+
+
 def _scipy_worker(args):
     d, p, q, quantity, eps = args
+    pp, qq = _gaussian_parts(p), _gaussian_parts(q)
 
     def f(*xs):
-        pt = np.array(xs[::-1]) if d > 1 else xs[0]
-        lp, lq = float(p.logpdf(pt)), float(q.logpdf(pt))
+        pt = xs[::-1]  # (scipy passes the innermost variable first)
+        lp, lq = _log_mixture(pp, pt), _log_mixture(qq, pt)
         if quantity == "kl":
             return math.exp(lp) * (lp - lq)
         lm = max(lp, lq) + math.log1p(math.exp(-abs(lp - lq))) - LN2

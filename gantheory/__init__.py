@@ -2,7 +2,7 @@
 
 Analytic and grid densities, the GAN value function ``V(G, D)``, the optimal discriminator ``D*``,
 the virtual criterion ``C(G)``, KL and Jensen-Shannon divergences and their relatives, computed by
-numba-accelerated quadrature in log space. See THEORY.md of the project for the derivation checked.
+numba-accelerated quadrature in log space. See docs/theory.md for the derivation checked.
 
 >>> import gantheory as gt
 >>> p, q = gt.Normal(0, 1), gt.Normal(1, 1)

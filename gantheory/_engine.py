@@ -88,23 +88,21 @@ def logpdf(T, x0, off, clamp, out):
     """``out[j] = log p(x0[j] + off[j])`` of the density ``T`` (mixtures by log-sum-exp). ``clamp``: a
     light tail whose log overflowed at a finite point reads ``-1.8e308`` (KL's ``q``), not ``-inf``."""
     n = T.shape[0]
+    vals = np.empty(n)  # each component once per node
     for j in range(off.shape[0]):
         m = _NEG_INF
         for i in range(n):
             v = _component(T, i, x0[j], off[j])
             if clamp and v == _NEG_INF and int(T[i, _FAM]) <= LAPLACE and math.isfinite(x0[j] + off[j]):
                 v = -_FLT_MAX
-            v += T[i, _LOGW]
-            m = max(m, v)
+            vals[i] = v + T[i, _LOGW]
+            m = max(m, vals[i])
         if n == 1 or m == _NEG_INF:
             out[j] = m
             continue
         s = 0.0
         for i in range(n):
-            v = _component(T, i, x0[j], off[j])
-            if clamp and v == _NEG_INF and int(T[i, _FAM]) <= LAPLACE and math.isfinite(x0[j] + off[j]):
-                v = -_FLT_MAX
-            s += math.exp(v + T[i, _LOGW] - m)
+            s += math.exp(vals[i] - m)
         out[j] = m + math.log(s)
 
 

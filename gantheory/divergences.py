@@ -1,4 +1,4 @@
-"""Divergences between densities, in nats unless ``base`` is given (THEORY.md Part II and IV).
+"""Divergences between densities, in nats unless ``base`` is given (docs/theory.md, B1-B3 and "Numerics").
 
 Conventions: ``0 log 0 = 0``; ``KL(P || Q) = inf`` (never NaN) when ``P`` puts mass where ``Q`` has
 none; ``JSD`` always lies in ``[0, log 2]``. Every function returns an :class:`~gantheory.Estimate`,
@@ -384,7 +384,7 @@ class FGenerator(NamedTuple):
     conjugate: Callable
 
 
-#: Named generators of :func:`f_divergence` (``D_f(P || Q) = ∫ q f(p/q)``, THEORY.md B1), with
+#: Named generators of :func:`f_divergence` (``D_f(P || Q) = ∫ q f(p/q)``, docs/theory.md B1), with
 #: ``f'`` (the optimal critic is ``T* = f'(p/q)``) and ``f*``. ``js`` is scaled to give JSD itself;
 #: ``gan`` has ``f(1) = -log 4`` and gives ``2 JSD - log 4``. The tests check every entry against
 #: finite differences and a numerical supremum rather than trusting a table.
@@ -407,7 +407,7 @@ F_DIVERGENCES = {
 
 
 def f_divergence(p, q, f, *, f_inf=math.inf, rtol=1e-12, atol=0.0, **options):
-    r"""f-divergence ``D_f(p || q) = ∫ q f(p/q)`` (Nowozin et al. 2016, THEORY.md B1).
+    r"""f-divergence ``D_f(p || q) = ∫ q f(p/q)`` (Nowozin et al. 2016, docs/theory.md B1).
 
     Parameters
     ----------

@@ -1,5 +1,5 @@
 """Stochastic estimators of the divergences: Monte Carlo, quasi-Monte Carlo, k-nearest neighbours and
-the discriminator bound (THEORY.md Part IV). Reached through ``method=`` of every divergence
+the discriminator bound (docs/theory.md, "Numerics"). Reached through ``method=`` of every divergence
 (``gt.js_divergence(p, q, method="mc", n=10**6, rng=0)``) or called directly on samples.
 
 Each returns an :class:`~gantheory.Estimate` whose ``error`` is a standard error (over samples, or

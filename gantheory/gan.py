@@ -1,7 +1,7 @@
 """The GAN objective (Goodfellow et al. 2014): V(G, D), D*, C(G), generator losses and gradients.
 
 ``V(G, D) = E_{p_data}[log D(x)] + E_{p_z}[log(1 - D(G(z)))]
-          = ∫ p_data(x) log D(x) + p_g(x) log(1 - D(x)) dx``            (THEORY.md S1, S4)
+          = ∫ p_data(x) log D(x) + p_g(x) log(1 - D(x)) dx``            (docs/theory.md S1, S4)
 
 ``D*_G(x) = p_data(x) / (p_data(x) + p_g(x))``                          (S6, Proposition 1)
 
@@ -202,7 +202,7 @@ def _check_disc(d):
 
 
 def value_function(p_data, p_g, d, *, space="x", rtol=1e-12, atol=0.0, **options):
-    r"""``V(G, D) = E_{p_data}[log D] + E_{p_g}[log(1 - D)]`` by quadrature (THEORY.md S1, S4).
+    r"""``V(G, D) = E_{p_data}[log D] + E_{p_g}[log(1 - D)]`` by quadrature (docs/theory.md S1, S4).
 
     Parameters
     ----------
@@ -245,13 +245,33 @@ def value_function(p_data, p_g, d, *, space="x", rtol=1e-12, atol=0.0, **options
         raise TypeError(f"space='z' needs p_g to be a Pushforward (a generator), got {type(p_g).__name__}")
     real = expect_nodes(p_data, lambda nodes: _disc_logs(d, nodes)[0], hints=(p_g,), rtol=rtol, atol=atol,
                         noise=lambda nodes: _disc_spread(d, nodes.x, 0), **options)
-    fake = expect_nodes(p_g.base, lambda nodes: _disc_logs(d, nodes.mapped(p_g.transform))[1],
+    fake = expect_nodes(p_g.base, lambda nodes: _fake_logs(d, p_g, nodes),
                         hints=_pulled_back(p_data, p_g.transform), rtol=rtol, atol=atol,
                         noise=lambda nodes: _disc_spread(d, nodes.mapped(p_g.transform).x, 1), **options)
     if not (math.isfinite(real) and math.isfinite(fake)):
         return Estimate(float(real) + float(fake), 0.0, real.neval + fake.neval, "quad", True)
     return Estimate(float(real) + float(fake), real.error + fake.error, real.neval + fake.neval,
                     "quad", real.converged and fake.converged)
+
+
+def _fake_logs(d, p_g, nodes):
+    """``log(1 - D(G(z)))`` at noise nodes. A node strictly inside the noise's support whose image rounds
+    onto the image of a finite support end (where ``D*``-like discriminators read ``p_g = 0`` and ``D = 1``)
+    stands for a point inside: where ``D`` is 1 on the end's float, it is taken at the next float
+    inward, an equally close rounding of that point."""
+    mapped = nodes.mapped(p_g.transform)
+    l1d = _disc_logs(d, mapped)[1]
+    ends = getattr(p_g, "_ends", {})
+    if mapped.x.ndim != 1 or not ends or not np.isneginf(l1d).any():
+        return l1d
+    lo, hi = getattr(p_g, "_lohi", (-math.inf, math.inf))
+    for xe in ends:
+        hit = np.isneginf(l1d) & (mapped.x == xe)
+        if hit.any() and xe in (lo, hi):
+            l1d = l1d.copy()
+            inward = np.nextafter(xe, math.inf if xe == lo else -math.inf)
+            l1d[hit] = _logs_at(d, np.full(int(hit.sum()), inward))[1]
+    return l1d
 
 
 def _pulled_back(p_data, transform):
@@ -263,7 +283,7 @@ def _pulled_back(p_data, transform):
 
 
 def virtual_criterion(p_data, p_g, **options):
-    r"""``C(G) = max_D V(G, D) = V(G, D*) = -log 4 + 2 JSD(p_data || p_g)`` (THEORY.md S7-S10).
+    r"""``C(G) = max_D V(G, D) = V(G, D*) = -log 4 + 2 JSD(p_data || p_g)`` (docs/theory.md S7-S10).
 
     Computed from the JSD integral, so ``C(G) >= -log 4`` holds exactly in floating point and
     ``C(G) = 0`` for disjoint supports.

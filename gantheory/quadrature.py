@@ -307,9 +307,9 @@ def _unpack(out):
 # rows of the per-panel results (see _kernels.gk_panels)
 _VAL, _ERR, _NOISE, _ABS, _MASS, _MP, _MQ, _EP, _EQ, _NP, _NQ, _DMAX = range(12)
 _ROWS = 12
-#: What a unit of mass adds at most to each integrand (JSD <= (p + q) log 2 / 2, TV and H² <= (p + q)/2);
-#: the others are unbounded in the densities' ratio, so mass they miss leaves the error unknown.
-_PER_MASS = {K.JSD: 0.5 * math.log(2.0), K.TV: 0.5, K.HELLINGER: 0.5}
+#: The integrands bounded per unit of mass (their bounds: ``gantheory._engine.per_mass``); the others are
+#: unbounded in the densities' ratio, so mass they miss is charged by the sensitivity seen at the nodes.
+_PER_MASS = (K.JSD, K.TV, K.HELLINGER)
 
 
 def _geometry(densities, breaks):
@@ -548,7 +548,7 @@ def _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None
             return Estimate(fine, 0.0, neval, "quad", True)
         diff = abs(fine - coarse)
         # the masses of p and q on the same grid: what the box or the step misses of them is charged like
-        # the 1-D mass check (a unit of mass adds at most _PER_MASS to the bounded integrands)
+        # the 1-D mass check (a unit of mass adds at most _engine.per_mass to the bounded integrands)
         lost = sum(abs(m - want) for m, want in zip(mass, masses) if want is not None)
         lost_bar = sum(abs(m - c) for m, c, want in zip(mass, cmass, masses) if want is not None)
         missing = (_engine.charge(kind, lost, sens, abs(fine), sum(mass)) if lost > lost_bar + 8.0 * _EPS
@@ -703,7 +703,7 @@ def _integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_pane
     if not (isinstance(breaks, tuple) and not breaks):
         breaks = finite_array(breaks, "breaks", ndim=1)
     if tables is not None and densities[0].dim == 1:
-        return _compiled_1d(kind, tables, breaks, rtol, atol, max_panels, max_rounds, masses, densities)
+        return _compiled_1d(kind, tables, breaks, rtol, atol, max_panels, max_rounds, masses)
     if densities[0].dim == 1:
         return _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, breaks, masses)
     return _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses, tables)
@@ -712,7 +712,7 @@ def _integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_pane
 _NO_BREAKS = np.empty(0)
 
 
-def _compiled_1d(kind, tables, breaks, rtol, atol, max_panels, max_rounds, masses, densities, marks=None):
+def _compiled_1d(kind, tables, breaks, rtol, atol, max_panels, max_rounds, masses, marks=None):
     """One compiled call (``gantheory._engine.adaptive``) and the common conclusion (``marks``: the
     landmark sets, ``gantheory._engine.FAST`` unless given)."""
     breaks = _NO_BREAKS if isinstance(breaks, tuple) else breaks

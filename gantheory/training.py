@@ -1,6 +1,6 @@
 """GPU-free training: function space on grids, Algorithm 1, parametric generators, the Dirac-GAN.
 
-Function space (Goodfellow et al. 2014, Proposition 2; THEORY.md S12)
+Function space (Goodfellow et al. 2014, Proposition 2; docs/theory.md S12)
     ``p_g`` is a density on a grid with quadrature weights ``w``; with ``D = D*`` the criterion
     ``C(g) = sum_i w_i [p_i log(p_i/(p_i + g_i)) + g_i log(g_i/(p_i + g_i))]`` has the gradient
     ``w_i log(1 - D*_i)`` in ``g`` (Danskin: the gradient of the max is the gradient of V at D*).
@@ -17,7 +17,7 @@ Parametric generators
     expectations by quadrature: a 2401-node trapezoid rule over ``z`` in [-12, 12] (geometric
     convergence for these smooth integrands; the tests check it against adaptive quadrature), and the
     data density's own grid for the discriminator's ascent.
-Dirac-GAN (Mescheder, Geiger, Nowozin 2018; THEORY.md B4)
+Dirac-GAN (Mescheder, Geiger, Nowozin 2018; docs/theory.md B4)
     ``p_data = δ_0``, generator ``δ_θ``, ``D_ψ(x) = ψ x``, ``L = f(θψ) + f(0)`` with
     ``f(t) = -log(1 + e^-t)``: simultaneous or alternating gradient steps, optionally with the R1
     penalty ``(γ/2) ψ²``, and the Jacobian of the gradient field at the equilibrium.

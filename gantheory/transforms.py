@@ -1,4 +1,4 @@
-"""Generator maps and the pushforward density they induce (change of variables, THEORY.md S4).
+"""Generator maps and the pushforward density they induce (change of variables, docs/theory.md S4).
 
 For an invertible differentiable generator ``x = G(z)`` the density of ``G(z)``, ``z ~ p_z``, is
 ``p_g(x) = p_z(G^{-1}(x)) |det d G^{-1}(x) / dx|``. Each map knows its inverse and the log of that

@@ -20,7 +20,7 @@ __all__ = [
 
 
 def reals(lo, hi):
-    """Finite floats in [lo, hi], no subnormals (DESIGN.md habit)."""
+    """Finite floats in [lo, hi], no subnormals (they test the underflow paths, not the mathematics)."""
     return st.floats(lo, hi, allow_nan=False, allow_infinity=False, allow_subnormal=False)
 
 
@@ -123,7 +123,7 @@ def pairs(two_d=True):
 
 @st.composite
 def equal_pairs(draw):
-    """The same distribution built two different ways (THEORY.md S8, S11)."""
+    """The same distribution built two different ways (docs/theory.md S8, S11)."""
     how = draw(st.sampled_from(["affine_identity", "permuted_mixture", "refined_grid", "affine_of_normal"]))
     if how == "affine_identity":
         p = draw(densities())

@@ -33,7 +33,7 @@ def test_every_export_exists_and_is_documented(name):
 
 
 def test_contract_argument_order():
-    """Names and positional order of DESIGN.md."""
+    """Names and positional order of the public signatures."""
     order = {
         gt.Normal: ["loc", "scale"], gt.Uniform: ["low", "high"], gt.Laplace: ["loc", "scale"],
         gt.Cauchy: ["loc", "scale"], gt.StudentT: ["df", "loc", "scale"], gt.Beta: ["a", "b"],

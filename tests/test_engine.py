@@ -41,7 +41,7 @@ def _both(kind, p, q):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             if compiled:  # with the Python path's landmarks
-                est = _compiled_1d(kind, _tables(p, q), (), 1e-12, 0.0, None, 80, (1.0, 1.0), (p, q),
+                est = _compiled_1d(kind, _tables(p, q), (), 1e-12, 0.0, None, 80, (1.0, 1.0),
                                    marks=_engine.PYTHON)
             else:
                 est = _integrate_pair((p, q), kind, evaluate)

@@ -128,7 +128,7 @@ def test_b2_gradients_are_divergence_gradients():
     fn = [_richardson(lambda h: ns(s0 + h, t0), 1e-2), _richardson(lambda h: ns(s0, t0 + h), 1e-2)]
     np.testing.assert_allclose(gm, fm, atol=GRADIENT_ABS)
     np.testing.assert_allclose(gn, fn, atol=GRADIENT_ABS)
-    assert gn[1] == pytest.approx(0.85099, abs=5e-6)  # THEORY.md B2, N(0,1) vs N(1.3, 1)
+    assert gn[1] == pytest.approx(0.85099, abs=5e-6)  # docs/theory.md B2, N(0,1) vs N(1.3, 1)
 
 
 def test_minimax_gradient_saturates_non_saturating_does_not():

@@ -241,11 +241,15 @@ def test_a_jump_of_a_user_function_on_a_node_is_resolved_not_taken_for_rounding(
     assert v.converged and abs(float(v) - 0.5) <= v.error < 1e-12
 
 
-def test_rounding_of_x_is_charged_to_the_density_that_weighs_it():
-    """``log D`` is weighed by p_data and ``log(1 - D)`` by p_g: where p_g has a heavy tail (far x, where
-    log D ~ -x² moves by 1e83 across one float spacing), charging the change of ``log D`` to p_g's mass
-    once reported an error of 2.8e52. Both forms of V at D* equal C(G) (from the JSD) within their errors."""
-    g = gt.Pushforward(gt.Mixture([gt.Normal(0, 1), gt.Cauchy(0, 1)], [0.5, 0.5]), gt.SinhArcsinh(1.0, 1.0))
+@pytest.mark.parametrize("base", [gt.Mixture([gt.Normal(0, 1), gt.Cauchy(0, 1)], [0.5, 0.5]),
+                                  gt.Beta(math.e, math.e)], ids=["heavy tail", "support end"])
+def test_v_with_a_discriminator_of_x_equals_the_virtual_criterion(base):
+    """V at a discriminator built from D*'s logit, over x and over the noise, equals C(G) (from the JSD)
+    within both errors. Heavy tail: ``log D`` is weighed by p_data and ``log(1 - D)`` by p_g; charging the
+    change of ``log D`` across one float spacing (1e83 far out) to p_g's mass once reported an error of
+    2.8e52. Support end: a noise node just inside Beta(e, e)'s end whose image rounds onto the end's
+    image read p_g = 0, D = 1 and log(1 - D) = -inf, so V over the noise was -inf."""
+    g = gt.Pushforward(base, gt.SinhArcsinh(1.0, 1.0))
     p = gt.Normal(0.0, 1.5)
     dstar = gt.optimal_discriminator(p, g)
     d = gt.LogitDiscriminator(lambda x: dstar._logit(np.asarray(x, float)))

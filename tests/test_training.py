@@ -81,7 +81,7 @@ def test_non_saturating_escapes_rejected_start_much_faster():
 
 
 def test_mixture_target_mode_seeking():
-    """One normal against a two-mode target (THEORY.md B2): the minimax loss (2 JSD) settles wide over
+    """One normal against a two-mode target (docs/theory.md B2): the minimax loss (2 JSD) settles wide over
     both modes, the non-saturating one (KL(p_g || p_data) - 2 JSD) on a single mode."""
     mix = gt.Mixture([gt.Normal(-3, 0.7), gt.Normal(2.5, 0.8)], [0.45, 0.55])
     mm = T.parametric(mix, init=(1.0, 0.3), loss="minimax", steps=4000, lr=0.3, record_every=500)

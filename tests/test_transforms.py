@@ -1,4 +1,4 @@
-"""Generator maps and the change of variables p_g(x) = p_z(G^{-1}(x)) |dG^{-1}/dx| (THEORY.md S4)."""
+"""Generator maps and the change of variables p_g(x) = p_z(G^{-1}(x)) |dG^{-1}/dx| (docs/theory.md S4)."""
 
 import math
 

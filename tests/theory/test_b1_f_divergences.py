@@ -1,6 +1,6 @@
 """B1. f-divergences and f-GAN.
 
-Claim (Nowozin, Cseke, Tomioka 2016; THEORY.md B1): "D_f(P || Q) = ∫ q f(p/q), f convex, f(1) = 0.
+Claim (Nowozin, Cseke, Tomioka 2016; docs/theory.md B1): "D_f(P || Q) = ∫ q f(p/q), f convex, f(1) = 0.
 Variational bound D_f >= sup_T E_P[T] - E_Q[f*(T)], tight at T* = f'(p/q). ... GAN:
 f = u log u - (u + 1) log(u + 1), D_GAN = 2 JSD - log 4 = C(G), with T* = log D*. Tables in the
 literature disagree by a factor 2 on the Jensen-Shannon generator; every f is checked numerically

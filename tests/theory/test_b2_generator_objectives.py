@@ -1,6 +1,6 @@
 """B2. What the generator really minimises.
 
-Claim (Arjovsky & Bottou 2017; THEORY.md B2): "With D = D*, the minimax generator gradient is the
+Claim (Arjovsky & Bottou 2017; docs/theory.md B2): "With D = D*, the minimax generator gradient is the
 gradient of 2 JSD(p_g || p_data), and the non-saturating gradient is the gradient of
 KL(p_g || p_data) - 2 JSD(p_g || p_data) (checked here by finite differences for p_data = N(0,1),
 p_g = N(1.3, 1): both sides 0.85099). The reverse KL is mode-seeking: it explains mode dropping. With

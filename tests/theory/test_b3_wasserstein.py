@@ -1,6 +1,6 @@
 """B3. Wasserstein contrast.
 
-Claim (Arjovsky, Chintala, Bottou 2017, Example 1; THEORY.md B3): "P_0 = δ_0, P_θ = δ_θ: W1 = |θ|,
+Claim (Arjovsky, Chintala, Bottou 2017, Example 1; docs/theory.md B3): "P_0 = δ_0, P_θ = δ_θ: W1 = |θ|,
 JSD = log 2, TV = 1, KL = +inf for every θ != 0, all 0 at θ = 0. In 1-D, W1 = ∫ |F_P - F_Q| dx."
 
 Diracs are the limit of narrow uniforms U(θ, θ + w): for |θ| >= w the formulas above hold exactly; for

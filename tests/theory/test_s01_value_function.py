@@ -1,6 +1,6 @@
 """S1. Value function.
 
-Claim (Goodfellow et al. 2014, eq. 1; THEORY.md S1): "V(G, D) = E_{x~p_data}[log D(x)]
+Claim (Goodfellow et al. 2014, eq. 1; docs/theory.md S1): "V(G, D) = E_{x~p_data}[log D(x)]
 + E_{z~p_z}[log(1 - D(G(z)))]. D ascends V (real -> 1, fake -> 0); G descends V. A misclassified real
 point sends log D(x) to minus infinity, and so does a fake point classified 1 in the second term."
 """

@@ -1,6 +1,6 @@
 """S2. The first term does not depend on G.
 
-Claim (Goodfellow et al. 2014, Sec. 3; THEORY.md S2): "The generator's objective reduces to minimising
+Claim (Goodfellow et al. 2014, Sec. 3; docs/theory.md S2): "The generator's objective reduces to minimising
 E_z[log(1 - D(G(z)))]; its gradient with respect to any generator parameter sees only the second term."
 """
 

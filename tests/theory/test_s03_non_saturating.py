@@ -1,6 +1,6 @@
 """S3. Non-saturating generator loss.
 
-Claim (Goodfellow et al. 2014, Sec. 3; THEORY.md S3): "In practice G maximises E_z[log D(G(z))]
+Claim (Goodfellow et al. 2014, Sec. 3; docs/theory.md S3): "In practice G maximises E_z[log D(G(z))]
 instead. It has the same fixed points, but a much stronger gradient early in training, when D
 confidently rejects fakes. With D = sigmoid(a): d/da log(1 - sigmoid(a)) = -sigmoid(a) -> 0 as
 a -> -inf (saturates), while d/da log sigmoid(a) = 1 - sigmoid(a) -> 1."

@@ -1,6 +1,6 @@
 """S4. Change of variables.
 
-Claim (law of the unconscious statistician; THEORY.md S4): "With x = G(z), E_z[f(G(z))] = E_{x~p_g}[f(x)]
+Claim (law of the unconscious statistician; docs/theory.md S4): "With x = G(z), E_z[f(G(z))] = E_{x~p_g}[f(x)]
 for any measurable G. For an invertible differentiable G in 1-D, p_g(x) = p_z(G^{-1}(x)) |dG^{-1}(x)/dx|
 (in d dimensions, the absolute Jacobian determinant). Hence V(G, D) = ∫ [p_data log D + p_g log(1 - D)] dx.
 The z-space and x-space forms must agree."

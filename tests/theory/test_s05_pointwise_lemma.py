@@ -1,6 +1,6 @@
 """S5. Pointwise lemma.
 
-Claim (Goodfellow et al. 2014, proof of Proposition 1; THEORY.md S5): "For a, b >= 0, not both 0,
+Claim (Goodfellow et al. 2014, proof of Proposition 1; docs/theory.md S5): "For a, b >= 0, not both 0,
 y -> a log y + b log(1 - y) on [0, 1] has its unique maximum at y = a / (a + b)."
 """
 

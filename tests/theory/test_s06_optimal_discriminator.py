@@ -1,6 +1,6 @@
 """S6. Optimal discriminator.
 
-Claim (Goodfellow et al. 2014, Proposition 1; THEORY.md S6): "For fixed G,
+Claim (Goodfellow et al. 2014, Proposition 1; docs/theory.md S6): "For fixed G,
 D*_G(x) = p_data(x) / (p_data(x) + p_g(x)) on the union of the supports. Every other D gives
 V(G, D) <= V(G, D*), strictly unless D equals D* almost everywhere there."
 """

@@ -1,6 +1,6 @@
 """S7. Virtual training criterion.
 
-Claim (Goodfellow et al. 2014, eq. 4; THEORY.md S7): "C(G) = max_D V(G, D) = V(G, D*_G)
+Claim (Goodfellow et al. 2014, eq. 4; docs/theory.md S7): "C(G) = max_D V(G, D) = V(G, D*_G)
 = E_{p_data}[log p_data/(p_data + p_g)] + E_{p_g}[log p_g/(p_data + p_g)]."
 """
 

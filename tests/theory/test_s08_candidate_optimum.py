@@ -1,6 +1,6 @@
 """S8. The candidate optimum.
 
-Claim (Goodfellow et al. 2014, Theorem 1 proof; THEORY.md S8): "At p_g = p_data: D* = 1/2 everywhere
+Claim (Goodfellow et al. 2014, Theorem 1 proof; docs/theory.md S8): "At p_g = p_data: D* = 1/2 everywhere
 and C(G) = -log 4."
 """
 

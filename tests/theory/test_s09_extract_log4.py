@@ -1,6 +1,6 @@
 """S9. Extracting -log 4.
 
-Claim (Goodfellow et al. 2014, proof of Theorem 1; THEORY.md S9): "Halving numerator and denominator
+Claim (Goodfellow et al. 2014, proof of Theorem 1; docs/theory.md S9): "Halving numerator and denominator
 inside each log: C(G) = -log 4 + KL(p_data || M) + KL(p_g || M), M = (p_data + p_g) / 2."
 
 M is built as a gantheory Mixture with weights (1/2, 1/2) and the two KLs come from kl_divergence, an

@@ -1,6 +1,6 @@
 """S10. Jensen-Shannon form.
 
-Claim (Goodfellow et al. 2014, eq. 6; Lin 1991; THEORY.md S10): "JSD(P || Q) = KL(P || M)/2 + KL(Q || M)/2,
+Claim (Goodfellow et al. 2014, eq. 6; Lin 1991; docs/theory.md S10): "JSD(P || Q) = KL(P || M)/2 + KL(Q || M)/2,
 so C(G) = -log 4 + 2 JSD(p_data || p_g)."
 """
 

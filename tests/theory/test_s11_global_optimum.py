@@ -1,6 +1,6 @@
 """S11. Global optimum.
 
-Claim (Goodfellow et al. 2014, Theorem 1; THEORY.md S11): "JSD >= 0 with equality iff P = Q, so
+Claim (Goodfellow et al. 2014, Theorem 1; docs/theory.md S11): "JSD >= 0 with equality iff P = Q, so
 C(G) >= -log 4 with equality iff p_g = p_data." Quantitative forms: 2 JSD >= TV² (Pinsker on each half),
 so C(G) + log 4 >= TV²; JSD <= TV log 2, so C(G) <= -log 4 + 2 log 2 TV <= 0, with C(G) = 0 iff the
 supports are disjoint; JSD is symmetric and sqrt(JSD) is a metric (Endres & Schindelin 2003).

@@ -1,6 +1,6 @@
 """S12. Convergence (Proposition 2).
 
-Claim (Goodfellow et al. 2014, Proposition 2; THEORY.md S12): "If D reaches D*_G at every step and p_g
+Claim (Goodfellow et al. 2014, Proposition 2; docs/theory.md S12): "If D reaches D*_G at every step and p_g
 takes small enough gradient steps on C(G) in function space, p_g -> p_data. V(G, D) is linear in p_g for
 fixed D, so C = sup_D V is convex in p_g, and the gradient of the sup at p_g is the gradient of V at D*
 (Danskin). On a grid this is a finite convex problem whose minimiser is p_data."
