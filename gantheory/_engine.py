@@ -37,15 +37,22 @@ _VAL, _ERR, _NOISE, _ABS, _MASS, _MP, _MQ = 0, 1, 2, 3, 4, 5, 6
 _EP, _EQ, _NP, _DMAX = 7, 8, 9, 11
 #: Standardised landmarks of the normal, Laplace and heavy-tailed families, and whether light tails
 #: start as two panels: ``PYTHON`` as in gantheory.densities (the Python path's panels exactly), ``FAST``
-#: thinned to the bulk and the tail quantiles (a normal keeps less than 1e-30 of its mass beyond 12
-#: scales, a Laplace beyond 72), each light tail one panel (nothing lies beyond its start), and landmarks
-#: within 1.5 scales of another merged (see ``_thinned``).
+#: thinned to the bulk and the tail quantiles, each light tail one panel (nothing lies beyond its start),
+#: and landmarks within 1.5 scales of another merged (see ``_thinned``). A narrow component inside another
+#: density's wide panel is seen only out to its outermost landmarks, so what it holds beyond them must be
+#: negligible even when amplified: KL weighs it by the log-ratio, and by ``1/w`` where it is a mixture
+#: component of weight ``w`` in ``q``. A normal keeps 1.5e-23 of its mass beyond 10 scales (``FAST``;
+#: 8 scales, 6e-16, was measured to be too few). ``sqrt(p q)`` of Hellinger decays at half the rate in
+#: the exponent, so it keeps the normal's landmarks out to 12 scales (``FAST_SQRT``; 1e-33 beyond), as
+#: the Laplace's reach 72 (e^-36 of the square root's).
 _BULK = np.array([-10.0, -6.0, -2.5, -1.0, 0.0, 1.0, 2.5, 6.0, 10.0])
 PYTHON = (np.concatenate([_BULK, [-12.0, 12.0]]), np.concatenate([_BULK, [-72.0, -40.0, -20.0, 20.0, 40.0, 72.0]]),
           _BULK, True, 0.0)
-FAST = (np.array([-12.0, -6.0, -2.5, 0.0, 2.5, 6.0, 12.0]),
-        np.array([-72.0, -40.0, -20.0, -8.0, -2.5, 0.0, 2.5, 8.0, 20.0, 40.0, 72.0]),
-        np.array([-10.0, -2.5, 0.0, 2.5, 10.0]), False, 1.5)
+_FAST_LAPLACE = np.array([-72.0, -40.0, -20.0, -8.0, -2.5, 0.0, 2.5, 8.0, 20.0, 40.0, 72.0])
+_FAST_HEAVY = np.array([-10.0, -2.5, 0.0, 2.5, 10.0])
+FAST = (np.array([-10.0, -6.0, -3.0, 0.0, 3.0, 6.0, 10.0]), _FAST_LAPLACE, _FAST_HEAVY, False, 1.5)
+FAST_SQRT = (np.array([-12.0, -6.0, -2.5, 0.0, 2.5, 6.0, 12.0]), _FAST_LAPLACE, _FAST_HEAVY, False, 1.5)
+
 
 # status of a result
 OK, INFINITE, UNDEFINED = 0, 1, 2
@@ -88,6 +95,14 @@ def logpdf(T, x0, off, clamp, out):
     """``out[j] = log p(x0[j] + off[j])`` of the density ``T`` (mixtures by log-sum-exp). ``clamp``: a
     light tail whose log overflowed at a finite point reads ``-1.8e308`` (KL's ``q``), not ``-inf``."""
     n = T.shape[0]
+    if n == 1:
+        light = clamp and int(T[0, _FAM]) <= LAPLACE
+        for j in range(off.shape[0]):
+            v = _component(T, 0, x0[j], off[j])
+            if light and v == _NEG_INF and math.isfinite(x0[j] + off[j]):
+                v = -_FLT_MAX
+            out[j] = v + T[0, _LOGW]
+        return
     vals = np.empty(n)  # each component once per node
     for j in range(off.shape[0]):
         m = _NEG_INF
@@ -102,7 +117,7 @@ def logpdf(T, x0, off, clamp, out):
             continue
         s = 0.0
         for i in range(n):
-            s += math.exp(vals[i] - m)
+            s += K._exp(vals[i] - m)
         out[j] = m + math.log(s)
 
 
@@ -642,10 +657,12 @@ def _mvn_log(T, x, z, g):
     lognorm, kappa = T[d + 1, 0], T[d + 1, 1]
     err = _EPS * kappa * q + 2.0 * _EPS * abs(lognorm)
     for i in range(d):
-        # the float spacing at |x_i| (at least; 2^-53 at 0) plus that at the mean's coordinate
-        spacing = math.ldexp(1.0, math.frexp(abs(x[i]))[1] - 53) + T[d + 2, i]
-        err += 2.0 * abs(g[i]) * spacing
+        # the float spacing at x_i (eps |x_i| bounds it; 2^-53 at 0) plus that at the mean's coordinate
+        err += 2.0 * abs(g[i]) * (max(_EPS * abs(x[i]), _HALF_EPS) + T[d + 2, i])
     return -0.5 * q - lognorm, err
+
+
+_HALF_EPS = 0.5 * _EPS
 
 
 @njit(**_JIT)
@@ -672,13 +689,12 @@ def tensor(kind, TP, TQ, mu, W, lo, hi, h, logdet, rtol, atol, max_nodes, want_p
         mp = mq = cp = cq = 0.0
         seen = False
         npos = nneg = 0
-        for idx in range(int(total)):
-            r, even = idx, True
-            for k in range(d - 1, -1, -1):
-                digit[k] = r % n[k]
-                r //= n[k]
-                even = even and digit[k] % 2 == 0
-                y[k] = 0.5 * (lo[k] + hi[k]) + h * (digit[k] - (n[k] - 1) / 2)
+        for k in range(d):  # an odometer over the grid, last axis fastest
+            digit[k] = 0
+            y[k] = 0.5 * (lo[k] + hi[k]) - h * (n[k] - 1) / 2
+        nodd = 0  # digits that are odd: the node is on the every-other-node subgrid when there are none
+        for _ in range(int(total)):
+            even = nodd == 0
             for i in range(d):
                 acc = mu[i]
                 for j in range(d):
@@ -689,30 +705,41 @@ def tensor(kind, TP, TQ, mu, W, lo, hi, h, logdet, rtol, atol, max_nodes, want_p
             v = K._term(kind, lp, lq, 0.0, 0.0, lj)
             if v != v:
                 return math.nan, 0.0, False, neval, UNDEFINED
-            if math.isinf(v):
+            if math.isinf(v):  # (the result is infinite or undefined: the sums no longer matter)
                 if v > 0:
                     npos += 1
                 else:
                     nneg += 1
-                continue
-            P = math.exp(lp + lj)
-            Q = math.exp(lq + lj)
-            floor += K._noise(kind, lp, lq, v, lj, 0.0, 0.0, P, Q, elp, elq)
-            t = fine + v  # Neumaier's compensated sum
-            fine_c += (fine - t) + v if abs(fine) >= abs(v) else (v - t) + fine
-            fine = t
-            mp += P
-            mq += Q
-            if even:
-                coarse += v
-                cp += P
-                cq += Q
-            if pm == 0.0 and lp > -math.inf and lq > -math.inf:
-                dd = abs(lp - lq)
-                s = dd + 1.0 if kind == K.KL else math.exp(min(dd, 700.0)) + 1.0
-                if s == s:
-                    sens = max(sens, s)
-                    seen = True
+            else:
+                P = K._exp(lp + lj)
+                Q = K._exp(lq + lj)
+                floor += K._noise(kind, lp, lq, v, lj, 0.0, 0.0, P, Q, elp, elq)
+                t = fine + v  # Neumaier's compensated sum
+                fine_c += (fine - t) + v if abs(fine) >= abs(v) else (v - t) + fine
+                fine = t
+                mp += P
+                mq += Q
+                if even:
+                    coarse += v
+                    cp += P
+                    cq += Q
+                if pm == 0.0 and lp > -math.inf and lq > -math.inf:
+                    dd = abs(lp - lq)
+                    s = dd + 1.0 if kind == K.KL else math.exp(min(dd, 700.0)) + 1.0
+                    if s == s:
+                        sens = max(sens, s)
+                        seen = True
+            k = d - 1
+            while k >= 0:
+                digit[k] += 1
+                nodd += 1 if digit[k] % 2 else -1
+                if digit[k] < n[k]:
+                    y[k] = 0.5 * (lo[k] + hi[k]) + h * (digit[k] - (n[k] - 1) / 2)
+                    break
+                nodd -= n[k] % 2  # (n odd: the digit wraps from n - 1, even, to 0)
+                digit[k] = 0
+                y[k] = 0.5 * (lo[k] + hi[k]) - h * (n[k] - 1) / 2
+                k -= 1
         neval += int(total)
         if npos and nneg:
             return math.nan, 0.0, False, neval, UNDEFINED

@@ -46,6 +46,13 @@ KL, JSD, TV, HELLINGER, PEARSON, NEYMAN, LINEAR = range(7)
 _LN2 = math.log(2.0)
 _NEG_INF = -math.inf
 _EPS = 2.220446049250313e-16
+_UNDERFLOW = -745.2  # exp of anything below rounds to 0
+
+
+@njit(**_JIT)
+def _exp(x):
+    """``math.exp(x)``, without the libm slow path of an underflow (tail nodes are full of them)."""
+    return 0.0 if x < _UNDERFLOW else math.exp(x)
 
 
 @njit(**_JIT)
@@ -72,7 +79,7 @@ _JS_SERIES = np.array([0.0] + [1.0 / (k * (2 * k - 1)) for k in range(1, 40)])
 @njit(**_JIT)
 def _js_weight(a):
     """``(1 + r) (log 2 - log1p r) - r a`` with ``r = exp(-a)``, for ``a >= 0``: see ``_js_weight_r``."""
-    return _js_weight_r(a, math.exp(-a))
+    return _js_weight_r(a, _exp(-a))
 
 
 @njit(**_JIT)
@@ -101,9 +108,9 @@ def _js_weight_r(a, r):
 def _log_abs_expm1(d):
     """``log |expm1(d)|`` for any real ``d`` (``-inf`` at 0, ``d`` for large ``d``)."""
     if d > 30.0:
-        return d + math.log1p(-math.exp(-d))
+        return d + math.log1p(-_exp(-d))
     if d < -30.0:
-        return math.log1p(-math.exp(d))
+        return math.log1p(-_exp(d))
     return math.log(abs(math.expm1(d)))
 
 
@@ -113,8 +120,8 @@ def _chi2(lw, lo, lj):
     if lw == _NEG_INF:
         return 0.0 if lo == _NEG_INF else math.inf
     if lo == _NEG_INF:
-        return math.exp(lw + lj)
-    return math.exp(lw + lj + 2.0 * _log_abs_expm1(lo - lw))
+        return _exp(lw + lj)
+    return _exp(lw + lj + 2.0 * _log_abs_expm1(lo - lw))
 
 
 @njit(**_JIT)
@@ -126,7 +133,7 @@ def _scaled(lw, v, lj):
         return 0.0
     if math.isinf(v):
         return v if lw + lj > -745.0 else 0.0
-    return math.copysign(math.exp(lw + lj + math.log(abs(v))), v)
+    return math.copysign(_exp(lw + lj + math.log(abs(v))), v)
 
 
 @njit(**_JIT)
@@ -142,22 +149,22 @@ def _term(kind, lp, lq, a, b, lj):
         return _chi2(lp, lq, lj)
     if kind == KL:
         if lp == _NEG_INF:
-            return 0.0 if lq == _NEG_INF else math.exp(lq + lj)
+            return 0.0 if lq == _NEG_INF else _exp(lq + lj)
         if lq == _NEG_INF:
             # p's mass where q has none makes KL infinite, once that mass is representable: a node whose
             # weight underflows (an offset at a singular end below 1e-308) says nothing about q's support
             return math.inf if lp + lj > -745.0 else 0.0
         d = lp - lq
         if d >= -1.0:
-            return math.exp(lp + lj) * _bregman(d)
+            return _exp(lp + lj) * _bregman(d)
         # q - p + p d = q (1 - (1 - d) e^d): q dominates, no overflow of expm1(-d)
-        return math.exp(lq + lj) * (1.0 - (1.0 - d) * math.exp(d))
+        return _exp(lq + lj) * (1.0 - (1.0 - d) * _exp(d))
     # symmetric kinds: work with the larger log-density
     if lp == _NEG_INF and lq == _NEG_INF:
         return 0.0
     big = max(lp, lq)
     a_ = abs(lp - lq) if (lp != _NEG_INF and lq != _NEG_INF) else math.inf
-    w = math.exp(big + lj)
+    w = _exp(big + lj)
     if kind == JSD:
         if a_ == math.inf:
             return 0.5 * _LN2 * w
@@ -222,8 +229,8 @@ def terms(kind, lp, lq, a, b, lj, elp, elq, out, noise):
     for i in range(out.shape[0]):
         v = _term(kind, lp[i], lq[i], a[i], b[i], lj[i])
         out[i] = v
-        P = math.exp(lp[i] + lj[i]) if lp[i] != _NEG_INF else 0.0
-        Q = math.exp(lq[i] + lj[i]) if lq[i] != _NEG_INF else 0.0
+        P = _exp(lp[i] + lj[i]) if lp[i] != _NEG_INF else 0.0
+        Q = _exp(lq[i] + lj[i]) if lq[i] != _NEG_INF else 0.0
         noise[i] = _noise(kind, lp[i], lq[i], v, lj[i], a[i], b[i], P, Q, elp[i], elq[i])
 
 
@@ -264,8 +271,11 @@ def gk_panels(kind, lp, lq, a, b, lj, elp, elq, wk, wg, res):
         dmax = 0.0
         o = i * m
         for j in range(m):
-            P = math.exp(lp[o + j] + lj[o + j]) if lp[o + j] != _NEG_INF else 0.0
-            Q = math.exp(lq[o + j] + lj[o + j]) if lq[o + j] != _NEG_INF else 0.0
+            P = _exp(lp[o + j] + lj[o + j])
+            Q = _exp(lq[o + j] + lj[o + j])
+            if P == 0.0 and Q == 0.0 and kind <= HELLINGER:  # (χ² and LINEAR can be > 0 here)
+                f[j] = fp[j] = fq[j] = 0.0
+                continue
             if kind == JSD and P > 0.0 and Q > 0.0 and P < math.inf and Q < math.inf:
                 big, small = max(P, Q), min(P, Q)  # the common case without a second pair of exps
                 v = 0.5 * big * _js_weight_r(abs(lp[o + j] - lq[o + j]), small / big)
@@ -355,7 +365,7 @@ def map_nodes(stype, x0, x0lo, sgn, length, seg, ta, tb, xk, x, off, loff, lj):
                     l = base + u + l1 if u < cap else _NEG_INF
                 else:
                     # no cap: below 1e-308 the offset underflows, but its log (and the weight) do not
-                    d = length_k * math.exp(-u)
+                    d = length_k * _exp(-u)
                     l = base - u + l1
                     ld = log_len - u
             o = i * m + j
@@ -402,7 +412,7 @@ def mc_sums(kind, lp, lq, shift, out):
             if ell == math.inf:
                 f = _LN2
             else:
-                f = _LN2 - (max(-ell, 0.0) + math.log1p(math.exp(-abs(ell))))
+                f = _LN2 - (max(-ell, 0.0) + math.log1p(_exp(-abs(ell))))
         elif a == _NEG_INF and b == _NEG_INF:
             f = 0.0
         else:
@@ -412,7 +422,7 @@ def mc_sums(kind, lp, lq, shift, out):
             else:
                 # with e = exp(-|ℓ|): D log D + (1-D) log(1-D) = -log1p(e) - |ℓ| e/(1+e) (either sign)
                 al = abs(ell)
-                e = math.exp(-al)
+                e = _exp(-al)
                 if kind == MC_JSD:
                     f = _LN2 - math.log1p(e) - al * e / (1.0 + e)
                 elif kind == MC_TV:

@@ -82,6 +82,8 @@ class Estimate(float):
     error of a stochastic method), ``neval`` (integrand evaluations or samples), ``method`` and
     ``converged``. Arithmetic on it gives plain floats."""
 
+    __slots__ = ("converged", "error", "method", "neval")
+
     def __new__(cls, value, error=0.0, neval=0, method="quad", converged=True):
         obj = super().__new__(cls, value)
         obj.error = float(error)
@@ -714,12 +716,14 @@ _NO_BREAKS = np.empty(0)
 
 def _compiled_1d(kind, tables, breaks, rtol, atol, max_panels, max_rounds, masses, marks=None):
     """One compiled call (``gantheory._engine.adaptive``) and the common conclusion (``marks``: the
-    landmark sets, ``gantheory._engine.FAST`` unless given)."""
+    landmark sets, ``gantheory._engine.FAST`` or ``FAST_SQRT`` unless given)."""
     breaks = _NO_BREAKS if isinstance(breaks, tuple) else breaks
     want = tuple(math.nan if m is None else m for m in masses)
+    if marks is None:
+        marks = _engine.FAST_SQRT if kind == K.HELLINGER else _engine.FAST
     total, etot, converged, roundoff, lost, neval, status = _engine.adaptive(
-        kind, tables[0], tables[1], breaks, _engine.FAST if marks is None else marks, rtol, atol,
-        0 if max_panels is None else max_panels, max_rounds, _XK, _WK, _WG, want[0], want[1])
+        kind, tables[0], tables[1], breaks, marks, rtol, atol, 0 if max_panels is None else max_panels, max_rounds,
+        _XK, _WK, _WG, want[0], want[1])
     if status == _engine.UNDEFINED:
         _undefined(kind)
     if status == _engine.INFINITE:
