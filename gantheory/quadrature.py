@@ -510,8 +510,8 @@ def _beyond_float_range(geo, kind, evaluate):
 
 # ---------------------------------------------------------------------------- several dimensions
 def _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None), tables=None):
-    parts = [p for d in densities for p in d._gaussian_parts()]
     dim = densities[0].dim
+    parts = [p for d in densities for p in d._gaussian_parts()]
     means = np.array([np.asarray(m, float).reshape(dim) for m, _ in parts])
     covs = np.array([np.asarray(c, float).reshape(dim, dim) for _, c in parts])
     mu = means.mean(axis=0)
@@ -527,10 +527,14 @@ def _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None
     smin = math.sqrt(min(np.linalg.eigvalsh(c).min() for c in cy))
     logdet = float(np.sum(np.log(np.diag(w))))
     h = 0.5 * smin
-    if tables is not None:  # two normals: the same rule, compiled (gantheory._engine.tensor)
+    if tables is not None:  # two normals: compiled, in their principal frame or the pooled one (fewer nodes)
+        frame = _principal_frame(densities)
+        if np.prod((frame[3] - frame[2]) / frame[4]) > np.prod((hi - lo) / h):
+            frame = mu, w, lo, hi, np.full(dim, h), logdet
+        mu, w, lo, hi, steps, logdet = frame
         want = tuple(math.nan if m is None else m for m in masses)
-        value, err, converged, neval, status = _engine.tensor(kind, tables[0], tables[1], mu, w, lo, hi, h, logdet,
-                                                              rtol, atol, float(max_nodes), *want)
+        value, err, converged, neval, status = _engine.tensor(kind, tables[0], tables[1], mu, w, lo, hi, steps,
+                                                              logdet, rtol, atol, float(max_nodes), *want)
         if status == _engine.UNDEFINED:
             _undefined(kind)
         if status in (3, 4):
@@ -563,6 +567,23 @@ def _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None
             return Estimate(fine, err, neval, "quad", True)
         prev = fine
         h *= 0.5
+
+
+def _principal_frame(densities):
+    """The frame ``x = mu + W y`` in which ``p = N(0, I)`` and ``q = N(m, D)`` with ``D`` diagonal (the
+    simultaneous diagonalisation of the two covariances), the box of 9 standard deviations of either
+    along each axis, a starting half-spacing per axis (half the smaller of the two deviations) and
+    ``log |det W|``: the grid follows each density's own scales, however anisotropic the pair is."""
+    p, q = densities
+    lp = p._chol
+    a = p._chol_inv @ q.cov @ p._chol_inv.T
+    dq, r = np.linalg.eigh(0.5 * (a + a.T))
+    sd = np.sqrt(np.maximum(dq, 0.0))
+    w = lp @ r
+    m = r.T @ (p._chol_inv @ (q.mean - p.mean))
+    lo = np.minimum(-9.0, m - 9.0 * sd)
+    hi = np.maximum(9.0, m + 9.0 * sd)
+    return p.mean, w, lo, hi, 0.5 * np.minimum(1.0, sd), float(np.sum(np.log(np.diag(lp))))
 
 
 def _tensor_budget(first, max_nodes, dim, rtol, err):

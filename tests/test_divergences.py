@@ -203,6 +203,69 @@ def test_unequal_covariance_normals_take_the_tensor_rule():
     assert abs(float(got) - ref) <= got.error + 1e-15
 
 
+def _tv_bivariate_normals_mp(c1, c2, m):
+    """TV of N(0, c1) and N(m, c2) in 30-digit mpmath: in the pair's principal frame (computed in mpmath)
+    the set {p > q} is, for each y1, where a quadratic in y2 is positive, whose normal probabilities
+    are closed forms; the outer integral over y1 has breakpoints where the quadratic's roots meet."""
+    import mpmath as mp
+
+    with mp.workdps(30):
+        chol = mp.cholesky(mp.matrix(c1.tolist()))
+        inv = chol**-1
+        e, r = mp.eigsy(inv * mp.matrix(c2.tolist()) * inv.T)
+        mm = r.T * (inv * mp.matrix(m.tolist()))
+        d1, d2, m1, m2 = e[0], e[1], mm[0], mm[1]
+        a, b = (1 / d2 - 1) / 2, -m2 / d2
+
+        def c(y1):
+            return m2**2 / (2 * d2) - y1**2 / 2 + (y1 - m1) ** 2 / (2 * d1) + mp.log(d1 * d2) / 2
+
+        def inner(y1):
+            if abs(a) < mp.mpf(10) ** -25:
+                regs = [(-c(y1) / b, mp.inf)] if b > 0 else [(-mp.inf, -c(y1) / b)]
+            else:
+                disc = b * b - 4 * a * c(y1)
+                if disc <= 0:
+                    regs = [(-mp.inf, mp.inf)] if a > 0 else []
+                else:
+                    lo, hi = sorted([(-b - mp.sqrt(disc)) / (2 * a), (-b + mp.sqrt(disc)) / (2 * a)])
+                    regs = [(-mp.inf, lo), (hi, mp.inf)] if a > 0 else [(lo, hi)]
+            s = mp.sqrt(d2)
+            pd, qd = mp.npdf(y1), mp.npdf(y1, m1, mp.sqrt(d1))
+            return sum(pd * (mp.ncdf(hi) - mp.ncdf(lo)) - qd * (mp.ncdf((hi - m2) / s) - mp.ncdf((lo - m2) / s))
+                       for lo, hi in regs)
+
+        pts = [-mp.inf, m1, mp.inf]
+        if abs(a) >= mp.mpf(10) ** -25:  # where the roots meet: c(y1) = b²/(4a), a quadratic in y1
+            k = b * b / (4 * a) - m2**2 / (2 * d2) - mp.log(d1 * d2) / 2
+            al, be, ga = (1 / d1 - 1) / 2, -m1 / d1, m1**2 / (2 * d1) - k
+            if abs(al) < mp.mpf(10) ** -25:
+                pts += [-ga / be] if be != 0 else []
+            elif be * be - 4 * al * ga > 0:
+                pts += [(-be + sg * mp.sqrt(be * be - 4 * al * ga)) / (2 * al) for sg in (-1, 1)]
+        return float(mp.quad(inner, sorted(set(pts)), maxdegree=8))
+
+
+TV_2D = [
+    (np.array([[1.0, 0.3], [0.3, 0.8]]), np.array([[1.2, 0.3], [0.3, 0.8]]), np.array([0.5, -0.2])),
+    (np.eye(2), np.diag([0.5, 1.0]), np.array([0.3, 0.4])),  # one axis with equal variances
+    (np.array([[2.0, -0.7], [-0.7, 0.5]]), np.array([[0.02, 0.0], [0.0, 300.0]]), np.array([-3.0, 40.0])),
+]
+
+
+@pytest.mark.parametrize(("c1", "c2", "m"), TV_2D, ids=["near", "one-equal-axis", "anisotropic"])
+def test_tv_of_bivariate_normals_with_two_covariances(c1, c2, m):
+    """TV of two bivariate normals with different covariances against 30-digit mpmath, to 1e-12 and
+    within its bar, in both argument orders (the order changes the principal frame)."""
+    ref = _tv_bivariate_normals_mp(c1, c2, m)
+    p, q = gt.MultivariateNormal([0, 0], c1), gt.MultivariateNormal(m, c2)
+    for got in (gt.tv_distance(p, q), gt.tv_distance(q, p)):
+        assert got.converged
+        assert abs(float(got) - ref) <= got.error
+        assert abs(float(got) - ref) <= 1e-12 * ref
+        assert got.error <= 1e-10 * ref
+
+
 def test_chi2_closed_forms_and_infinities():
     """Pearson χ²(N(μ1,1) || N(μ2,1)) = exp((μ1-μ2)²) - 1; heavy vs light tails give inf."""
     p, q = gt.Normal(0, 1), gt.Normal(0.8, 1)
