@@ -280,11 +280,11 @@ def _evaluate(kind, TP, TQ, stype, x0, x0lo, sgn, length, seg, ta, tb, xk, wk, w
     log-densities (for the sensitivity of KL and χ² to missed mass)."""
     m = xk.shape[0]
     npts = seg.shape[0] * m
-    x, off, loff, lj = np.empty(npts), np.empty(npts), np.empty(npts), np.empty(npts)
-    K.map_nodes(stype, x0, x0lo, sgn, length, seg, ta, tb, xk, x, off, loff, lj)
-    anchors = np.empty(npts)
-    for i in range(seg.shape[0]):
-        anchors[i * m:(i + 1) * m] = x0[seg[i]]
+    x, off, loff, lj, anchors = np.empty(npts), np.empty(npts), np.empty(npts), np.empty(npts), np.empty(npts)
+    x1 = np.empty(x0.shape[0])  # a linear segment's far end: the next segment's start
+    for k in range(x0.shape[0]):
+        x1[k] = x0[k + 1] if k + 1 < x0.shape[0] else x0[k] + length[k]
+    K.map_nodes(stype, x0, x0lo, x1, x0lo, sgn, length, seg, ta, tb, xk, anchors, x, off, loff, lj)
     lp, lq = np.empty(npts), np.empty(npts)
     logpdf(TP, anchors, off, False, lp)
     logpdf(TQ, anchors, off, kind == K.KL, lq)

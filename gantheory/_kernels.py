@@ -324,15 +324,18 @@ def gk_panels(kind, lp, lq, a, b, lj, elp, elq, wk, wg, res):
 
 
 @njit(**_JIT)
-def map_nodes(stype, x0, x0lo, sgn, length, seg, ta, tb, xk, x, off, loff, lj):
+def map_nodes(stype, x0, x0lo, x1, x1lo, sgn, length, seg, ta, tb, xk, anc, x, off, loff, lj):
     """Nodes of the panels ``[ta, tb]`` (in each segment's own variable ``t``) mapped to ``x``.
 
     Segment types: 0 linear ``x = x0 + s L t``; 1 light tail ``x = x0 + s L u``; 2 heavy tail
     ``x = x0 + s L expm1(u)``; 3 singular end ``x = x0 + s L exp(-u)``, with ``u = t / (1 - t)``.
     ``x0lo`` is the part of a segment's start that ``x0`` cannot hold (0 but at kinks between floats).
-    Writes ``x``, the signed offset ``x - x0``, ``loff = log |x - x0|`` on singular-end segments (exact
-    even where the offset itself underflows: densities evaluate those nodes through it; 0 elsewhere) and
-    ``lj = log |dx/dt| + log(half-width)``.
+    A linear segment's nodes past its middle are anchored at its far end ``x1`` (``x1lo`` as ``x0lo``):
+    ``x = x1 - s L (1 - t)``, so a segment edge is the same float for the two segments that meet there,
+    whatever the rounding of ``L`` or of the edge's distance to a density's location.
+    Writes the anchor ``anc`` and signed offset ``off`` of each node (``x = anc + off``), ``loff = log |off|``
+    on singular-end segments (exact even where the offset itself underflows: densities evaluate those
+    nodes through it; 0 elsewhere) and ``lj = log |dx/dt| + log(half-width)``.
     """
     m = xk.shape[0]
     for i in range(seg.shape[0]):
@@ -349,26 +352,35 @@ def map_nodes(stype, x0, x0lo, sgn, length, seg, ta, tb, xk, x, off, loff, lj):
         for j in range(m):
             t = c + hw * xk[j]
             ld = 0.0
-            if st == 0:
-                d = length_k * t
-                l = base
-            else:
-                omt = omc - hw * xk[j]
-                u = t / omt
-                l1 = -2.0 * math.log(omt)
-                if st == 1:
-                    d = length_k * u
-                    l = base + l1
-                elif st == 2:
-                    cap = 700.0 - max(log_len, 0.0)
-                    d = length_k * math.expm1(min(u, cap))
-                    l = base + u + l1 if u < cap else _NEG_INF
-                else:
-                    # no cap: below 1e-308 the offset underflows, but its log (and the weight) do not
-                    d = length_k * _exp(-u)
-                    l = base - u + l1
-                    ld = log_len - u
             o = i * m + j
+            if st == 0:
+                l = base
+                if t > 0.5:
+                    anc[o] = x1[k]
+                    off[o] = x1lo[k] - sgn[k] * (length_k * (omc - hw * xk[j]))
+                else:
+                    anc[o] = x0[k]
+                    off[o] = x0lo[k] + sgn[k] * (length_k * t)
+                x[o] = anc[o] + off[o]
+                loff[o] = 0.0
+                lj[o] = l
+                continue
+            omt = omc - hw * xk[j]
+            u = t / omt
+            l1 = -2.0 * math.log(omt)
+            if st == 1:
+                d = length_k * u
+                l = base + l1
+            elif st == 2:
+                cap = 700.0 - max(log_len, 0.0)
+                d = length_k * math.expm1(min(u, cap))
+                l = base + u + l1 if u < cap else _NEG_INF
+            else:
+                # no cap: below 1e-308 the offset underflows, but its log (and the weight) do not
+                d = length_k * _exp(-u)
+                l = base - u + l1
+                ld = log_len - u
+            anc[o] = x0[k]
             off[o] = x0lo[k] + sgn[k] * d
             x[o] = x0[k] + off[o]
             loff[o] = ld

@@ -133,22 +133,24 @@ class _Geometry:
         if sing:
             inner = self._with_singular(pts[:-1].tolist(), pts[1:].tolist(), sing)
         else:
-            inner = (np.zeros(pts.size - 1, np.int64), pts[:-1], np.ones(pts.size - 1), np.diff(pts))
+            inner = (np.zeros(pts.size - 1, np.int64), pts[:-1], np.ones(pts.size - 1), np.diff(pts), pts[1:])
         left, right = lo == -math.inf, hi == math.inf
         n, o = inner[0].size, int(left)
         self.stype = np.zeros(n + left + right, np.int64)
-        self.x0, self.sgn, self.length = (np.empty(n + left + right) for _ in range(3))
-        for arr, part in zip((self.stype, self.x0, self.sgn, self.length), inner):
+        self.x0, self.sgn, self.length, self.x1 = (np.empty(n + left + right) for _ in range(4))
+        for arr, part in zip((self.stype, self.x0, self.sgn, self.length, self.x1), inner):
             arr[o:o + n] = part
         for on, end, sign in ((left, 0, -1.0), (right, -1, 1.0)):
             if on:
                 self.stype[end], self.x0[end], self.sgn[end], self.length[end] = tail, pts[end], sign, scale
+                self.x1[end] = pts[end]  # (unused: tails have no far end)
         self.has_singular = bool(np.any(self.stype == _SING))
         self.heavy = np.flatnonzero(self.stype == _HEAVY)
         # Kinks that lie between two floats (an affine image of a Laplace peak): their float is the panel
         # edge, and the segments that start or end there are shifted by the remainder, so the kink is an
         # exact edge of both (segments at singular ends, evaluated through offsets, are left as they are)
         self.x0lo = np.zeros(self.x0.size)
+        self.x1lo = np.zeros(self.x0.size)  # the same at a linear segment's far end
         lows = {}
         for d in densities:
             lows.update(d._exact_breaks())
@@ -157,7 +159,7 @@ class _Geometry:
             ends = self.x0 + self.sgn * self.length
             for k in np.flatnonzero(lin):
                 a, b = lows.get(float(self.x0[k]), 0.0), lows.get(float(ends[k]), 0.0)
-                self.x0lo[k] = a
+                self.x0lo[k], self.x1lo[k] = a, b
                 self.length[k] += b - a
             for k in np.flatnonzero(~lin & (self.stype != _SING)):  # tails start at their anchor
                 self.x0lo[k] = lows.get(float(self.x0[k]), 0.0)
@@ -195,15 +197,15 @@ class _Geometry:
             sa, sb = singular(lo, hi - lo), singular(hi, hi - lo)
             if sa and sb:  # singular at both ends: split in the middle
                 mid = 0.5 * (lo + hi)
-                segs += [(_SING, lo, 1.0, mid - lo), (_SING, hi, -1.0, hi - mid)]
+                segs += [(_SING, lo, 1.0, mid - lo, mid), (_SING, hi, -1.0, hi - mid, mid)]
             elif sa or sb:
-                segs.append((_SING, lo, 1.0, hi - lo) if sa else (_SING, hi, -1.0, hi - lo))
+                segs.append((_SING, lo, 1.0, hi - lo, hi) if sa else (_SING, hi, -1.0, hi - lo, lo))
             else:
-                segs.append((_LIN, lo, 1.0, hi - lo))
+                segs.append((_LIN, lo, 1.0, hi - lo, hi))
         if not segs:
-            return (np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0))
+            return (np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0), np.empty(0))
         arr = np.array(segs, dtype=float)
-        return arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2], arr[:, 3]
+        return arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4]
 
 
 class Nodes:
@@ -273,9 +275,9 @@ class Nodes:
 
 def _panels_1d(geo, seg, ta, tb):
     n = seg.shape[0] * _XK.shape[0]
-    x, off, loff, lj = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    K.map_nodes(geo.stype, geo.x0, geo.x0lo, geo.sgn, geo.length, seg, ta, tb, _XK, x, off, loff, lj)
-    anchors = np.repeat(geo.x0[seg], _XK.shape[0])
+    x, off, loff, lj, anchors = np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    K.map_nodes(geo.stype, geo.x0, geo.x0lo, geo.x1, geo.x1lo, geo.sgn, geo.length, seg, ta, tb, _XK, anchors, x,
+                off, loff, lj)
     hooks = []
     if geo.has_singular:
         sing = np.repeat(geo.stype[seg] == _SING, _XK.shape[0])

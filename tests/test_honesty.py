@@ -164,6 +164,31 @@ def test_every_density_integrates_to_one_within_its_error(dens):
     assert got.error <= 1e-12
 
 
+def test_segments_meet_exactly_at_a_narrow_component():
+    """KL against a mixture with a narrow Cauchy component: the segment ending at its outer landmark and
+    the next one must meet on the same float (each evaluates its nodes from its own anchor). A sliver of
+    an ulp there held 2e-16 of q's mass, which the Bregman form's ``+ q`` turned into a confident error
+    beyond a 1.2e-16 bar. Reference: 40-digit mpmath with breakpoints at the narrow component's scales."""
+    wide, narrow, w = (111.37029410403788, 51.37022821994579), (-104.83031235465229, 0.00028463202953998016), \
+        [0.0012373395935063591, 0.9987626604064936]
+    p = gt.Cauchy(*wide)
+    q = gt.Mixture([gt.Cauchy(*narrow), gt.Cauchy(*wide)], w)
+    with mp.workdps(40):
+        l1, g1, l0, g0 = (mp.mpf(v) for v in (*wide, *narrow))
+
+        def f(x):
+            pp = g1 / (mp.pi * ((x - l1) ** 2 + g1**2))
+            qq = mp.mpf(w[0]) * g0 / (mp.pi * ((x - l0) ** 2 + g0**2)) + mp.mpf(w[1]) * pp
+            return pp * mp.log(pp / qq) - pp + qq
+
+        pts = sorted({l0 + s * g0 for s in (-1e6, -1e4, -1e3, -100, -10, -1, 0, 1, 10, 100, 1e3, 1e4, 1e6)}
+                     | {l1 - 10 * g1, l1, l1 + 10 * g1})
+        ref = mp.quad(f, [-mp.inf, *pts, mp.inf], maxdegree=10)
+    got = gt.kl_divergence(p, q)
+    assert got.converged
+    assert abs(float(got) - ref) <= got.error
+
+
 def test_error_bar_covers_the_final_rounding():
     """A result exact to the last bit still reports at least its own rounding."""
     got = gt.kl_divergence(gt.Normal(0, 1), gt.Normal(1, 1))
