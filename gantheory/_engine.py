@@ -593,6 +593,7 @@ _MAKERS = {}
 
 def _register():
     from . import densities as D
+    from .transforms import Affine, Pushforward
 
     def mixture(d):
         out = []
@@ -603,7 +604,21 @@ def _register():
             out += [(r[0], r[1] + lw, *r[2:]) for r in rows]
         return out
 
+    def pushforward(d):
+        """A location-scale base through a scalar affine map is the same family at ``loc' = a loc + b``
+        (when that sum is a float: otherwise the Python path keeps its remainder) and scale ``|a| σ``."""
+        tr, base = d.transform, d.base
+        if (type(tr) is not Affine or not isinstance(tr.scale, float) or d._loc2 is None or d._loc2[1] != 0.0
+                or type(base) not in (D.Normal, D.Laplace, D.Cauchy, D.StudentT)):
+            return None
+        (fam, logw, _, scale, shape, lognorm, _), a = _rows(base)[0], abs(tr.scale)
+        # (the Student-t's stored normaliser enters its log-density with the opposite sign)
+        lognorm += -tr._logdet if fam == STUDENT else tr._logdet
+        aux = scale * a * math.sqrt(base.df) if fam == STUDENT else 0.0
+        return [(fam, logw, d._loc2[0], scale * a, shape, lognorm, aux)]
+
     _MAKERS.update({
+        Pushforward: pushforward,
         D.Normal: lambda d: [(NORMAL, 0.0, d.loc, d.scale, 0.0, d._lognorm, 0.0)],
         D.Laplace: lambda d: [(LAPLACE, 0.0, d.loc, d.scale, 0.0, math.log(2.0 * d.scale), 0.0)],
         D.Cauchy: lambda d: [(CAUCHY, 0.0, d.loc, d.scale, 0.0, math.log(math.pi * d.scale), 0.0)],

@@ -66,6 +66,21 @@ class Tail(NamedTuple):
 COMPACT = Tail("compact")
 
 
+class Hints(NamedTuple):
+    """A one-dimensional density as the quadrature sees it."""
+
+    #: ``(low, high)``, possibly infinite
+    support: tuple
+    #: sorted finite panel edges: breakpoints, landmarks (where the mass sits) and finite support ends
+    edges: np.ndarray
+    #: points where the density is singular (an end of Beta(0.5, 0.5), say)
+    singular: tuple
+    #: the scale of the bulk (panel widths and tail maps are in its units)
+    scale: float
+    #: whether a tail decays like a power (heavy-tail map) rather than faster
+    heavy: bool
+
+
 class Density:
     """Base class of every gantheory density.
 
@@ -127,15 +142,16 @@ class Density:
         return (np.full(self.dim, -np.inf), np.full(self.dim, np.inf))
 
     def _hints(self):
-        """Quadrature hints, computed once (densities do not change after construction):
-        ``(support, sorted panel edges, singular points, scale, heavy)``."""
+        """What the quadrature needs to know of the density (:class:`Hints`), derived once from its
+        parameters (a density does not change after construction; nothing that depends on another
+        density is kept)."""
         h = self.__dict__.get("_hints_cache")
         if h is None:
             sup = self._support()
             ends = [e for e in sup if math.isfinite(e)]
             pts = np.concatenate([self._breaks(), self._landmarks(), np.array(ends, dtype=float)])
-            h = (sup, np.unique(pts[np.isfinite(pts)]), tuple(float(v) for v in self._singular()),
-                 float(self._scale()), bool(self._heavy))
+            h = Hints(sup, np.unique(pts[np.isfinite(pts)]), tuple(float(v) for v in self._singular()),
+                      float(self._scale()), bool(self._heavy))
             self.__dict__["_hints_cache"] = h
         return h
 
@@ -897,8 +913,7 @@ class MultivariateNormal(Density):
         # threaded BLAS that costs milliseconds per call on a busy machine
         self._chol_inv = np.linalg.inv(chol)
         self._lognorm = float(np.sum(np.log(diag))) + 0.5 * d * _LOG_2PI
-        # the factor's condition number, bounded above by the product of Frobenius norms (no SVD)
-        self._kappa = float(np.linalg.norm(chol) * np.linalg.norm(self._chol_inv)) * d
+        self._kappa = float(np.linalg.cond(chol)) * d
 
     def _params(self):
         return {"mean": self.mean.tolist(), "cov": self.cov.tolist()}

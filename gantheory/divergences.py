@@ -23,7 +23,7 @@ from scipy.special import xlogy
 from . import _engine
 from . import _kernels as K
 from . import estimators as _est
-from ._checks import choice, scalar
+from ._checks import choice, finite_array, scalar
 from .densities import MultivariateNormal, Normal, Uniform, _LocationScale, _pair
 from .quadrature import AccuracyWarning, Estimate, _compiled_1d, _integrate_pair, _principal_frame, _scaled, crossings
 
@@ -359,12 +359,12 @@ def tv_distance(p, q, *, method="quad", rtol=None, atol=0.0, **options):
     if two_normals:
         return _tv_normals_2d(p, q, rtol, atol)  # (with one covariance, _one_dim took it above)
     kinks = 0.0
-    if p.dim == 1 and "breaks" not in options:  # |p - q| has kinks where p = q: make them panel edges
+    if p.dim == 1:  # |p - q| has kinks where p = q: make them panel edges (with any the user gave)
         def gap(x):
             return p._logpdf(x) - q._logpdf(x)
 
         cross = crossings((p, q), gap)
-        options = dict(options, breaks=cross)
+        options = dict(options, breaks=_with_breaks(options, cross))
         # each edge sits on a float next to the true crossing c: the kink inside the panel beside it
         # moves ∫|p - q|/2 by at most |p'(c) - q'(c)| δ²/2 (p = q at c), δ the crossing's uncertainty
         with np.errstate(all="ignore"):
@@ -473,9 +473,17 @@ def _tv_normals_2d(p, q, rtol, atol):
     return Estimate(min(max(float(est), 0.0), 1.0), est.error + frame, est.neval, est.method, est.converged)
 
 
+def _with_breaks(options, cross):
+    """The user's ``breaks`` option (checked) and the crossings, which must be panel edges whatever else
+    is: a kink inside a panel makes the rule's error estimate unreliable."""
+    if "breaks" not in options:
+        return cross
+    return np.concatenate([finite_array(options["breaks"], "breaks", ndim=1), cross])
+
+
 def _slope(g, x, p, q):
     """``g'(x)`` by a central difference over a millionth of the densities' smaller scale."""
-    h = 1e-6 * min(p._hints()[3], q._hints()[3]) + 4.0 * np.spacing(np.abs(x))
+    h = 1e-6 * min(p._hints().scale, q._hints().scale) + 4.0 * np.spacing(np.abs(x))
     with np.errstate(all="ignore"):
         return (g(x + h) - g(x - h)) / (2.0 * h)
 
@@ -664,15 +672,14 @@ def w1_distance(p, q, *, rtol=1e-12, atol=0.0, **options):
         noise = 4.0 * _EPS * np.where(fp + fq < 1.0, fp + fq, sp + sq) + np.where(np.isfinite(moved), moved, 0.0)
         return z, np.full_like(g, -np.inf), g, z, noise
 
-    kinks = 0.0
-    if "breaks" not in options:  # |F_p - F_q| has kinks where the CDFs cross
-        cross = crossings((p, q), lambda x: p._cdf(x) - q._cdf(x))
-        options = dict(options, breaks=cross)
-        # an edge on a float beside the true crossing c moves the integral by at most |p(c) - q(c)| δ²
-        with np.errstate(all="ignore"):
-            slope = np.abs(np.exp(p._logpdf(cross)) - np.exp(q._logpdf(cross)))
-            delta = np.spacing(np.abs(cross)) + 4.0 * _EPS * np.minimum(p._cdf(cross), p._sf(cross)) / slope
-            kinks = float(np.sum(np.where(np.isfinite(delta), slope * delta**2, 0.0)))
+    # |F_p - F_q| has kinks where the CDFs cross: panel edges (with any the user gave)
+    cross = crossings((p, q), lambda x: p._cdf(x) - q._cdf(x))
+    options = dict(options, breaks=_with_breaks(options, cross))
+    # an edge on a float beside the true crossing c moves the integral by at most |p(c) - q(c)| δ²
+    with np.errstate(all="ignore"):
+        slope = np.abs(np.exp(p._logpdf(cross)) - np.exp(q._logpdf(cross)))
+        delta = np.spacing(np.abs(cross)) + 4.0 * _EPS * np.minimum(p._cdf(cross), p._sf(cross)) / slope
+        kinks = float(np.sum(np.where(np.isfinite(delta), slope * delta**2, 0.0)))
     est = _integrate_pair((p, q), K.LINEAR, evaluate, rtol=rtol, atol=atol, masses=(None, None), **options)
     converged = est.converged
     if kinks > max(atol, rtol * float(est), est.error):

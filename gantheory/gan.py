@@ -452,7 +452,7 @@ def _score_function_gradient(p_g, d, loss, value, options):
     tr, base = p_g.transform, p_g.base
     # over x, x - shift loses z's digits once the scale is tiny next to the shift, and the panels made for
     # the data cannot find where a generator tiny next to the data keeps its mass: then over the noise
-    in_noise = abs(tr.scale) < 1e-4 * max(abs(tr.shift), float(d.p_data._hints()[3]))
+    in_noise = abs(tr.scale) < 1e-4 * max(abs(tr.shift), float(d.p_data._hints().scale))
     if in_noise:
         # D*'s jumps and kinks, seen in the noise, are panel edges; those where the noise has no mass are
         # left out (pulled-back densities as hints would bring scales as large as 1/scale into the panels)

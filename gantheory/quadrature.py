@@ -21,7 +21,6 @@ Two and more dimensions
 import math
 import sys
 import warnings
-import weakref
 
 import numpy as np
 from scipy import linalg
@@ -115,21 +114,21 @@ class _Geometry:
 
     def __init__(self, densities, breaks=()):
         hints = [d._hints() for d in densities]
-        lo, hi = min(h[0][0] for h in hints), max(h[0][1] for h in hints)
-        pts = np.concatenate([h[1] for h in hints] + [np.asarray(breaks, dtype=float)])
+        lo, hi = min(h.support[0] for h in hints), max(h.support[1] for h in hints)
+        pts = np.concatenate([h.edges for h in hints] + [np.asarray(breaks, dtype=float)])
         pts = np.unique(pts[(pts >= lo) & (pts <= hi) & np.isfinite(pts)])  # (NaN fails every test)
         if pts.size == 0:
             pts = np.zeros(1)
-        sing = sorted({v for h in hints for v in h[2]})
+        sing = sorted({v for h in hints for v in h.singular})
         if sing:  # a point a few ulps from a singular point would cut a sliver next to it: merge them
             near = np.array(sing)
             keep = [v in sing or np.min(np.abs(near - v)) > 8.0 * _EPS * abs(v) for v in pts.tolist()]
             pts = pts[np.array(keep)]
-        tail = _HEAVY if any(h[4] for h in hints) else _LIGHT
-        scale = max(h[3] for h in hints)
+        tail = _HEAVY if any(h.heavy for h in hints) else _LIGHT
+        scale = max(h.scale for h in hints)
         # a light tail dies within a few dozen of its own scales, where the widest density's scale takes
         # over; a heavy one reaches across any gap, so its own (perhaps much smaller) scale sets the steps
-        pts = self._geometric(pts, min([h[3] for h in hints if h[4]] + [scale]))
+        pts = self._geometric(pts, min([h.scale for h in hints if h.heavy] + [scale]))
         if sing:
             inner = self._with_singular(pts[:-1].tolist(), pts[1:].tolist(), sing)
         else:
@@ -316,25 +315,8 @@ _ROWS = 12
 _PER_MASS = (K.JSD, K.TV, K.HELLINGER)
 
 
-def _geometry(densities, breaks):
-    """The segments of ``densities``, kept on the first density for the pair it was built with
-    (densities do not change after construction, so the same pair always has the same segments)."""
-    if len(breaks):
-        return _Geometry(densities, breaks)
-    cache = densities[0].__dict__.setdefault("_geometry_cache", {})
-    key = tuple(id(d) for d in densities[1:])
-    hit = cache.get(key)
-    if hit is not None and all(r() is d for r, d in zip(hit[0], densities[1:])):
-        return hit[1]
-    geo = _Geometry(densities, breaks)
-    if len(cache) >= 8:  # a few partners per density; older ones are recomputed when needed
-        cache.pop(next(iter(cache)))
-    cache[key] = (tuple(weakref.ref(d) for d in densities[1:]), geo)
-    return geo
-
-
 def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, breaks=(), masses=(None, None)):
-    geo = _geometry(densities, breaks)
+    geo = _Geometry(densities, breaks)
     nseg = geo.stype.shape[0]
     if max_panels is None:  # 20000, and room beyond its own cells for a fine grid density
         max_panels = max(20_000, 4 * nseg)
@@ -401,7 +383,7 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
             # (the mass where the weights are densities; W1's are lengths: the integral, or the scale of
             # the densities, whichever is larger)
             scale = (float(sums[_MASS]) if masses != (None, None)
-                     else max(float(sums[_ABS]), sum(d._hints()[3] for d in densities)))
+                     else max(float(sums[_ABS]), sum(d._hints().scale for d in densities)))
             converged = floor <= max(tol, 1e-14 * scale)
             roundoff = 0 if converged else 20
             break

@@ -201,8 +201,8 @@ def _ledger_steps():
             hist = tr.function_space(p, axes, steps=200, tol=1e-12)
         else:
             lo, hi = p.support
-            lo = max(lo, float(np.min(p._hints()[1])))
-            hi = min(hi, float(np.max(p._hints()[1])))
+            lo = max(lo, float(np.min(p._hints().edges)))
+            hi = min(hi, float(np.max(p._hints().edges)))
             hist = tr.function_space(p, np.linspace(lo, hi, 1002)[1:-1], steps=200, tol=1e-12)  # off the ends
         ok = bool(np.all(np.diff(hist.jsd) <= 0))
         return hist.final_jsd if ok else math.inf, 0.0, 1e-10

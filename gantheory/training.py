@@ -334,7 +334,7 @@ def _generator(kind, theta):
 
 def _data_grid(p):
     """A fixed trapezoid grid for expectations under the (light-tailed) data density."""
-    pts = p._hints()[1]
+    pts = p._hints().edges
     lo, hi = float(pts.min()), float(pts.max())
     x = np.linspace(lo, hi, 8001)
     wx = _trapezoid_weights(x) * np.exp(p._logpdf(x))

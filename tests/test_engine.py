@@ -67,9 +67,28 @@ def test_only_the_built_in_families_are_described():
     assert _engine.table(gt.Normal(0, 1)).shape == (1, _engine.NCOL)
     assert _engine.table(MIX).shape == (3, _engine.NCOL)
     assert np.exp(_engine.table(MIX)[:, 1]).sum() == pytest.approx(1.0, abs=1e-15)
-    for d in (gt.Beta(2, 3), gt.Pushforward(gt.Normal(0, 1), gt.Affine(2.0, 1.0)),
+    for d in (gt.Beta(2, 3), gt.Pushforward(gt.Normal(0, 1), gt.Exp()),
+              gt.Pushforward(gt.Normal(0.1, 1), gt.Affine(3.0, 1.0)),  # 3 * 0.1 + 1 is not a float
               gt.Mixture([gt.Normal(0, 1), gt.Beta(2, 2)], [0.5, 0.5]), gt.GridDensity([0, 1, 2], [0, 1, 0])):
         assert _engine.table(d) is None
+
+
+AFFINE = [gt.Pushforward(gt.Normal(2, 1e-3), gt.Affine(-3e5, 7e5)), gt.Pushforward(gt.Laplace(0.5, 3e-4),
+          gt.Affine(-2.0, 1.0)), gt.Pushforward(gt.Cauchy(1, 2), gt.Affine(0.5, 3.0)),
+          gt.Pushforward(gt.StudentT(3, 1, 2), gt.Affine(-2.0, 1.0))]
+
+
+@pytest.mark.parametrize("d", AFFINE, ids=repr)
+def test_affine_pushforwards_are_their_family_again(d):
+    """A location-scale density through a scalar affine map is described as its family at the mapped
+    location and scale: the compiled log-density matches the pushforward's own."""
+    t = _engine.table(d)
+    assert t is not None and t.shape == (1, _engine.NCOL)
+    x = t[0, 2] + t[0, 3] * np.linspace(-40, 40, 801)
+    out = np.empty(x.size)
+    _engine.logpdf(t, x, np.zeros(x.size), False, out)
+    want = d.logpdf(x)
+    np.testing.assert_allclose(out, want, rtol=8e-16 * 4, atol=4e-16)
 
 
 def test_compiled_log_densities_match_the_densities_own():
