@@ -295,6 +295,72 @@ def _evaluate(kind, TP, TQ, stype, x0, x0lo, sgn, length, seg, ta, tb, xk, wk, w
 
 
 @njit(**_JIT)
+def _sign_gap(TP, TQ, x):
+    """The sign of ``log p - log q`` at the points ``x`` (0 where equal, NaN where both vanish)."""
+    lp, lq = np.empty(x.shape[0]), np.empty(x.shape[0])
+    zero = np.zeros(x.shape[0])
+    logpdf(TP, x, zero, False, lp)
+    logpdf(TQ, x, zero, False, lq)
+    out = np.empty(x.shape[0])
+    for j in range(x.shape[0]):
+        d = lp[j] - lq[j]
+        out[j] = 1.0 if d > 0 else -1.0 if d < 0 else 0.0 if d == 0 else math.nan
+    return out
+
+
+@njit(**_JIT)
+def crossings(TP, TQ, marks, xk):
+    """Points where ``log p - log q`` changes sign, to machine precision (see
+    ``gantheory.quadrature.crossings``): bracketed by the nodes of the initial panels, then 60
+    bisections."""
+    zn, zl, zh, _, merge = marks
+    stype, x0, x0lo, sgn, length = geometry(TP, TQ, np.empty(0), zn, zl, zh, merge)
+    n = stype.shape[0]
+    m = xk.shape[0]
+    x, off, loff, lj, anchors = np.empty(n * m), np.empty(n * m), np.empty(n * m), np.empty(n * m), np.empty(n * m)
+    x1 = np.empty(n)
+    for k in range(n):
+        x1[k] = x0[k + 1] if k + 1 < n else x0[k] + length[k]
+    K.map_nodes(stype, x0, x0lo, x1, x0lo, sgn, length, np.arange(n), np.zeros(n), np.ones(n), xk, anchors, x,
+                off, loff, lj)
+    pts = np.empty(n * m + n)
+    c = 0
+    for j in range(n * m):
+        if math.isfinite(x[j]):
+            pts[c] = x[j]
+            c += 1
+    for k in range(n):  # the segments' own edges too
+        pts[c] = x0[k]
+        c += 1
+    pts = np.unique(pts[:c])
+    s = _sign_gap(TP, TQ, pts)
+    # a node on the crossing itself reads 0: the bracket is between the nonzero neighbours around it
+    keep = np.empty(pts.shape[0], np.int64)
+    c = 0
+    for j in range(pts.shape[0]):
+        if s[j] == s[j] and s[j] != 0.0:
+            keep[c] = j
+            c += 1
+    lo, hi, slo = np.empty(c), np.empty(c), np.empty(c)
+    nb = 0
+    for i in range(c - 1):
+        a, b = keep[i], keep[i + 1]
+        if s[a] * s[b] < 0:
+            lo[nb], hi[nb], slo[nb] = pts[a], pts[b], s[a]
+            nb += 1
+    lo, hi, slo = lo[:nb], hi[:nb], slo[:nb]
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        sm = _sign_gap(TP, TQ, mid)
+        for i in range(nb):
+            if sm[i] == slo[i]:
+                lo[i] = mid[i]
+            else:
+                hi[i] = mid[i]
+    return 0.5 * (lo + hi)
+
+
+@njit(**_JIT)
 def _sensitivity(kind, lp, lq):
     """Twice the largest value a unit of mass adds to the integrand at these nodes (see
     ``gantheory.quadrature._sensitivity``)."""

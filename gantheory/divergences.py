@@ -25,7 +25,16 @@ from . import _kernels as K
 from . import estimators as _est
 from ._checks import choice, finite_array, scalar
 from .densities import MultivariateNormal, Normal, Uniform, _LocationScale, _pair
-from .quadrature import AccuracyWarning, Estimate, _compiled_1d, _integrate_pair, _principal_frame, _scaled, crossings
+from .quadrature import (
+    _XK,
+    AccuracyWarning,
+    Estimate,
+    _compiled_1d,
+    _integrate_pair,
+    _principal_frame,
+    _scaled,
+    crossings,
+)
 
 __all__ = [
     "F_DIVERGENCES",
@@ -363,7 +372,8 @@ def tv_distance(p, q, *, method="quad", rtol=None, atol=0.0, **options):
         def gap(x):
             return p._logpdf(x) - q._logpdf(x)
 
-        cross = crossings((p, q), gap)
+        tables = _tables(p, q)
+        cross = crossings((p, q), gap) if tables is None else _engine.crossings(*tables, _engine.FAST, _XK)
         options = dict(options, breaks=_with_breaks(options, cross))
         # each edge sits on a float next to the true crossing c: the kink inside the panel beside it
         # moves ∫|p - q|/2 by at most |p'(c) - q'(c)| δ²/2 (p = q at c), δ the crossing's uncertainty

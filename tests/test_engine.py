@@ -100,3 +100,14 @@ def test_compiled_log_densities_match_the_densities_own():
         fin = np.isfinite(want)
         assert np.array_equal(fin, np.isfinite(out))
         np.testing.assert_allclose(out[fin], want[fin], rtol=4e-16, atol=1e-300)
+
+
+def test_compiled_crossings_match_the_python_ones():
+    """TV's panel edges where p = q: the compiled search finds the same crossings as the Python one."""
+    from gantheory.quadrature import _XK, crossings
+
+    for p, q in PAIRS:
+        want = crossings((p, q), lambda x, p=p, q=q: p._logpdf(x) - q._logpdf(x))
+        got = _engine.crossings(_engine.table(p), _engine.table(q), _engine.FAST, _XK)
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-15, atol=1e-20)  # (a few ulps: the last bisection)
