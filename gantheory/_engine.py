@@ -275,16 +275,27 @@ def geometry(TP, TQ, breaks, zn, zl, zh, merge):
 
 # --------------------------------------------------------------------------------------- the engine
 @njit(**_JIT)
+def _far_ends(x0, x0lo, length):
+    """Each linear segment's far end, the next segment's start (with its low part), for ``map_nodes``."""
+    n = x0.shape[0]
+    x1, x1lo = np.empty(n), np.zeros(n)
+    for k in range(n):
+        if k + 1 < n:
+            x1[k], x1lo[k] = x0[k + 1], x0lo[k + 1]
+        else:
+            x1[k] = x0[k] + length[k]
+    return x1, x1lo
+
+
+@njit(**_JIT)
 def _evaluate(kind, TP, TQ, stype, x0, x0lo, sgn, length, seg, ta, tb, xk, wk, wg):
     """Map the panels' nodes, evaluate both densities there and return the per-panel sums and the
     log-densities (for the sensitivity of KL and χ² to missed mass)."""
     m = xk.shape[0]
     npts = seg.shape[0] * m
     x, off, loff, lj, anchors = np.empty(npts), np.empty(npts), np.empty(npts), np.empty(npts), np.empty(npts)
-    x1 = np.empty(x0.shape[0])  # a linear segment's far end: the next segment's start
-    for k in range(x0.shape[0]):
-        x1[k] = x0[k + 1] if k + 1 < x0.shape[0] else x0[k] + length[k]
-    K.map_nodes(stype, x0, x0lo, x1, x0lo, sgn, length, seg, ta, tb, xk, anchors, x, off, loff, lj)
+    x1, x1lo = _far_ends(x0, x0lo, length)
+    K.map_nodes(stype, x0, x0lo, x1, x1lo, sgn, length, seg, ta, tb, xk, anchors, x, off, loff, lj)
     lp, lq = np.empty(npts), np.empty(npts)
     logpdf(TP, anchors, off, False, lp)
     logpdf(TQ, anchors, off, kind == K.KL, lq)
@@ -318,10 +329,8 @@ def crossings(TP, TQ, marks, xk):
     n = stype.shape[0]
     m = xk.shape[0]
     x, off, loff, lj, anchors = np.empty(n * m), np.empty(n * m), np.empty(n * m), np.empty(n * m), np.empty(n * m)
-    x1 = np.empty(n)
-    for k in range(n):
-        x1[k] = x0[k + 1] if k + 1 < n else x0[k] + length[k]
-    K.map_nodes(stype, x0, x0lo, x1, x0lo, sgn, length, np.arange(n), np.zeros(n), np.ones(n), xk, anchors, x,
+    x1, x1lo = _far_ends(x0, x0lo, length)
+    K.map_nodes(stype, x0, x0lo, x1, x1lo, sgn, length, np.arange(n), np.zeros(n), np.ones(n), xk, anchors, x,
                 off, loff, lj)
     pts = np.empty(n * m + n)
     c = 0

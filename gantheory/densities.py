@@ -913,7 +913,9 @@ class MultivariateNormal(Density):
         # threaded BLAS that costs milliseconds per call on a busy machine
         self._chol_inv = np.linalg.inv(chol)
         self._lognorm = float(np.sum(np.log(diag))) + 0.5 * d * _LOG_2PI
-        self._kappa = float(np.linalg.cond(chol)) * d
+        # what relative error a quadratic form through the factor may carry, over eps: the factor's own
+        # backward error (L Lᵀ = cov + E, |E| <= (d + 1) eps |L| |Lᵀ|) reaches eps cond(cov) = eps cond(L)²
+        self._kappa = float(np.linalg.cond(chol)) ** 2 * d
 
     def _params(self):
         return {"mean": self.mean.tolist(), "cov": self.cov.tolist()}

@@ -179,7 +179,7 @@ def _quad(kind, p, q, rtol, atol, options):
 #: TV = 2Φ(δ/2) - 1; H² = 1 - exp(-δ²/8); for JSD, dJSD/dδ = ∫ q' log(2q/(p+q)) / 2, and
 #: |log(2q/(p+q))| <= log 2 + |δx - δ²/2| with ∫|q'| = 0.798 and ∫|q'| |x - δ/2| <= 1 + 0.4 δ.
 _SLOPE = {"kl": lambda d: d, "js": lambda d: 0.5 * (0.56 + d * (1.0 + 0.4 * d)), "tv": lambda d: 0.4,
-          "hellinger": lambda d: 0.25}
+          "hellinger": lambda d: 0.31}  # (δ/4) exp(-δ²/8) peaks at 0.5/sqrt(e) = 0.303
 
 
 def _one_dim(name, p, q, options):
@@ -200,8 +200,14 @@ def _one_dim(name, p, q, options):
     # ch. 8), the product and the difference of the means by d eps |L^-1| |diff|
     a = np.abs(p._chol_inv)
     bound = a @ (np.abs(p._chol) @ (a @ np.abs(diff))) + a @ np.abs(diff)
-    err = _SLOPE[name](delta) * (3 * p.dim + 4) * _EPS * float(np.sqrt(bound @ bound))
-    return Normal(0.0, 1.0), Normal(delta, 1.0), err
+    err_z = (3 * p.dim + 4) * _EPS * float(np.sqrt(bound @ bound))
+    # and the factor itself: L Lᵀ = Σ + E with |E| <= γ_{d+1} |L| |Lᵀ| (Higham 2002, th. 10.3), which moves
+    # δ² = diffᵀ Σ⁻¹ diff by uᵀ E u (u = Σ⁻¹ diff) to first order, so δ by that over 2δ
+    if delta > 0.0:
+        u = np.abs(p._chol_inv.T @ z)
+        lu = np.abs(p._chol).T @ u
+        err_z += 2.0 * (p.dim + 1) * _EPS * float(lu @ lu) / (2.0 * delta)
+    return Normal(0.0, 1.0), Normal(delta, 1.0), _SLOPE[name](delta) * err_z
 
 
 def _with_error(est, extra):
@@ -418,11 +424,12 @@ def _tv_normals_2d(p, q, rtol, atol):
         roots' rounding errors (from that of ``c``, of the discriminant, and of the formula)."""
         c = m2 * m2 / (2.0 * d2) - 0.5 * y1 * y1 + (y1 - m1) ** 2 / (2.0 * d1) + half_log
         ec = 2.0 * _EPS * (m2 * m2 / (2.0 * d2) + 0.5 * y1 * y1 + (y1 - m1) ** 2 / (2.0 * d1) + abs(half_log))
-        if a == 0.0:  # linear in y2: one root (b != 0, or the pair would be identical along y2)
+        inf, zero = np.full_like(y1, np.inf), np.zeros_like(y1)
+        if a == 0.0 and b == 0.0:  # q and p agree along y2: A is the whole line where c > 0, else empty
+            return (np.where(c > 0.0, -inf, 0.0), np.where(c > 0.0, inf, 0.0), False), (zero, zero)
+        if a == 0.0:  # linear in y2: one root
             r = -c / b
             err = ec / abs(b) + 2.0 * _EPS * np.abs(r)
-            inf = np.full_like(y1, np.inf)
-            zero = np.zeros_like(y1)
             if b > 0:  # Δ > 0 above the root when b > 0, below it when b < 0
                 return (r, inf, False), (err, zero)
             return (-inf, r, False), (zero, err)
@@ -464,18 +471,16 @@ def _tv_normals_2d(p, q, rtol, atol):
         return lp, lq, pa, -qb, (na, nb), nodes.logpdf_err(p1, lp), nodes.logpdf_err(q1, lq)
 
     p1, q1 = Normal(0.0, 1.0), Normal(m1, s1)
-    # where the two roots meet: c(y1) = b²/(4a), a quadratic in y1
+    # where the two roots meet, c(y1) = b²/(4a), or with a = 0 where c(y1) = 0 (A jumps there when b = 0,
+    # and turns steeply when b is tiny): a quadratic in y1
+    al, be = 0.5 * (1.0 / d1 - 1.0), -m1 / d1
+    ga = m1 * m1 / (2.0 * d1) + half_log + m2 * m2 / (2.0 * d2) - (b * b / (4.0 * a) if a != 0.0 else 0.0)
     breaks = []
-    if a != 0.0:
-        al, be = 0.5 * (1.0 / d1 - 1.0), -m1 / d1
-        ga = m1 * m1 / (2.0 * d1) + half_log + m2 * m2 / (2.0 * d2) - b * b / (4.0 * a)
-        if al == 0.0:
-            breaks = [-ga / be] if be != 0.0 else []
-        else:
-            disc = be * be - 4.0 * al * ga
-            if disc > 0.0:
-                qq = -0.5 * (be + math.copysign(math.sqrt(disc), be))
-                breaks = [qq / al] + ([ga / qq] if qq != 0.0 else [])
+    if al == 0.0:
+        breaks = [-ga / be] if be != 0.0 else []
+    elif be * be - 4.0 * al * ga > 0.0:
+        qq = -0.5 * (be + math.copysign(math.sqrt(be * be - 4.0 * al * ga), be))
+        breaks = [qq / al] + ([ga / qq] if qq != 0.0 else [])
     est = _integrate_pair((p1, q1), K.LINEAR, evaluate, rtol=rtol, atol=atol,
                           breaks=np.array([x for x in breaks if math.isfinite(x)]), masses=(1.0, 1.0))
     kappa = p._kappa + q._kappa

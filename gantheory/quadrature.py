@@ -512,8 +512,8 @@ def _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None
     logdet = float(np.sum(np.log(np.diag(w))))
     h = 0.5 * smin
     if tables is not None:  # two normals: compiled, in their principal frame or the pooled one (fewer nodes)
-        frame = _principal_frame(densities)
-        if np.prod((frame[3] - frame[2]) / frame[4]) > np.prod((hi - lo) / h):
+        frame = _principal_frame(densities, kind)
+        if kind not in (K.PEARSON, K.NEYMAN) and np.prod((frame[3] - frame[2]) / frame[4]) > np.prod((hi - lo) / h):
             frame = mu, w, lo, hi, np.full(dim, h), logdet
         mu, w, lo, hi, steps, logdet = frame
         want = tuple(math.nan if m is None else m for m in masses)
@@ -553,7 +553,7 @@ def _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None
         h *= 0.5
 
 
-def _principal_frame(densities):
+def _principal_frame(densities, kind=None):
     """The frame ``x = mu + W y`` in which ``p = N(0, I)`` and ``q = N(m, D)`` with ``D`` diagonal (the
     simultaneous diagonalisation of the two covariances), the box of 9 standard deviations of either
     along each axis, a starting half-spacing per axis (half the smaller of the two deviations) and
@@ -567,7 +567,19 @@ def _principal_frame(densities):
     m = r.T @ (p._chol_inv @ (q.mean - p.mean))
     lo = np.minimum(-9.0, m - 9.0 * sd)
     hi = np.maximum(9.0, m + 9.0 * sd)
-    return p.mean, w, lo, hi, 0.5 * np.minimum(1.0, sd), float(np.sum(np.log(np.diag(lp))))
+    steps = 0.5 * np.minimum(1.0, sd)
+    if kind in (K.PEARSON, K.NEYMAN):
+        # (p - q)²/q decays like p²/q, a normal of precision 2 - 1/D per axis (q²/p for Neyman: 2/D - 1),
+        # wider than either density where q is the narrower: the box and the steps follow it too
+        with np.errstate(divide="ignore", invalid="ignore"):
+            prec = 2.0 - 1.0 / dq if kind == K.PEARSON else 2.0 / dq - 1.0
+            centre = -m / (dq * prec) if kind == K.PEARSON else 2.0 * m / (dq * prec)
+            width = 1.0 / np.sqrt(prec)
+        ok = prec > 0.0  # (else the integral diverges, which the callers rule out first)
+        lo = np.where(ok, np.minimum(lo, centre - 9.0 * width), lo)
+        hi = np.where(ok, np.maximum(hi, centre + 9.0 * width), hi)
+        steps = np.where(ok, np.minimum(steps, 0.5 * width), steps)
+    return p.mean, w, lo, hi, steps, float(np.sum(np.log(np.diag(lp))))
 
 
 def _tensor_budget(first, max_nodes, dim, rtol, err):

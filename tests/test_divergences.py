@@ -221,7 +221,9 @@ def _tv_bivariate_normals_mp(c1, c2, m):
             return m2**2 / (2 * d2) - y1**2 / 2 + (y1 - m1) ** 2 / (2 * d1) + mp.log(d1 * d2) / 2
 
         def inner(y1):
-            if abs(a) < mp.mpf(10) ** -25:
+            if abs(a) < mp.mpf(10) ** -25 and abs(b) < mp.mpf(10) ** -25:
+                regs = [(-mp.inf, mp.inf)] if c(y1) > 0 else []
+            elif abs(a) < mp.mpf(10) ** -25:
                 regs = [(-c(y1) / b, mp.inf)] if b > 0 else [(-mp.inf, -c(y1) / b)]
             else:
                 disc = b * b - 4 * a * c(y1)
@@ -236,8 +238,8 @@ def _tv_bivariate_normals_mp(c1, c2, m):
                        for lo, hi in regs)
 
         pts = [-mp.inf, m1, mp.inf]
-        if abs(a) >= mp.mpf(10) ** -25:  # where the roots meet: c(y1) = b²/(4a), a quadratic in y1
-            k = b * b / (4 * a) - m2**2 / (2 * d2) - mp.log(d1 * d2) / 2
+        if True:  # where the roots meet, c(y1) = b²/(4a), or (a = 0) where c(y1) = 0: quadratics in y1
+            k = (b * b / (4 * a) if abs(a) >= mp.mpf(10) ** -25 else 0) - m2**2 / (2 * d2) - mp.log(d1 * d2) / 2
             al, be, ga = (1 / d1 - 1) / 2, -m1 / d1, m1**2 / (2 * d1) - k
             if abs(al) < mp.mpf(10) ** -25:
                 pts += [-ga / be] if be != 0 else []
@@ -250,10 +252,13 @@ TV_2D = [
     (np.array([[1.0, 0.3], [0.3, 0.8]]), np.array([[1.2, 0.3], [0.3, 0.8]]), np.array([0.5, -0.2])),
     (np.eye(2), np.diag([0.5, 1.0]), np.array([0.3, 0.4])),  # one axis with equal variances
     (np.array([[2.0, -0.7], [-0.7, 0.5]]), np.array([[0.02, 0.0], [0.0, 300.0]]), np.array([-3.0, 40.0])),
+    (np.eye(2), np.array([[0.75, 0.25], [0.25, 0.75]]), np.zeros(2)),  # equal along one principal axis
+    (np.eye(2), np.diag([0.5, 1.0]), np.array([0.3, 0.0])),  # ... and the means too
 ]
 
 
-@pytest.mark.parametrize(("c1", "c2", "m"), TV_2D, ids=["near", "one-equal-axis", "anisotropic"])
+@pytest.mark.parametrize(("c1", "c2", "m"), TV_2D, ids=["near", "one-equal-axis", "anisotropic", "equal-axis-0",
+                                                       "equal-axis-means"])
 def test_tv_of_bivariate_normals_with_two_covariances(c1, c2, m):
     """TV of two bivariate normals with different covariances against 30-digit mpmath, to 1e-12 and
     within its bar, in both argument orders (the order changes the principal frame)."""
@@ -263,7 +268,27 @@ def test_tv_of_bivariate_normals_with_two_covariances(c1, c2, m):
         assert got.converged
         assert abs(float(got) - ref) <= got.error
         assert abs(float(got) - ref) <= 1e-12 * ref
-        assert got.error <= 1e-10 * ref
+        # (the bar includes the rounding of the principal frame, eps times the covariances' conditions)
+        assert got.error <= 1e-8 * ref
+
+
+@pytest.mark.parametrize(("var", "kind"), [(0.6, "pearson"), (1.5, "pearson"), (1.6, "neyman"), (0.7, "neyman")])
+def test_chi2_of_bivariate_normals_closed_form(var, kind):
+    """χ² between N(0, I) and N((0.3, 0), var I): a product over the axes of the normal integrals
+    ``∫ N(m1, v1)² / N(m2, v2) = sqrt(v2) / (v1 sqrt(a)) exp((b²/a - c)/2)``, ``a = 2/v1 - 1/v2``,
+    ``b = 2 m1/v1 - m2/v2``, ``c = 2 m1²/v1 - m2²/v2``. Where q is the narrower, (p - q)²/q reaches
+    beyond both densities' 9 deviations: the box must follow the integrand."""
+    def axis(m1, v1, m2, v2):
+        a, b, c = 2 / v1 - 1 / v2, 2 * m1 / v1 - m2 / v2, 2 * m1 * m1 / v1 - m2 * m2 / v2
+        return math.sqrt(v2) / v1 / math.sqrt(a) * math.exp(0.5 * (b * b / a - c))
+
+    p, q = gt.MultivariateNormal([0, 0], np.eye(2)), gt.MultivariateNormal([0.3, 0], var * np.eye(2))
+    big, small = ((0, 1), (0.3, var)) if kind == "pearson" else ((0.3, var), (0, 1))
+    ref = axis(big[0], big[1], small[0], small[1]) * axis(0, big[1], 0, small[1]) - 1
+    got = gt.f_divergence(p, q, kind)
+    assert got.converged
+    assert abs(float(got) - ref) <= got.error
+    assert abs(float(got) - ref) <= 1e-12 * ref
 
 
 def test_chi2_closed_forms_and_infinities():
