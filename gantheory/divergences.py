@@ -165,12 +165,16 @@ def _tables(p, q):
     return None if tq is None else (tp, tq)
 
 
+_MASSES = (1.0, 1.0)
+
+
 def _quad(kind, p, q, rtol, atol, options):
     tables = _tables(p, q)
     if tables is not None and not options and p.dim == 1:  # the defaults of every other option
-        rtol, atol = scalar(rtol, "rtol", lower=0.0), scalar(atol, "atol", lower=0.0)
+        if not (type(rtol) is float and type(atol) is float and 0.0 <= rtol < math.inf and 0.0 <= atol < math.inf):
+            rtol, atol = scalar(rtol, "rtol", lower=0.0), scalar(atol, "atol", lower=0.0)  # (raises)
         if rtol > 0.0 or atol > 0.0:
-            return _compiled_1d(kind, tables, (), rtol, atol, None, 80, (1.0, 1.0))
+            return _compiled_1d(kind, tables, (), rtol, atol, None, 80, _MASSES)
     moved = kind in (K.JSD, K.TV, K.HELLINGER)
     return _integrate_pair((p, q), kind, _log_pair(p, q, moved), rtol=rtol, atol=atol, tables=tables, **options)
 

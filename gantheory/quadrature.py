@@ -735,7 +735,7 @@ def _compiled_1d(kind, tables, breaks, rtol, atol, max_panels, max_rounds, masse
     """One compiled call (``gantheory._engine.adaptive``) and the common conclusion (``marks``: the
     landmark sets, ``gantheory._engine.FAST`` or ``FAST_SQRT`` unless given)."""
     breaks = _NO_BREAKS if isinstance(breaks, tuple) else breaks
-    want = tuple(math.nan if m is None else m for m in masses)
+    want = (math.nan if masses[0] is None else masses[0], math.nan if masses[1] is None else masses[1])
     if marks is None:
         marks = _engine.FAST_SQRT if kind == K.HELLINGER else _engine.FAST
     total, etot, converged, roundoff, lost, neval, status = _engine.adaptive(
