@@ -327,7 +327,6 @@ def main(argv=None):
         return gt.MultivariateNormal([0.0, 0.0], COV2), gt.MultivariateNormal(MEAN2, COV2)
 
     g2 = gt.js_divergence(*make2())
-    tg2 = side_by_side({"gt": lambda: gt.js_divergence(*make2())}, budget)["gt"]
     inv = np.linalg.inv(cov)
     a, b, c = inv[0, 0], inv[0, 1], inv[1, 1]
     lnorm = -math.log(2 * math.pi) - 0.5 * math.log(np.linalg.det(cov))
@@ -340,9 +339,12 @@ def main(argv=None):
         return _jsd_term(lp, lq)
 
     eps = 1e-8 if args.quick else 1e-10
-    t = time.perf_counter()
-    s2 = integrate.dblquad(f2, -14, 15, -14, 14, epsabs=eps * ref2, epsrel=eps)[0]
-    ts2 = time.perf_counter() - t
+    def dbl2():
+        return integrate.dblquad(f2, -14, 15, -14, 14, epsabs=eps * ref2, epsrel=eps)[0]
+
+    s2 = dbl2()
+    both = side_by_side({"gt": lambda: gt.js_divergence(*make2()), "dblquad": dbl2}, 0.1 if args.quick else 0.5)
+    tg2, ts2 = both["gt"], both["dblquad"]
     print(f"\n2-D normals, correlation 0.8, means 0 and {MEAN2} (one covariance: gantheory reduces the pair "
           f"to one dimension exactly), JSD: gantheory {_us(tg2)} (rel. error {abs(float(g2) - ref2) / ref2:.0e}, "
           f"{g2.neval} nodes); scipy dblquad (eps={eps:g}) {_us(ts2)} (rel. error {abs(s2 - ref2) / ref2:.0e}): "
@@ -357,7 +359,6 @@ def main(argv=None):
         return gt.MultivariateNormal([0.0, 0.0], COV_P), gt.MultivariateNormal(MEAN_Q, COV_Q)
 
     g3 = gt.kl_divergence(*make3())
-    tg3 = side_by_side({"gt": lambda: gt.kl_divergence(*make3())}, budget)["gt"]
     i1 = np.linalg.inv(c1)
     n1 = -math.log(2 * math.pi) - 0.5 * math.log(np.linalg.det(c1))
     n2 = -math.log(2 * math.pi) - 0.5 * math.log(np.linalg.det(c2))
@@ -368,9 +369,12 @@ def main(argv=None):
         lq = n2 - 0.5 * (i2[0, 0] * u * u + 2 * i2[0, 1] * u * v + i2[1, 1] * v * v)
         return math.exp(lp) * (lp - lq)
 
-    t = time.perf_counter()
-    s3 = integrate.dblquad(f3, -14, 14, -14, 14, epsabs=eps * ref3, epsrel=eps)[0]
-    ts3 = time.perf_counter() - t
+    def dbl3():
+        return integrate.dblquad(f3, -14, 14, -14, 14, epsabs=eps * ref3, epsrel=eps)[0]
+
+    s3 = dbl3()
+    both = side_by_side({"gt": lambda: gt.kl_divergence(*make3()), "dblquad": dbl3}, 0.1 if args.quick else 0.5)
+    tg3, ts3 = both["gt"], both["dblquad"]
     print(f"2-D normals with two covariances {COV_P} and {COV_Q}, KL: gantheory {_us(tg3)} (rel. error "
           f"{abs(float(g3) - ref3) / ref3:.0e}, {g3.neval} nodes, tensor rule); scipy dblquad (eps={eps:g}) "
           f"{_us(ts3)} (rel. error {abs(s3 - ref3) / ref3:.0e}): {ts3 / tg3:.0f}x")
