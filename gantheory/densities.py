@@ -895,15 +895,16 @@ class MultivariateNormal(Density):
         s = finite_array(cov, "cov")
         if s.shape != (d, d):
             raise ValueError(f"cov must have shape ({d}, {d}) to match mean, got {s.shape}")
-        if not np.all(np.abs(s - s.T) <= 1e-12 * np.abs(s.T)):
-            raise ValueError("cov must be symmetric")
-        s = 0.5 * (s + s.T)
+        if not np.array_equal(s, s.T):  # (most covariances are symmetric to the bit)
+            if not np.all(np.abs(s - s.T) <= 1e-12 * np.abs(s.T)):
+                raise ValueError("cov must be symmetric")
+            s = 0.5 * (s + s.T)
         try:
             chol = np.linalg.cholesky(s)
         except np.linalg.LinAlgError:
             raise ValueError("cov must be positive definite") from None
-        diag = np.diag(chol)
-        if not np.all(diag > 0) or diag.min() < 1e-150 * diag.max():
+        diag = np.diag(chol).tolist()
+        if not min(diag) > 0 or min(diag) < 1e-150 * max(diag):
             raise ValueError("cov must be positive definite (it is numerically singular)")
         self.mean = mu
         self.cov = s
@@ -912,10 +913,11 @@ class MultivariateNormal(Density):
         # the inverse factor, applied by a matrix product: scipy's triangular solve goes through a
         # threaded BLAS that costs milliseconds per call on a busy machine
         self._chol_inv = np.linalg.inv(chol)
-        self._lognorm = float(np.sum(np.log(diag))) + 0.5 * d * _LOG_2PI
+        self._lognorm = math.fsum(map(math.log, diag)) + 0.5 * d * _LOG_2PI
         # what relative error a quadratic form through the factor may carry, over eps: the factor's own
         # backward error (L Lᵀ = cov + E, |E| <= (d + 1) eps |L| |Lᵀ|) reaches eps cond(cov) = eps cond(L)²
-        self._kappa = float(np.linalg.cond(chol)) ** 2 * d
+        sv = np.linalg.svd(chol, compute_uv=False)
+        self._kappa = float(sv[0] / sv[-1]) ** 2 * d
 
     def _params(self):
         return {"mean": self.mean.tolist(), "cov": self.cov.tolist()}
