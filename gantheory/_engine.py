@@ -275,8 +275,9 @@ def geometry(TP, TQ, breaks, zn, zl, zh, merge):
 
 # --------------------------------------------------------------------------------------- the engine
 @njit(**_JIT)
-def _far_ends(x0, x0lo, length):
-    """Each linear segment's far end, the next segment's start (with its low part), for ``map_nodes``."""
+def _nodes(stype, x0, x0lo, sgn, length, seg, ta, tb, xk):
+    """The nodes of the panels ``[ta, tb]`` of the segments ``seg``: ``(anchors, x, offsets, lj)`` (see
+    ``gantheory._kernels.map_nodes``; a linear segment's far end is the next segment's start)."""
     n = x0.shape[0]
     x1, x1lo = np.empty(n), np.zeros(n)
     for k in range(n):
@@ -284,18 +285,18 @@ def _far_ends(x0, x0lo, length):
             x1[k], x1lo[k] = x0[k + 1], x0lo[k + 1]
         else:
             x1[k] = x0[k] + length[k]
-    return x1, x1lo
+    npts = seg.shape[0] * xk.shape[0]
+    anchors, x, off, loff, lj = np.empty(npts), np.empty(npts), np.empty(npts), np.empty(npts), np.empty(npts)
+    K.map_nodes(stype, x0, x0lo, x1, x1lo, sgn, length, seg, ta, tb, xk, anchors, x, off, loff, lj)
+    return anchors, x, off, lj
 
 
 @njit(**_JIT)
 def _evaluate(kind, TP, TQ, stype, x0, x0lo, sgn, length, seg, ta, tb, xk, wk, wg):
     """Map the panels' nodes, evaluate both densities there and return the per-panel sums and the
     log-densities (for the sensitivity of KL and χ² to missed mass)."""
-    m = xk.shape[0]
-    npts = seg.shape[0] * m
-    x, off, loff, lj, anchors = np.empty(npts), np.empty(npts), np.empty(npts), np.empty(npts), np.empty(npts)
-    x1, x1lo = _far_ends(x0, x0lo, length)
-    K.map_nodes(stype, x0, x0lo, x1, x1lo, sgn, length, seg, ta, tb, xk, anchors, x, off, loff, lj)
+    anchors, _, off, lj = _nodes(stype, x0, x0lo, sgn, length, seg, ta, tb, xk)
+    npts = off.shape[0]
     lp, lq = np.empty(npts), np.empty(npts)
     logpdf(TP, anchors, off, False, lp)
     logpdf(TQ, anchors, off, kind == K.KL, lq)
@@ -328,10 +329,7 @@ def crossings(TP, TQ, marks, xk):
     stype, x0, x0lo, sgn, length = geometry(TP, TQ, np.empty(0), zn, zl, zh, merge)
     n = stype.shape[0]
     m = xk.shape[0]
-    x, off, loff, lj, anchors = np.empty(n * m), np.empty(n * m), np.empty(n * m), np.empty(n * m), np.empty(n * m)
-    x1, x1lo = _far_ends(x0, x0lo, length)
-    K.map_nodes(stype, x0, x0lo, x1, x1lo, sgn, length, np.arange(n), np.zeros(n), np.ones(n), xk, anchors, x,
-                off, loff, lj)
+    _, x, _, _ = _nodes(stype, x0, x0lo, sgn, length, np.arange(n), np.zeros(n), np.ones(n), xk)
     pts = np.empty(n * m + n)
     c = 0
     for j in range(n * m):

@@ -31,7 +31,7 @@ from .quadrature import (
     Estimate,
     _compiled_1d,
     _integrate_pair,
-    _principal_frame,
+    _principal_axes,
     _scaled,
     crossings,
 )
@@ -403,19 +403,17 @@ def tv_distance(p, q, *, method="quad", rtol=None, atol=0.0, **options):
 def _tv_normals_2d(p, q, rtol, atol):
     """TV of two bivariate normals with different covariances, without a kink inside any panel.
 
-    In their common principal frame (``_principal_frame``: ``p = N(0, I)``, ``q = N(m, diag(D))``),
-    ``log p - log q`` is a quadratic in each coordinate, so the set ``A = {p > q}`` is, for each
-    ``y1``, where a quadratic in ``y2`` is positive: one or two half-lines or an interval, whose
-    probabilities under both normals are closed forms. ``TV = P(A) - Q(A) = ∫ p1 a + q1 b dy1`` is
-    then a one-dimensional integral of smooth terms over the two marginals, whose only non-smooth
-    points (where the two roots in ``y2`` meet) are panel edges. The frame itself is rounded: its
-    parameters carry a relative error of about ``eps`` times the factor's condition, which moves TV by
-    at most that times ``1 + |m|/sqrt(D)`` (TV is below the square root of half the KL of the move)."""
+    In their common principal frame (``p = N(0, I)``, ``q = N(m, diag(D))``:
+    ``gantheory.quadrature._principal_axes``), ``log p - log q`` is a quadratic in each coordinate, so the set
+    ``A = {p > q}`` is, for each ``y1``, where a quadratic in ``y2`` is positive: one or two half-lines or an
+    interval, whose probabilities under both normals are closed forms. ``TV = P(A) - Q(A) = ∫ p1 a + q1 b dy1``
+    is then a one-dimensional integral of smooth terms over the two marginals, whose only non-smooth points
+    (where the two roots in ``y2`` meet) are panel edges. The frame itself is rounded: its parameters carry a
+    relative error of about ``eps`` times the factor's condition, which moves TV by at most that times ``1 +
+    |m|/sqrt(D)`` (TV is below the square root of half the KL of the move)."""
     from scipy.special import ndtr
 
-    mu, w, _, _, _, _ = _principal_frame((p, q))
-    dq, _ = np.linalg.eigh(0.5 * (p._chol_inv @ q.cov @ p._chol_inv.T + (p._chol_inv @ q.cov @ p._chol_inv.T).T))
-    m = np.linalg.solve(w, q.mean - mu)
+    _, dq, m = _principal_axes(p, q)
     d1, d2 = float(dq[0]), float(dq[1])
     m1, m2 = float(m[0]), float(m[1])
     s1, s2 = math.sqrt(d1), math.sqrt(d2)

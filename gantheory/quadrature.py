@@ -553,18 +553,23 @@ def _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None
         h *= 0.5
 
 
+def _principal_axes(p, q):
+    """``(W, D, m)``: the map ``x = mean_p + W y`` that makes ``p = N(0, I)`` and ``q = N(m, diag(D))``
+    (``W = L R`` with ``L`` p's Cholesky factor and ``R`` the eigenvectors of ``L⁻¹ Σ_q L⁻ᵀ``), ``D``
+    ascending."""
+    a = p._chol_inv @ q.cov @ p._chol_inv.T
+    dq, r = np.linalg.eigh(0.5 * (a + a.T))
+    return p._chol @ r, dq, r.T @ (p._chol_inv @ (q.mean - p.mean))
+
+
 def _principal_frame(densities, kind=None):
     """The frame ``x = mu + W y`` in which ``p = N(0, I)`` and ``q = N(m, D)`` with ``D`` diagonal (the
     simultaneous diagonalisation of the two covariances), the box of 9 standard deviations of either
     along each axis, a starting half-spacing per axis (half the smaller of the two deviations) and
     ``log |det W|``: the grid follows each density's own scales, however anisotropic the pair is."""
     p, q = densities
-    lp = p._chol
-    a = p._chol_inv @ q.cov @ p._chol_inv.T
-    dq, r = np.linalg.eigh(0.5 * (a + a.T))
+    w, dq, m = _principal_axes(p, q)
     sd = np.sqrt(np.maximum(dq, 0.0))
-    w = lp @ r
-    m = r.T @ (p._chol_inv @ (q.mean - p.mean))
     lo = np.minimum(-9.0, m - 9.0 * sd)
     hi = np.maximum(9.0, m + 9.0 * sd)
     steps = 0.5 * np.minimum(1.0, sd)
@@ -579,7 +584,7 @@ def _principal_frame(densities, kind=None):
         lo = np.where(ok, np.minimum(lo, centre - 9.0 * width), lo)
         hi = np.where(ok, np.maximum(hi, centre + 9.0 * width), hi)
         steps = np.where(ok, np.minimum(steps, 0.5 * width), steps)
-    return p.mean, w, lo, hi, steps, float(np.sum(np.log(np.diag(lp))))
+    return p.mean, w, lo, hi, steps, float(np.sum(np.log(np.diag(p._chol))))
 
 
 def _tensor_budget(first, max_nodes, dim, rtol, err):
