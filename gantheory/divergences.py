@@ -10,7 +10,6 @@ integrand ``m [(1+δ) log(1+δ) + (1-δ) log(1-δ)] / 2`` with ``δ = (p - q)/(p
 divergences therefore keep their relative accuracy, and ``C(G) >= -log 4`` holds in floating point.
 """
 
-import copy
 import math
 import warnings
 from collections.abc import Callable
@@ -24,7 +23,18 @@ from . import _engine
 from . import _kernels as K
 from . import estimators as _est
 from ._checks import choice, finite_array, scalar
-from .densities import MultivariateNormal, Normal, Uniform, _LocationScale, _pair
+from .densities import (
+    Cauchy,
+    Laplace,
+    Mixture,
+    MultivariateNormal,
+    Normal,
+    StudentT,
+    Uniform,
+    _LocationScale,
+    _pair,
+)
+from .transforms import Pushforward
 from .quadrature import (
     _XK,
     AccuracyWarning,
@@ -291,6 +301,7 @@ def kl_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **opt
     rtol, atol = scalar(rtol, "rtol", lower=0.0), scalar(atol, "atol", lower=0.0)
     if _method(method) != "quad":
         return _scaled(_dispatch("kl", p, q, method, options), 1.0 / unit)
+    p, q, options = _centred(p, q, options)
     low = _one_dim("kl", p, q, options)
     if low is not None:
         return _with_error(kl_divergence(low[0], low[1], base=base, rtol=rtol, atol=atol), low[2] / unit)
@@ -330,6 +341,7 @@ def js_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **opt
         return _scaled(_dispatch("js", p, q, method, options), 1.0 / unit)
     if _disjoint(p, q):  # log 2 exactly, up to its rounding
         return Estimate(_LOG2 / unit, _EPS * _LOG2 / unit, 0, "quad", True)
+    p, q, options = _centred(p, q, options)
     low = _one_dim("js", p, q, options)
     if low is not None:
         return _with_error(js_divergence(low[0], low[1], base=base, rtol=rtol, atol=atol), low[2] / unit)
@@ -365,6 +377,7 @@ def tv_distance(p, q, *, method="quad", rtol=None, atol=0.0, **options):
     roughly four times the nodes (raise ``max_nodes`` with ``rtol``).
     """
     p, q = _pair(p, q)
+    p, q, options = _centred(p, q, options)
     low = _one_dim("tv", p, q, options) if _method(method) == "quad" else None
     if low is not None:  # (with the one-dimensional default tolerance)
         return _with_error(tv_distance(low[0], low[1], rtol=rtol, atol=atol), low[2])
@@ -524,6 +537,7 @@ def hellinger(p, q, *, method="quad", rtol=1e-12, atol=0.0, **options):
         return _dispatch("hellinger", p, q, method, options)
     if _disjoint(p, q):
         return Estimate(1.0, 0.0, 0, "quad", True)
+    p, q, options = _centred(p, q, options)
     low = _one_dim("hellinger", p, q, options)
     if low is not None:
         return _with_error(hellinger(low[0], low[1], rtol=rtol, atol=atol), low[2])
@@ -545,6 +559,7 @@ def _named_f(name, p, q, rtol, atol, options):
     if name == "hellinger":
         return _scaled(hellinger(p, q, rtol=rtol, atol=atol, **options), 2.0)
     kind = K.PEARSON if name == "pearson" else K.NEYMAN
+    p, q, options = _centred(p, q, options)
     big, small = (p, q) if kind == K.PEARSON else (q, p)
     if _support_excess(big, small) or _tail_divergent(big, small, "chi2"):
         return Estimate(math.inf, 0.0, 0, "quad", True)
@@ -603,6 +618,7 @@ def f_divergence(p, q, f, *, f_inf=math.inf, rtol=1e-12, atol=0.0, **options):
     if not callable(f):
         raise TypeError(f"f must be a name in {sorted(F_DIVERGENCES)} or a callable, got {type(f).__name__}")
     f_inf = float(f_inf)
+    p, q, options = _centred(p, q, options)
 
     def evaluate(nodes):
         lp, lq = nodes.logpdf(p), nodes.logpdf(q)
@@ -627,30 +643,88 @@ def f_divergence(p, q, f, *, f_inf=math.inf, rtol=1e-12, atol=0.0, **options):
     return _integrate_pair((p, q), K.LINEAR, evaluate, rtol=rtol, atol=atol, masses=(None, 1.0), **options)
 
 
-def _centred(p, q):
-    """``p`` and ``q`` moved together so that ``p`` sits at 0, for location-scale and uniform densities whose
-    positions then stay exact: W1 is invariant under a common translation, and its integrand, a
-    difference of CDFs at float nodes, then no longer carries the nodes' rounding at a far location."""
-    fields = {_LocationScale: ("loc",), Uniform: ("low", "high")}
-    names = [f for cls, f in fields.items() if isinstance(p, cls) and isinstance(q, cls)]
-    if not names:
-        return p, q
-    names = names[0]
-    shift = getattr(p, names[0])
-    if shift == 0.0:
-        return p, q
-    out = []
-    for d in (p, q):
-        c = copy.copy(d)
-        c.__dict__ = {k: v for k, v in d.__dict__.items() if not k.endswith("_cache")}
-        for name in names:
-            v = getattr(d, name)
-            moved = v - shift
-            if Fraction(moved) != Fraction(v) - Fraction(shift):  # not exact: leave both where they are
-                return p, q
-            setattr(c, name, moved)
-        out.append(c)
-    return tuple(out)
+#: A component narrower than this fraction of its distance from 0 is recentred (see :func:`_centred`).
+_NARROW = 1e-6
+
+
+#: location-scale families symmetric about their location: their image under ``x -> a x + b`` is the same
+#: family at ``a loc + b`` with scale ``|a| scale``
+_SYMMETRIC = (Normal, Laplace, Cauchy, StudentT)
+
+
+def _parts(d):
+    """The components of a one-dimensional density as ``(family, location, its remainder, scale, shape)``
+    (a uniform: its low end, scale None, its high end; a pushforward through a scalar affine map: the
+    location it keeps exactly as two floats), or None for anything else."""
+    if isinstance(d, _LocationScale):
+        return [(type(d), d.loc, 0.0, d.scale, getattr(d, "df", None))]
+    if type(d) is Uniform:
+        return [(Uniform, d.low, 0.0, None, d.high)]
+    if type(d) is Mixture:
+        out = []
+        for c in d.components:
+            part = _parts(c)
+            if part is None or len(part) != 1:
+                return None
+            out += part
+        return out
+    if type(d) is Pushforward and d._loc2 is not None and type(d.base) in _SYMMETRIC:
+        hi, lo = d._loc2
+        return [(type(d.base), hi, lo, abs(d.transform.scale) * d.base.scale, getattr(d.base, "df", None))]
+    return None
+
+
+def _rebuilt(d, parts, shift):
+    """``d`` (described by ``parts``) moved by ``-shift``; None when a new position is not a float."""
+    comps = []
+    for family, hi, lo, scale, shape in parts:
+        moved = Fraction(hi) + Fraction(lo) - shift
+        if float(moved) != moved:
+            return None
+        if family is Uniform:
+            high = Fraction(shape) - shift
+            if float(high) != high:
+                return None
+            comps.append(Uniform(float(moved), float(high)))
+        elif family is StudentT:
+            comps.append(StudentT(shape, float(moved), scale))
+        else:
+            comps.append(family(float(moved), scale))
+    return Mixture(comps, d.weights) if type(d) is Mixture else comps[0]
+
+
+def _centred(p, q, options, always=False):
+    """``p`` and ``q`` (one-dimensional) moved together by one translation, exactly, and the option
+    ``breaks`` with them. Every f-divergence, and W1, is invariant under it. Quadrature nodes are floats,
+    spaced ``2^-52 |x|`` apart: a component far narrower than its distance from 0 (a scale of a few ulps,
+    or below one, at ``x = 10^6``) sits on a handful of them, and its landmarks round together; moved to
+    0 it is resolved like any other. The translation is the location of the narrowest component (as a
+    float), taken only when every new position and break is exactly a float. For location-scale
+    families, uniforms, their mixtures and their affine pushforwards (of a symmetric law, at the exact
+    location the pushforward keeps). ``always``: move even when nothing is narrow (W1, whose integrand, a
+    difference of CDFs at float nodes, carries the nodes' rounding)."""
+    pp = _parts(p)
+    pq = None if pp is None else _parts(q)
+    if pq is None:
+        return p, q, options
+    width, loc = min(((hi - loc) if s is None else s, loc) for _, loc, _, s, hi in pp + pq)
+    if loc == 0.0 or not (always or any(
+            ((hi - c) if s is None else s) < _NARROW * abs(c) for _, c, _, s, hi in pp + pq)):
+        return p, q, options
+    shift = Fraction(loc)
+    breaks = options.get("breaks")
+    try:
+        moved = (_rebuilt(p, pp, shift), _rebuilt(q, pq, shift))
+        if breaks is not None:
+            b = [Fraction(x) - shift for x in np.asarray(breaks, dtype=float).ravel().tolist()]
+            if any(float(x) != x for x in b):
+                return p, q, options
+            breaks = [float(x) for x in b]
+    except (ValueError, TypeError, OverflowError):  # (a bad break is reported by the caller; a far one stays)
+        return p, q, options
+    if moved[0] is None or moved[1] is None:
+        return p, q, options
+    return moved[0], moved[1], (options if breaks is None else dict(options, breaks=breaks))
 
 
 def w1_distance(p, q, *, rtol=1e-12, atol=0.0, **options):
@@ -663,7 +737,7 @@ def w1_distance(p, q, *, rtol=1e-12, atol=0.0, **options):
     p, q = _pair(p, q)
     if p.dim != 1:
         raise ValueError(f"w1_distance is implemented for one-dimensional densities, got dim={p.dim}")
-    p, q = _centred(p, q)
+    p, q, options = _centred(p, q, options, always=True)
 
     def gap(x):
         with np.errstate(all="ignore"):

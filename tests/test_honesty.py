@@ -203,6 +203,46 @@ def test_crossings_stay_panel_edges_with_user_breaks():
         assert abs(float(got) - ref) <= got.error
 
 
+def _normal_h2(m1, s1, m2, s2):
+    """Closed-form H² of two normals (40 digits, from the exact parameters)."""
+    with mp.workdps(40):
+        m1, s1, m2, s2 = (mp.mpf(v) for v in (m1, s1, m2, s2))
+        return 1 - mp.sqrt(2 * s1 * s2 / (s1**2 + s2**2)) * mp.exp(-((m1 - m2) ** 2) / (4 * (s1**2 + s2**2)))
+
+
+def _normal_kl(m1, s1, m2, s2):
+    with mp.workdps(40):
+        m1, s1, m2, s2 = (mp.mpf(v) for v in (m1, s1, m2, s2))
+        return mp.log(s2 / s1) + (s1**2 + (m1 - m2) ** 2) / (2 * s2**2) - mp.mpf(1) / 2
+
+
+@pytest.mark.parametrize("case", [
+    # a pushforward narrower than the float spacing at its (non-float) mapped location: its landmarks
+    # rounded onto three floats, and H² was 5.3e-12 off with a 4.6e-13 bar
+    ("hellinger", (0.0, 1e-3, -5e-4, 4.6e-12), 343578.0),
+    # scales of 0.07 and 0.12 ulps of the location, with and without a pushforward
+    ("kl", (0.0, 6.420654341433848e-11, 0.0, 2.228361069002456e-06), 4191765.3678701515),
+    ("hellinger", (2991040.992614765651524066925048828125, 5.451023101609812e-11,
+                   2991040.9926271312870085239410400390625, 5.855496410865566e-06), None),
+    ("hellinger", (0.0, 1.7960297713083061e-09, 0.0, 4.411727191649374e-06), 75462033.79979281),
+])
+def test_components_narrower_than_the_float_spacing_are_resolved(case):
+    """Divergences are invariant under a common translation: a component a few ulps wide, or narrower,
+    far from 0 is moved to 0 (exactly) before quadrature. Each case was confidently wrong before."""
+    name, (m1, s1, m2, s2), shift = case
+    if shift is None:
+        p, q, loc1, loc2 = gt.Normal(m1, s1), gt.Normal(m2, s2), m1, m2
+    else:
+        p = gt.Pushforward(gt.Normal(m1, s1), gt.Affine(1.0, shift))
+        q = gt.Pushforward(gt.Normal(m2, s2), gt.Affine(1.0, shift))
+        loc1, loc2 = m1, m2  # (a common shift leaves the divergence unchanged)
+    fn, ref = (gt.hellinger, _normal_h2) if name == "hellinger" else (gt.kl_divergence, _normal_kl)
+    want = ref(loc1, s1, loc2, s2)
+    for got in (fn(p, q), fn(p, q, breaks=[float(p.sample(1, rng=0)[0])])):
+        assert got.converged
+        assert abs(float(got) - want) <= got.error
+
+
 def test_error_bar_covers_the_final_rounding():
     """A result exact to the last bit still reports at least its own rounding."""
     got = gt.kl_divergence(gt.Normal(0, 1), gt.Normal(1, 1))
