@@ -34,7 +34,6 @@ from .densities import (
     _LocationScale,
     _pair,
 )
-from .transforms import Pushforward
 from .quadrature import (
     _XK,
     AccuracyWarning,
@@ -45,6 +44,7 @@ from .quadrature import (
     _scaled,
     crossings,
 )
+from .transforms import Pushforward
 
 __all__ = [
     "F_DIVERGENCES",
@@ -707,7 +707,7 @@ def _centred(p, q, options, always=False):
     pq = None if pp is None else _parts(q)
     if pq is None:
         return p, q, options
-    width, loc = min(((hi - loc) if s is None else s, loc) for _, loc, _, s, hi in pp + pq)
+    _, loc = min(((hi - loc) if s is None else s, loc) for _, loc, _, s, hi in pp + pq)
     if loc == 0.0 or not (always or any(
             ((hi - c) if s is None else s) < _NARROW * abs(c) for _, c, _, s, hi in pp + pq)):
         return p, q, options
