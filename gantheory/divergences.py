@@ -44,7 +44,7 @@ from .quadrature import (
     _scaled,
     crossings,
 )
-from .transforms import Pushforward
+from .transforms import Affine, Exp, Pushforward, SinhArcsinh
 
 __all__ = [
     "F_DIVERGENCES",
@@ -693,16 +693,31 @@ def _rebuilt(d, parts, shift):
     return Mixture(comps, d.weights) if type(d) is Mixture else comps[0]
 
 
+def _same_map(s, t):
+    """True when the transforms ``s`` and ``t`` are the same map (same type and parameters)."""
+    if type(s) is not type(t):
+        return False
+    if type(s) is Affine:
+        return np.array_equal(s.scale, t.scale) and np.array_equal(s.shift, t.shift)
+    return type(s) in (Exp, SinhArcsinh) and s._params() == t._params()
+
+
 def _centred(p, q, options, always=False):
-    """``p`` and ``q`` (one-dimensional) moved together by one translation, exactly, and the option
-    ``breaks`` with them. Every f-divergence, and W1, is invariant under it. Quadrature nodes are floats,
+    """``p`` and ``q`` reduced by the invariance of every f-divergence under an invertible map of both.
+    Two pushforwards through the same map are replaced by their bases (unless ``breaks`` are given, in
+    the pushforwards' coordinates): a log-normal pair is computed as the normal pair it comes from.
+    Then, in one dimension, ``p`` and ``q`` are moved together by one translation, exactly, and the option
+    ``breaks`` with them (W1 is invariant under it too). Quadrature nodes are floats,
     spaced ``2^-52 |x|`` apart: a component far narrower than its distance from 0 (a scale of a few ulps,
     or below one, at ``x = 10^6``) sits on a handful of them, and its landmarks round together; moved to
     0 it is resolved like any other. The translation is the location of the narrowest component (as a
     float), taken only when every new position and break is exactly a float. For location-scale
     families, uniforms, their mixtures and their affine pushforwards (of a symmetric law, at the exact
-    location the pushforward keeps). ``always``: move even when nothing is narrow (W1, whose integrand, a
-    difference of CDFs at float nodes, carries the nodes' rounding)."""
+    location the pushforward keeps). ``always`` (W1): translate only, and even when nothing is narrow (the
+    integrand of W1, a difference of CDFs at float nodes, carries the nodes' rounding)."""
+    if not always and "breaks" not in options:
+        while type(p) is Pushforward and type(q) is Pushforward and _same_map(p.transform, q.transform):
+            p, q = p.base, q.base
     pp = _parts(p)
     pq = None if pp is None else _parts(q)
     if pq is None:
