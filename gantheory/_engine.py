@@ -1,18 +1,22 @@
 """The compiled path of one-dimensional divergences: one numba call per result.
 
-The built-in families (normal, Laplace, Cauchy, Student-t, uniform, and finite mixtures of them) are
-described to numba as a table with one row per component::
+The built-in families (normal, Laplace, Cauchy, Student-t, uniform, Beta, grid densities, and finite
+mixtures of them) are described to numba as a table with one row per component::
 
-    family, log weight, loc, scale, shape, log normaliser, aux
+    family, log weight, loc, scale, shape, log normaliser, aux, form, mode, antimode, log mode, far0, far1
 
 (uniform: ``loc = low``, ``scale = width``, ``shape = high``; Student-t: ``shape = df``,
-``aux = scale sqrt(df)``). :func:`adaptive` then builds the segments from the table (the same panel
-edges, tail maps and geometric steps as :class:`gantheory.quadrature._Geometry`), refines panels
+``aux = scale sqrt(df)``; Beta: ``loc`` and ``scale`` its mean and standard deviation, ``shape = a``,
+``aux = b``, with ``a, b >= 10`` the form written about the mode, and the two far landmarks, as in
+:class:`gantheory.densities.Beta`; a grid density: a header with its node count in ``shape``, then one
+row per node, ``x_k, h_k, v_k, slope_k`` in the columns of ``loc, scale, shape, log normaliser``).
+:func:`adaptive` then builds the segments from the table (the same panel edges, tail maps, geometric
+steps and singular-end maps as :class:`gantheory.quadrature._Geometry`), refines panels
 largest error first with the 21-point Gauss-Kronrod rule and the kernels of :mod:`gantheory._kernels`,
 and returns the panel sums; :func:`gantheory.quadrature._conclude` turns them into an ``Estimate``
 exactly as for the Python path (mass check, charges, round-off floor, warnings). Anything the table
-cannot describe (Beta, grid densities, pushforwards, scipy adapters, user integrands) takes the Python
-path, which has the same invariants.
+cannot describe (pushforwards other than affine images of location-scale families, grids of more
+than 2^17 cells, scipy adapters, user integrands) takes the Python path, which has the same invariants.
 """
 
 import math
@@ -22,15 +26,17 @@ from numba import njit
 
 from . import _kernels as K
 
-NORMAL, LAPLACE, CAUCHY, STUDENT, UNIFORM = range(5)
-_FAM, _LOGW, _LOC, _SCALE, _SHAPE, _LNORM, _AUX = range(7)
-NCOL = 7
+NORMAL, LAPLACE, CAUCHY, STUDENT, UNIFORM, BETA, GRID, NODE = range(8)
+_FAM, _LOGW, _LOC, _SCALE, _SHAPE, _LNORM, _AUX, _FORM, _MODE, _ANTI, _LMODE, _FAR0, _FAR1 = range(13)
+NCOL = 13
+_PLAIN, _NEAR_ZERO, _NEAR_ONE = 0.0, 1.0, 2.0  # a Beta's form: plain, or written about a mode below/above 1/2
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 _EPS = float(np.finfo(float).eps)
 _NEG_INF = -math.inf
 _FLT_MAX = float(np.finfo(float).max)
-_LIN, _LIGHT, _HEAVY = 0, 1, 2
+_LIN, _LIGHT, _HEAVY, _SING = 0, 1, 2, 3
+_TINY = 1e-290
 _MIN_WIDTH = 1e-13
 _ROWS = 12
 _VAL, _ERR, _NOISE, _ABS, _MASS, _MP, _MQ = 0, 1, 2, 3, 4, 5, 6
@@ -47,11 +53,12 @@ _EP, _EQ, _NP, _DMAX = 7, 8, 9, 11
 #: the Laplace's reach 72 (e^-36 of the square root's).
 _BULK = np.array([-10.0, -6.0, -2.5, -1.0, 0.0, 1.0, 2.5, 6.0, 10.0])
 PYTHON = (np.concatenate([_BULK, [-12.0, 12.0]]), np.concatenate([_BULK, [-72.0, -40.0, -20.0, 20.0, 40.0, 72.0]]),
-          _BULK, True, 0.0)
+          _BULK, True, 0.0, _BULK)
 _FAST_LAPLACE = np.array([-72.0, -40.0, -20.0, -8.0, -2.5, 0.0, 2.5, 8.0, 20.0, 40.0, 72.0])
 _FAST_HEAVY = np.array([-10.0, -2.5, 0.0, 2.5, 10.0])
-FAST = (np.array([-10.0, -6.0, -3.0, 0.0, 3.0, 6.0, 10.0]), _FAST_LAPLACE, _FAST_HEAVY, False, 1.5)
-FAST_SQRT = (np.array([-12.0, -6.0, -2.5, 0.0, 2.5, 6.0, 12.0]), _FAST_LAPLACE, _FAST_HEAVY, False, 1.5)
+_FAST_NORMAL = np.array([-10.0, -6.0, -3.0, 0.0, 3.0, 6.0, 10.0])
+FAST = (_FAST_NORMAL, _FAST_LAPLACE, _FAST_HEAVY, False, 1.5, _BULK)
+FAST_SQRT = (np.array([-12.0, -6.0, -2.5, 0.0, 2.5, 6.0, 12.0]), _FAST_LAPLACE, _FAST_HEAVY, False, 1.5, _BULK)
 
 
 # status of a result
@@ -69,6 +76,112 @@ def _log1p_square_ratio(d, s):
     big = max(ad, 1e150 * s)
     r = s / big
     return 2.0 * (math.log(big) - math.log(s)) + math.log1p(r * r)
+
+
+@njit(**_JIT)
+def _beta_logs(T, i, logx, log1mx):
+    """A Beta's plain log-density from ``log x`` and ``log(1 - x)`` (an exponent of 0 contributes 0), and
+    the terms whose rounding it carries (see :func:`_beta`)."""
+    a1, b1 = T[i, _SHAPE] - 1.0, T[i, _AUX] - 1.0
+    ta = 0.0 if a1 == 0.0 else a1 * logx
+    tb = 0.0 if b1 == 0.0 else b1 * log1mx
+    return ta + tb - T[i, _LNORM], abs(T[i, _LNORM]) + abs(ta) + abs(tb)
+
+
+@njit(**_JIT)
+def _beta_centred(T, i, x, y):
+    """A Beta with ``a, b >= 10`` at ``x`` (``y = 1 - x``), written about its mode (see
+    ``gantheory.densities.Beta._logpdf_centred``), and the terms whose rounding it carries."""
+    if T[i, _FORM] == _NEAR_ZERO:
+        u, v, um, vm, au, av = x, y, T[i, _MODE], T[i, _ANTI], T[i, _SHAPE] - 1.0, T[i, _AUX] - 1.0
+    else:
+        u, v, um, vm, au, av = y, x, T[i, _ANTI], T[i, _MODE], T[i, _AUX] - 1.0, T[i, _SHAPE] - 1.0
+    du = u - um
+    lu = math.log1p(du / um) if abs(du) < 0.5 * um else (math.log(u / um) if u > 0.0 else _NEG_INF)
+    lv = math.log1p(-du / vm) if abs(du) < 0.5 * vm else (math.log(v / vm) if v > 0.0 else _NEG_INF)
+    return T[i, _LMODE] + au * lu + av * lv, abs(T[i, _LMODE]) + au * abs(lu) + av * abs(lv)
+
+
+@njit(**_JIT)
+def _beta(T, i, x0, off, hook, loff):
+    """``log`` of the Beta component ``i`` at ``x0 + off``, and its error: ``2 eps`` times the terms of size
+    up to ``a |log x|`` that cancel in it (``gantheory.densities.Beta._logpdf_err``). Next to a singular
+    end (``hook``, anchored at 0 or 1) it is evaluated through the offset (``loff = log |off|`` where the
+    offset underflowed), which is exact: no error is reported there."""
+    if hook and (x0 == 0.0 or x0 == 1.0):
+        if T[i, _FORM] != _PLAIN:
+            x = off if x0 == 0.0 else 1.0 + off
+            y = 1.0 - off if x0 == 0.0 else -off
+            if not (x >= 0.0 and y >= 0.0):
+                return _NEG_INF, 0.0
+            if abs(off) < _TINY:  # the log of the distance to the end is still exact
+                power = (T[i, _SHAPE] if x0 == 0.0 else T[i, _AUX]) - 1.0
+                return power * min(loff, 0.0) - T[i, _LNORM], 0.0
+            return _beta_centred(T, i, min(x, 1.0), min(y, 1.0))[0], 0.0
+        if not ((off >= 0.0 if x0 == 0.0 else off <= 0.0) and abs(off) <= 1.0):
+            return _NEG_INF, 0.0
+        near, far = min(loff, 0.0), math.log1p(-min(abs(off), 1.0))
+        return (_beta_logs(T, i, near, far) if x0 == 0.0 else _beta_logs(T, i, far, near))[0], 0.0
+    # 1 - x from an anchor at or above 1/2 without the rounding of x (see gantheory.densities.Beta._logpdf_split)
+    x = x0 + off
+    high = x0 >= 0.5
+    y = (1.0 - x0) - off if high else 1.0 - x
+    if not (x >= 0.0 and x <= 1.0 and y >= 0.0):
+        return _NEG_INF, 0.0
+    y = min(y, 1.0)
+    if T[i, _FORM] != _PLAIN:
+        v, terms = _beta_centred(T, i, x, y)
+    else:
+        ly = (math.log(y) if y > 0.0 else _NEG_INF) if high else (math.log1p(-x) if x < 1.0 else _NEG_INF)
+        v, terms = _beta_logs(T, i, math.log(x) if x > 0.0 else _NEG_INF, ly)
+    err = 2.0 * _EPS * terms
+    return v, (err if math.isfinite(err) else 0.0)
+
+
+@njit(**_JIT)
+def _grid(T, i, x0, off, hook, loff, guess=0):
+    """``log`` of the grid density whose header is row ``i`` (its ``m`` nodes follow as rows ``x_k, h_k,
+    v_k, slope_k``) at ``x0 + off``: the interpolant in the cell of the rounded node, from its left node
+    through ``(x0 - x_k) + off`` (see ``gantheory.densities.GridDensity._logpdf_split``). Next to a node
+    where it reaches 0 (``hook``), ``|slope| |off|`` through ``loff = log |off|``, exact where the offset
+    underflows (``GridDensity._logpdf_offset``). ``guess``: a cell row to try first (the previous node's:
+    the nodes of a panel share one cell); returns the log and the cell row."""
+    m = int(T[i, _SHAPE])
+    a, b = i + 1, i + m  # the first and last node rows
+    x = x0 + off
+    if hook:
+        lo, hi = a, b  # the node at x0 (the first at or above it)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if T[mid, _LOC] < x0:
+                lo = mid + 1
+            else:
+                hi = mid
+        if T[lo, _LOC] == x0 and T[lo, _SHAPE] == 0.0:
+            up = math.copysign(1.0, off) > 0.0
+            ok = lo < b if up else lo > a
+            if ok:
+                c = lo if up else lo - 1
+                slope = T[c, _LNORM] if up else -T[c, _LNORM]
+                if abs(off) < T[c, _SCALE]:
+                    return (math.log(slope) if slope > 0.0 else _NEG_INF) + loff, c
+        x0, off = x, 0.0  # (beyond the cell the offset form does not apply; such offsets do not underflow)
+    if not (x >= T[a, _LOC] and x <= T[b, _LOC]):
+        return _NEG_INF, guess
+    # the cell: the last node at or below x, at most the last cell
+    if a <= guess < b and T[guess, _LOC] <= x and (x < T[guess + 1, _LOC] or guess == b - 1):
+        lo = guess
+    else:
+        lo, hi = a, b - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if T[mid, _LOC] <= x:
+                lo = mid
+            else:
+                hi = mid - 1
+    t = min(max((x0 - T[lo, _LOC]) + off, 0.0), T[lo, _SCALE])
+    v = T[lo, _SHAPE] + T[lo, _LNORM] * t
+    return (math.log(v) if v > 0.0 else _NEG_INF), lo
 
 
 @njit(**_JIT)
@@ -91,33 +204,72 @@ def _component(T, i, x0, off):
 
 
 @njit(**_JIT)
-def logpdf(T, x0, off, clamp, out):
-    """``out[j] = log p(x0[j] + off[j])`` of the density ``T`` (mixtures by log-sum-exp). ``clamp``: a
-    light tail whose log overflowed at a finite point reads ``-1.8e308`` (KL's ``q``), not ``-inf``."""
-    n = T.shape[0]
+def _starts(T):
+    """The rows where the components of ``T`` start (a grid's node rows follow its header)."""
+    out = np.empty(T.shape[0], np.int64)
+    n, i = 0, 0
+    while i < T.shape[0]:
+        out[n] = i
+        n += 1
+        i += 1 + (int(T[i, _SHAPE]) if int(T[i, _FAM]) == GRID else 0)
+    return out[:n]
+
+
+@njit(**_JIT)
+def _value(T, i, x0, off, hook, loff):
+    """``(log, error)`` of the component starting at row ``i`` (see :func:`_beta`, :func:`_grid`)."""
+    fam = int(T[i, _FAM])
+    if fam == BETA:
+        return _beta(T, i, x0, off, hook, loff)
+    if fam == GRID:
+        return _grid(T, i, x0, off, hook, loff)[0], 0.0
+    return _component(T, i, x0, off), 0.0
+
+
+@njit(**_JIT)
+def logpdf(T, x0, off, hook, loff, clamp, out, err):
+    """``out[j] = log p(x0[j] + off[j])`` of the density ``T`` (mixtures by log-sum-exp), and in ``err[j]``
+    the error of that log beyond its own rounding (a Beta's cancelling terms: the largest of the
+    components', as the Python path takes it). ``hook[j]``: the node lies on a singular-end segment,
+    ``loff[j] = log |off[j]|``. ``clamp``: a light tail whose log overflowed at a finite point reads
+    ``-1.8e308`` (KL's ``q``), not ``-inf``."""
+    starts = _starts(T)
+    n = starts.shape[0]
     if n == 1:
-        light = clamp and int(T[0, _FAM]) <= LAPLACE
+        fam = int(T[0, _FAM])
+        light = clamp and fam <= LAPLACE
+        cell = 0
         for j in range(off.shape[0]):
-            v = _component(T, 0, x0[j], off[j])
+            e = 0.0
+            if fam == GRID:
+                v, cell = _grid(T, 0, x0[j], off[j], hook[j], loff[j], cell)
+            elif fam <= UNIFORM:
+                v = _component(T, 0, x0[j], off[j])
+            else:
+                v, e = _value(T, 0, x0[j], off[j], hook[j], loff[j])
             if light and v == _NEG_INF and math.isfinite(x0[j] + off[j]):
                 v = -_FLT_MAX
             out[j] = v + T[0, _LOGW]
+            err[j] = e if v > _NEG_INF else 0.0
         return
     vals = np.empty(n)  # each component once per node
     for j in range(off.shape[0]):
-        m = _NEG_INF
-        for i in range(n):
-            v = _component(T, i, x0[j], off[j])
+        m, e = _NEG_INF, 0.0
+        for c in range(n):
+            i = starts[c]
+            v, ei = _value(T, i, x0[j], off[j], hook[j], loff[j])
+            e = max(e, ei)
             if clamp and v == _NEG_INF and int(T[i, _FAM]) <= LAPLACE and math.isfinite(x0[j] + off[j]):
                 v = -_FLT_MAX
-            vals[i] = v + T[i, _LOGW]
-            m = max(m, vals[i])
-        if n == 1 or m == _NEG_INF:
+            vals[c] = v + T[i, _LOGW]
+            m = max(m, vals[c])
+        err[j] = e if m > _NEG_INF else 0.0
+        if m == _NEG_INF:
             out[j] = m
             continue
         s = 0.0
-        for i in range(n):
-            s += K._exp(vals[i] - m)
+        for c in range(n):
+            s += K._exp(vals[c] - m)
         out[j] = m + math.log(s)
 
 
@@ -140,20 +292,46 @@ def _argsort(v):
 
 
 @njit(**_JIT)
-def _hints(T, zn, zl, zh, pts, own, n):
+def _hints(T, marks, pts, own, n, sing, ns):
     """Append the panel edges of the density ``T`` (landmarks, kinks, finite component ends) to ``pts``
     from index ``n``, with the scale of the component each landmark belongs to in ``own`` (0 for kinks
-    and ends, which must stay); return ``(n, low, high, scale, heavy)``: the new count, the support,
-    bulk scale and tail class."""
+    and ends, which must stay), and its singular ends to ``sing`` from ``ns``; return ``(n, ns, low,
+    high, scale, heavy)``: the new counts, the support, bulk scale and tail class."""
+    zn, zl, zh, _, _, zb = marks
     lo, hi, scale, heavy = math.inf, -math.inf, 0.0, False
-    for i in range(T.shape[0]):
+    for i in _starts(T):
         fam = int(T[i, _FAM])
         loc, sc = T[i, _LOC], T[i, _SCALE]
-        if fam == UNIFORM:
+        if fam == GRID:  # every node is an edge (a kink); nodes where it reaches 0 from a positive cell are singular
+            m = int(T[i, _SHAPE])
+            lo, hi = min(lo, T[i + 1, _LOC]), max(hi, T[i + m, _LOC])
+            for k in range(i + 1, i + m + 1):
+                pts[n], own[n] = T[k, _LOC], 0.0
+                n += 1
+                if T[k, _SHAPE] == 0.0 and ((k > i + 1 and T[k - 1, _SHAPE] > 0.0)
+                                           or (k < i + m and T[k + 1, _SHAPE] > 0.0)):
+                    sing[ns] = T[k, _LOC]
+                    ns += 1
+        elif fam == UNIFORM:
             lo, hi = min(lo, loc), max(hi, T[i, _SHAPE])
             pts[n], pts[n + 1], pts[n + 2] = loc, T[i, _SHAPE], 0.5 * (loc + T[i, _SHAPE])
             own[n], own[n + 1], own[n + 2] = 0.0, 0.0, sc
             n += 3
+        elif fam == BETA:  # landmarks about the mean inside (0, 1), the ends, and which ends are singular
+            lo, hi = min(lo, 0.0), max(hi, 1.0)
+            for k in range(zb.shape[0]):
+                v = loc + sc * zb[k]
+                if v > 0.0 and v < 1.0:
+                    pts[n], own[n] = v, 0.0  # (none merged: a Beta piled against an end needs them all)
+                    n += 1
+            for v in (T[i, _FAR0], T[i, _FAR1], 0.0, 1.0):  # (where log p is 72 below its peak: they stay)
+                if v >= 0.0 and v <= 1.0:
+                    pts[n], own[n] = v, 0.0
+                    n += 1
+            for end, e in ((0.0, T[i, _SHAPE] - 1.0), (1.0, T[i, _AUX] - 1.0)):
+                if not (e >= 0.0 and e == math.floor(e)):
+                    sing[ns] = end
+                    ns += 1
         else:
             lo, hi = -math.inf, math.inf
             z = zn if fam == NORMAL else zl if fam == LAPLACE else zh
@@ -166,7 +344,7 @@ def _hints(T, zn, zl, zh, pts, own, n):
                 n += 1
             heavy = heavy or fam >= CAUCHY
         scale = max(scale, sc)
-    return n, lo, hi, scale, heavy
+    return n, ns, lo, hi, scale, heavy
 
 
 @njit(**_JIT)
@@ -234,14 +412,26 @@ def _geometric(pts, scale):
 
 
 @njit(**_JIT)
-def geometry(TP, TQ, breaks, zn, zl, zh, merge):
-    """Segments ``(stype, x0, x0lo, sgn, length)`` over the union of the two supports, with the extra
-    panel edges ``breaks`` (``merge``: see :func:`_thinned`)."""
-    most = max(zn.shape[0], zl.shape[0] + 1, zh.shape[0], 3)
+def _near_singular(v, sing, width):
+    """True when ``v`` lies within ``1e-3 width`` of one of the singular points ``sing``."""
+    for s in sing:
+        if abs(s - v) <= 1e-3 * width:
+            return True
+    return False
+
+
+@njit(**_JIT)
+def geometry(TP, TQ, breaks, marks):
+    """Segments ``(stype, x0, x0lo, sgn, length, x1)`` over the union of the two supports, with the extra
+    panel edges ``breaks`` (``marks``: the landmark sets, and ``merge``, see :func:`_thinned`); ``x1`` is a
+    linear segment's far end (as in ``gantheory.quadrature._Geometry``)."""
+    zn, zl, zh, _, merge, zb = marks
+    most = max(zn.shape[0], zl.shape[0] + 1, zh.shape[0], zb.shape[0] + 4, 3)
     raw = np.empty(most * (TP.shape[0] + TQ.shape[0]) + breaks.shape[0])
     own = np.empty(raw.shape[0])
-    n, lp, hp, sp, vp = _hints(TP, zn, zl, zh, raw, own, 0)
-    n, lq, hq, sq, vq = _hints(TQ, zn, zl, zh, raw, own, n)
+    sing = np.empty(2 * (TP.shape[0] + TQ.shape[0]))
+    n, ns, lp, hp, sp, vp = _hints(TP, marks, raw, own, 0, sing, 0)
+    n, ns, lq, hq, sq, vq = _hints(TQ, marks, raw, own, n, sing, ns)
     raw[n:n + breaks.shape[0]] = breaks
     own[n:n + breaks.shape[0]] = 0.0
     n += breaks.shape[0]
@@ -249,6 +439,17 @@ def geometry(TP, TQ, breaks, zn, zl, zh, merge):
     pts = _thinned(raw[:n], own[:n], lo, hi, merge)
     if pts.shape[0] == 0:
         pts = np.zeros(1)
+    sing = np.unique(sing[:ns])
+    if ns:  # a point a few ulps from a singular point would cut a sliver next to it: merge them
+        keep = np.ones(pts.shape[0], np.bool_)
+        for k in range(pts.shape[0]):
+            v = pts[k]
+            close, on = False, False
+            for s in sing:
+                on = on or v == s
+                close = close or abs(s - v) <= 8.0 * _EPS * abs(v)
+            keep[k] = on or not close
+        pts = pts[keep]
     scale = max(sp, sq)
     step = scale
     if vp:
@@ -258,61 +459,77 @@ def geometry(TP, TQ, breaks, zn, zl, zh, merge):
     pts = _geometric(pts, step)
     left, right = lo == -math.inf, hi == math.inf
     n = pts.shape[0] - 1
-    nseg = n + int(left) + int(right)
-    stype = np.zeros(nseg, np.int64)
-    x0, x0lo, sgn, length = np.empty(nseg), np.zeros(nseg), np.ones(nseg), np.empty(nseg)
+    cap = 2 * n + 2
+    stype = np.zeros(cap, np.int64)
+    x0, x0lo, sgn, length, x1 = np.empty(cap), np.zeros(cap), np.ones(cap), np.empty(cap), np.empty(cap)
     o = int(left)
-    for k in range(n):
-        x0[o + k] = pts[k]
-        length[o + k] = pts[k + 1] - pts[k]
+    for k in range(n):  # linear segments, and the exponential map beside a singular point
+        a, b = pts[k], pts[k + 1]
+        sa = ns > 0 and _near_singular(a, sing, b - a)
+        sb = ns > 0 and _near_singular(b, sing, b - a)
+        if sa and sb:  # singular at both ends: split in the middle
+            mid = 0.5 * (a + b)
+            stype[o], x0[o], sgn[o], length[o], x1[o] = _SING, a, 1.0, mid - a, mid
+            stype[o + 1], x0[o + 1], sgn[o + 1], length[o + 1], x1[o + 1] = _SING, b, -1.0, b - mid, mid
+            o += 2
+        elif sa or sb:
+            stype[o], length[o] = _SING, b - a
+            x0[o], sgn[o], x1[o] = (a, 1.0, b) if sa else (b, -1.0, a)
+            o += 1
+        else:
+            stype[o], x0[o], sgn[o], length[o], x1[o] = _LIN, a, 1.0, b - a, b
+            o += 1
+    nseg = o + int(right)
     tail = _HEAVY if (vp or vq) else _LIGHT
     if left:
-        stype[0], x0[0], sgn[0], length[0] = tail, pts[0], -1.0, scale
+        stype[0], x0[0], sgn[0], length[0], x1[0] = tail, pts[0], -1.0, scale, pts[0]
     if right:
-        stype[nseg - 1], x0[nseg - 1], sgn[nseg - 1], length[nseg - 1] = tail, pts[-1], 1.0, scale
-    return stype, x0, x0lo, sgn, length
+        stype[o], x0[o], sgn[o], length[o], x1[o] = tail, pts[-1], 1.0, scale, pts[-1]
+    return stype[:nseg], x0[:nseg], x0lo[:nseg], sgn[:nseg], length[:nseg], x1[:nseg]
 
 
 # --------------------------------------------------------------------------------------- the engine
 @njit(**_JIT)
-def _nodes(stype, x0, x0lo, sgn, length, seg, ta, tb, xk):
-    """The nodes of the panels ``[ta, tb]`` of the segments ``seg``: ``(anchors, x, offsets, lj)`` (see
-    ``gantheory._kernels.map_nodes``; a linear segment's far end is the next segment's start)."""
-    n = x0.shape[0]
-    x1, x1lo = np.empty(n), np.zeros(n)
-    for k in range(n):
-        if k + 1 < n:
-            x1[k], x1lo[k] = x0[k + 1], x0lo[k + 1]
-        else:
-            x1[k] = x0[k] + length[k]
+def _nodes(geo, seg, ta, tb, xk):
+    """The nodes of the panels ``[ta, tb]`` of the segments ``seg`` of the geometry ``geo``: ``(anchors, x,
+    offsets, log |offsets|, lj, hook)`` (see ``gantheory._kernels.map_nodes``; ``hook``: the node lies
+    on a singular-end segment)."""
+    stype, x0, x0lo, sgn, length, x1 = geo
     npts = seg.shape[0] * xk.shape[0]
     anchors, x, off, loff, lj = np.empty(npts), np.empty(npts), np.empty(npts), np.empty(npts), np.empty(npts)
-    K.map_nodes(stype, x0, x0lo, x1, x1lo, sgn, length, seg, ta, tb, xk, anchors, x, off, loff, lj)
-    return anchors, x, off, lj
+    K.map_nodes(stype, x0, x0lo, x1, x0lo, sgn, length, seg, ta, tb, xk, anchors, x, off, loff, lj)
+    hook = np.empty(npts, np.bool_)
+    m = xk.shape[0]
+    for i in range(seg.shape[0]):
+        on = stype[seg[i]] == _SING
+        for j in range(m):
+            hook[i * m + j] = on
+    return anchors, x, off, loff, lj, hook
 
 
 @njit(**_JIT)
-def _evaluate(kind, TP, TQ, stype, x0, x0lo, sgn, length, seg, ta, tb, xk, wk, wg):
+def _evaluate(kind, TP, TQ, geo, seg, ta, tb, xk, wk, wg):
     """Map the panels' nodes, evaluate both densities there and return the per-panel sums and the
     log-densities (for the sensitivity of KL and χ² to missed mass)."""
-    anchors, _, off, lj = _nodes(stype, x0, x0lo, sgn, length, seg, ta, tb, xk)
+    anchors, _, off, loff, lj, hook = _nodes(geo, seg, ta, tb, xk)
     npts = off.shape[0]
-    lp, lq = np.empty(npts), np.empty(npts)
-    logpdf(TP, anchors, off, False, lp)
-    logpdf(TQ, anchors, off, kind == K.KL, lq)
+    lp, lq, ep, eq = np.empty(npts), np.empty(npts), np.empty(npts), np.empty(npts)
+    logpdf(TP, anchors, off, hook, loff, False, lp, ep)
+    logpdf(TQ, anchors, off, hook, loff, kind == K.KL, lq, eq)
     zero = np.zeros(npts)
     res = np.empty((_ROWS, seg.shape[0]))
-    K.gk_panels(kind, lp, lq, zero, zero, lj, zero, zero, wk, wg, res)
+    K.gk_panels(kind, lp, lq, zero, zero, lj, ep, eq, wk, wg, res)
     return res, lp, lq
 
 
 @njit(**_JIT)
 def _sign_gap(TP, TQ, x):
     """The sign of ``log p - log q`` at the points ``x`` (0 where equal, NaN where both vanish)."""
-    lp, lq = np.empty(x.shape[0]), np.empty(x.shape[0])
+    lp, lq, e = np.empty(x.shape[0]), np.empty(x.shape[0]), np.empty(x.shape[0])
     zero = np.zeros(x.shape[0])
-    logpdf(TP, x, zero, False, lp)
-    logpdf(TQ, x, zero, False, lq)
+    no = np.zeros(x.shape[0], np.bool_)
+    logpdf(TP, x, zero, no, zero, False, lp, e)
+    logpdf(TQ, x, zero, no, zero, False, lq, e)
     out = np.empty(x.shape[0])
     for j in range(x.shape[0]):
         d = lp[j] - lq[j]
@@ -325,11 +542,11 @@ def crossings(TP, TQ, marks, xk):
     """Points where ``log p - log q`` changes sign, to machine precision (see
     ``gantheory.quadrature.crossings``): bracketed by the nodes of the initial panels, then 60
     bisections."""
-    zn, zl, zh, _, merge = marks
-    stype, x0, x0lo, sgn, length = geometry(TP, TQ, np.empty(0), zn, zl, zh, merge)
-    n = stype.shape[0]
+    geo = geometry(TP, TQ, np.empty(0), marks)
+    x0 = geo[1]
+    n = x0.shape[0]
     m = xk.shape[0]
-    _, x, _, _ = _nodes(stype, x0, x0lo, sgn, length, np.arange(n), np.zeros(n), np.ones(n), xk)
+    _, x, _, _, _, _ = _nodes(geo, np.arange(n), np.zeros(n), np.ones(n), xk)
     pts = np.empty(n * m + n)
     c = 0
     for j in range(n * m):
@@ -390,21 +607,22 @@ def adaptive(kind, TP, TQ, breaks, marks, rtol, atol, max_panels, max_rounds, xk
 
     Returns ``(value, error, converged, reason, lost, neval, status)``: ``status`` is ``INFINITE`` when
     the value is ``±inf`` and ``UNDEFINED`` when the integrand was NaN (the value is meaningless)."""
-    zn, zl, zh, split_light, merge = marks
-    stype, x0, x0lo, sgn, length = geometry(TP, TQ, breaks, zn, zl, zh, merge)
+    split_light = marks[3]
+    geo = geometry(TP, TQ, breaks, marks)
+    stype = geo[0]
     nseg = stype.shape[0]
     if max_panels <= 0:
         max_panels = max(20_000, 4 * nseg)
     ntail = 0
-    for k in range(nseg):
-        if stype[k] == _HEAVY or (split_light and stype[k] == _LIGHT):
+    for k in range(nseg):  # tails and singular ends start as two panels (their mass sits at small t)
+        if stype[k] == _HEAVY or stype[k] == _SING or (split_light and stype[k] == _LIGHT):
             ntail += 1
     nn = nseg + ntail
     seg, ta, tb = np.empty(nn, np.int64), np.zeros(nn), np.ones(nn)
     j = nseg
     for k in range(nseg):
         seg[k] = k
-        if stype[k] == _HEAVY or (split_light and stype[k] == _LIGHT):
+        if stype[k] == _HEAVY or stype[k] == _SING or (split_light and stype[k] == _LIGHT):
             tb[k] = 0.5
             seg[j], ta[j], tb[j] = k, 0.5, 1.0
             j += 1
@@ -416,7 +634,7 @@ def adaptive(kind, TP, TQ, breaks, marks, rtol, atol, max_panels, max_rounds, xk
     neval, sens, roundoff, converged = 0, 0.0, 0, False
     etot = 0.0
     for rnd in range(max_rounds):
-        res, lp, lq = _evaluate(kind, TP, TQ, stype, x0, x0lo, sgn, length, seg, ta, tb, xk, wk, wg)
+        res, lp, lq = _evaluate(kind, TP, TQ, geo, seg, ta, tb, xk, wk, wg)
         neval += lp.shape[0]
         if per_mass(kind) == 0.0:
             sens = max(sens, _sensitivity(kind, lp, lq))
@@ -496,7 +714,7 @@ def adaptive(kind, TP, TQ, breaks, marks, rtol, atol, max_panels, max_rounds, xk
                 R[:, w] = R[:, i]
                 w += 1
         n = w
-    beyond = _beyond_float_range(kind, TP, TQ, stype, x0, x0lo, sgn, length, xk, wk, wg)
+    beyond = _beyond_float_range(kind, TP, TQ, geo, xk, wk, wg)
     sums = np.zeros(_ROWS)
     for r in range(_ROWS):
         for i in range(n):
@@ -522,9 +740,10 @@ def _accurate_sum(v):
 
 
 @njit(**_JIT)
-def _beyond_float_range(kind, TP, TQ, stype, x0, x0lo, sgn, length, xk, wk, wg):
+def _beyond_float_range(kind, TP, TQ, geo, xk, wk, wg):
     """What heavy-tail segments leave out past their cap, or ``inf`` where the integrand per unit of
     ``u`` decays slower than ``u^-2`` (see ``gantheory.quadrature._beyond_float_range``)."""
+    stype, length = geo[0], geo[4]
     nh = 0
     for k in range(stype.shape[0]):
         nh += stype[k] == _HEAVY
@@ -543,7 +762,7 @@ def _beyond_float_range(kind, TP, TQ, stype, x0, x0lo, sgn, length, xk, wk, wg):
             u = (700.0 - max(math.log(length[heavy[i]]), 0.0)) * (0.5 if half else 1.0)
             tb[i] = u / (1.0 + u) * (1.0 - 1e-12)
             ta[i] = tb[i] * (1.0 - 1e-9)
-        res, _, _ = _evaluate(kind, TP, TQ, stype, x0, x0lo, sgn, length, heavy, ta, tb, xk, wk, wg)
+        res, _, _ = _evaluate(kind, TP, TQ, geo, heavy, ta, tb, xk, wk, wg)
         for i in range(nh):
             per_u[half, i] = abs(res[_VAL, i]) / (tb[i] - ta[i]) * (1.0 - tb[i]) ** 2
     out = 0.0
@@ -674,8 +893,22 @@ def _register():
             rows = _rows(c)
             if rows is None:
                 return None
-            out += [(r[0], r[1] + lw, *r[2:]) for r in rows]
+            out += [r if isinstance(r, np.ndarray) else (r[0], r[1] + lw, *r[2:]) for r in rows]
         return out
+
+    def grid(d):
+        """A header row (the node count in ``shape``, the scale of the Python path's hints) and one row per
+        node: ``x_k``, the cell width ``h_k``, the value ``v_k`` and the cell's slope (0 for the last)."""
+        if d.x.size - 1 > d._MAX_EDGES:  # (a fine grid keeps only some nodes as edges: the Python path)
+            return None
+        m = d.x.size
+        block = np.zeros((m, 6))
+        block[:, 0] = NODE
+        block[:, 2] = d.x
+        block[:-1, 3] = d._h
+        block[:, 4] = d.values
+        block[:-1, 5] = d._slope
+        return [(GRID, 0.0, float(d.x[0]), float(d._scale()), float(m), 0.0, 0.0), block]
 
     def pushforward(d):
         """A location-scale base through a scalar affine map is the same family at ``loc' = a loc + b``
@@ -690,8 +923,17 @@ def _register():
         aux = scale * a * math.sqrt(base.df) if fam == STUDENT else 0.0
         return [(fam, logw, d._loc2[0], scale * a, shape, lognorm, aux)]
 
+    def beta(d):
+        """The mean and standard deviation place the landmarks; ``a, b >= 10`` are written about the mode."""
+        form, mode, anti, lmode = _PLAIN, 0.0, 0.0, 0.0
+        if d._centred:
+            form, mode, anti, lmode = _NEAR_ZERO if d._near_zero else _NEAR_ONE, d._mode, d._antimode, d._logmode
+        return [(BETA, 0.0, d._mean(), d._scale(), d.a, d._logB, d.b, form, mode, anti, lmode, *d._far.tolist())]
+
     _MAKERS.update({
         Pushforward: pushforward,
+        D.Beta: beta,
+        D.GridDensity: grid,
         D.Normal: lambda d: [(NORMAL, 0.0, d.loc, d.scale, 0.0, d._lognorm, 0.0)],
         D.Laplace: lambda d: [(LAPLACE, 0.0, d.loc, d.scale, 0.0, math.log(2.0 * d.scale), 0.0)],
         D.Cauchy: lambda d: [(CAUCHY, 0.0, d.loc, d.scale, 0.0, math.log(math.pi * d.scale), 0.0)],
@@ -704,7 +946,18 @@ def _register():
 def table(d):
     """The density ``d`` as a component table (float array, one row per component), or None."""
     rows = _rows(d)
-    return None if rows is None else np.array(rows, dtype=float)
+    if rows is None:
+        return None
+    out = np.zeros((sum(len(r) if isinstance(r, np.ndarray) else 1 for r in rows), NCOL))
+    i = 0
+    for r in rows:
+        if isinstance(r, np.ndarray):  # a block of rows (a grid's nodes)
+            out[i:i + len(r), :r.shape[1]] = r
+            i += len(r)
+        else:
+            out[i, :len(r)] = r
+            i += 1
+    return out
 
 
 # ---------------------------------------------------------------------------------- d >= 2: normals

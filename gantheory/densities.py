@@ -635,6 +635,22 @@ class Beta(Density):
         with np.errstate(divide="ignore"):
             return self._logs(np.log(xc), np.log1p(-xc), inside)
 
+    def _logpdf_split(self, x, x0, off):
+        """``log p`` at the nodes ``x0 + off``; from anchors ``x0 >= 1/2``, ``1 - x = (1 - x0) - off`` is formed
+        without the rounding of ``x`` itself (``1 - x0`` is exact there): near 1 that rounding (1e-16
+        against ``1 - x = 4e-10``, say) moves ``(b - 1) log(1 - x)`` by far more than the rounding of the
+        log. Below 1/2, ``log1p(-x)`` of the rounded ``x`` is the accurate form."""
+        high = x0 >= 0.5
+        if not np.any(high):
+            return self._logpdf(x)
+        y = np.where(high, (1.0 - x0) - off, 1.0 - x)
+        inside = (x >= 0.0) & (x <= 1.0) & (y >= 0.0)
+        xc, yc = np.clip(x, 0.0, 1.0), np.clip(y, 0.0, 1.0)
+        if self._centred:
+            return self._logpdf_centred(xc, yc, inside)
+        with np.errstate(divide="ignore"):
+            return self._logs(np.log(xc), np.where(high, np.log(yc), np.log1p(-xc)), inside)
+
     def _logpdf_centred(self, x, y, inside):
         """``log p`` at ``x`` with ``y = 1 - x`` given separately (exact near either end).
 
@@ -662,7 +678,7 @@ class Beta(Density):
             power = (self.a if x0 == 0.0 else self.b) - 1.0
             return np.where(np.abs(off) < _TINY, power * np.minimum(loff, 0.0) - self._logB, out)
         if x0 not in (0.0, 1.0):
-            return self._logpdf(x0 + off)
+            return self._logpdf_split(x0 + off, x0, off)
         inward = off >= 0 if x0 == 0.0 else off <= 0
         d = np.minimum(np.abs(off), 1.0)
         with np.errstate(divide="ignore"):
@@ -723,8 +739,45 @@ class Beta(Density):
         return math.sqrt(self.a * self.b / (s * s * (s + 1.0)))
 
     def _landmarks(self):
-        pts = self._mean() + self._scale() * _LANDMARK_Z
+        pts = np.concatenate([self._mean() + self._scale() * _LANDMARK_Z, self._far])
         return pts[(pts > 0.0) & (pts < 1.0)]
+
+    #: How far below its peak the density falls at the outermost landmarks (``_far``): 72 nats, as at 12
+    #: scales of a normal, so that even ``sqrt p`` (Hellinger) keeps only ``e^-36`` of its peak beyond.
+    _DROP = 72.0
+
+    @property
+    def _far(self):
+        """The points on either side of an interior mode where ``log p`` is ``_DROP`` below its peak (NaN
+        where it never gets that low). A skewed Beta's long tail reaches far beyond 10 standard
+        deviations: Beta(463, 8775) is still ``e^-35`` of its peak there, and ``sqrt p`` ``e^-17``, which
+        a long panel beside that landmark integrates with both of its rules missing the same sliver."""
+        out = self.__dict__.get("_far_cache")
+        if out is None:
+            out = self.__dict__["_far_cache"] = np.array([self._far_point(-1.0), self._far_point(1.0)])
+        return out
+
+    def _far_point(self, side):
+        a1, b1 = self.a - 1.0, self.b - 1.0
+        if not (a1 > 0.0 and b1 > 0.0):
+            return math.nan
+        m = a1 / (a1 + b1) if a1 <= b1 else 1.0 - b1 / (a1 + b1)
+        # x = m + side u room, u in (0, 1): log p falls by g(u) = -ka log(1 + u r) - kb log(1 - u), the
+        # exponents of the factors facing away from that end (ka) and toward it (kb)
+        room, r = (m, m / (1.0 - m)) if side < 0 else (1.0 - m, (1.0 - m) / m)
+        ka, kb = (b1, a1) if side < 0 else (a1, b1)
+        lo, hi, drop = 0.0, 1.0, self._DROP
+        u = min(12.0 * self._scale() / room, 0.5)
+        for _ in range(100):  # Newton's method kept inside the bracket (g is increasing and convex)
+            v = -ka * math.log1p(u * r) - kb * math.log1p(-u)
+            if abs(v - drop) < 1e-3:
+                return m + side * u * room
+            lo, hi = (lo, u) if v > drop else (u, hi)
+            if hi - lo < 1e-15:
+                return math.nan  # (the end comes first)
+            step = u - (v - drop) / (kb / (1.0 - u) - ka * r / (1.0 + u * r))
+            u = step if lo < step < hi else 0.5 * (lo + hi)
+        return math.nan
 
     def _singular(self):
         ends = []

@@ -261,6 +261,37 @@ def test_pushforwards_through_one_map_keep_the_divergence_of_their_bases(transfo
             assert got.error <= 1e-12 * float(want)
 
 
+@pytest.mark.parametrize("case", [
+    ("hellinger", (463.5226011673094, 8774.742251901296), (0.0579388132863844, 0.13449334837631424)),
+    ("kl_divergence", (8.431745885328436, 0.11401369319666305), (4.589560771784956, 2623.259571643996)),
+    ("hellinger", (10.0, 1e4), (0.5, 0.5)),
+])
+def test_a_skewed_beta_is_seen_to_its_far_tail(case):
+    """A skewed Beta's long tail is still e^-35 of its peak at 10 standard deviations (``sqrt p``: e^-17):
+    its outermost landmarks sit where log p is 72 below its peak. Before, a long panel beside the 10-sd
+    landmark left H² 2.9e-13 off with a 4e-14 bar (and KL 3e-8 off with a 1e-8 bar), converged.
+    References: closed forms (tests/oracle.py)."""
+    import oracle
+    from reference import kl_beta
+
+    name, (a1, b1), (a2, b2) = case
+    want = (oracle.beta_h2 if name == "hellinger" else kl_beta)(a1, b1, a2, b2)
+    for p, q, ref in ((gt.Beta(a1, b1), gt.Beta(a2, b2), want),) + (
+            ((gt.Beta(a2, b2), gt.Beta(a1, b1), want),) if name == "hellinger" else ()):
+        got = getattr(gt, name)(p, q)
+        assert got.converged
+        assert abs(float(got) - ref) <= got.error
+
+
+def test_w1_of_equal_heavy_tails_is_not_infinite():
+    """W1 between a log-normal and a mixture of two copies of it is 0: the rounding of the two far tails
+    (a few ulps of 1e-91 at x = 1e100) is not a difference that decays like 1/x (it was reported as inf)."""
+    p = gt.Pushforward(gt.Normal(29.786838881281398, 9.861992858597835), gt.Exp())
+    got = gt.w1_distance(p, gt.Mixture([p, p], [0.0019109146479949443, 0.998089085352005]))
+    assert math.isfinite(float(got)) and abs(float(got)) <= got.error
+    assert gt.w1_distance(gt.Cauchy(0, 1), gt.Cauchy(0, 2)) == math.inf  # (a real divergence stays one)
+
+
 def test_error_bar_covers_the_final_rounding():
     """A result exact to the last bit still reports at least its own rounding."""
     got = gt.kl_divergence(gt.Normal(0, 1), gt.Normal(1, 1))
