@@ -3,20 +3,23 @@
 The built-in families (normal, Laplace, Cauchy, Student-t, uniform, Beta, grid densities, and finite
 mixtures of them) are described to numba as a table with one row per component::
 
-    family, log weight, loc, scale, shape, log normaliser, aux, form, mode, antimode, log mode, far0, far1
+    family, log weight, loc, scale, shape, log normaliser, aux, form, mode, antimode, log mode, far0, far1,
+    map, skew, tailweight, mapped scale
 
 (uniform: ``loc = low``, ``scale = width``, ``shape = high``; Student-t: ``shape = df``,
 ``aux = scale sqrt(df)``; Beta: ``loc`` and ``scale`` its mean and standard deviation, ``shape = a``,
 ``aux = b``, with ``a, b >= 10`` the form written about the mode, and the two far landmarks, as in
 :class:`gantheory.densities.Beta`; a grid density: a header with its node count in ``shape``, then one
-row per node, ``x_k, h_k, v_k, slope_k`` in the columns of ``loc, scale, shape, log normaliser``).
+row per node, ``x_k, h_k, v_k, slope_k`` in the columns of ``loc, scale, shape, log normaliser``; a
+location-scale base through ``Exp`` or ``SinhArcsinh``: its own row with the map, its parameters and the
+pushforward's scale).
 :func:`adaptive` then builds the segments from the table (the same panel edges, tail maps, geometric
 steps and singular-end maps as :class:`gantheory.quadrature._Geometry`), refines panels
 largest error first with the 21-point Gauss-Kronrod rule and the kernels of :mod:`gantheory._kernels`,
 and returns the panel sums; :func:`gantheory.quadrature._conclude` turns them into an ``Estimate``
 exactly as for the Python path (mass check, charges, round-off floor, warnings). Anything the table
-cannot describe (pushforwards other than affine images of location-scale families, grids of more
-than 2^17 cells, scipy adapters, user integrands) takes the Python path, which has the same invariants.
+cannot describe (pushforwards of other bases, grids of more than 2^17 cells, scipy adapters, user
+integrands) takes the Python path, which has the same invariants.
 """
 
 import math
@@ -28,7 +31,12 @@ from . import _kernels as K
 
 NORMAL, LAPLACE, CAUCHY, STUDENT, UNIFORM, BETA, GRID, NODE = range(8)
 _FAM, _LOGW, _LOC, _SCALE, _SHAPE, _LNORM, _AUX, _FORM, _MODE, _ANTI, _LMODE, _FAR0, _FAR1 = range(13)
-NCOL = 13
+_MAP, _SKEW, _TW, _MSCALE = range(13, 17)
+NCOL = 17
+NCOL_BASE = 7  # the columns of a location-scale component
+#: how a location-scale component is mapped: not at all (or affinely), ``x = e^z``, the sinh-arcsinh map
+_AFFINE, _EXP, _SINH = 0.0, 1.0, 2.0
+_LOG2 = math.log(2.0)
 _PLAIN, _NEAR_ZERO, _NEAR_ONE = 0.0, 1.0, 2.0  # a Beta's form: plain, or written about a mode below/above 1/2
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
@@ -204,6 +212,65 @@ def _component(T, i, x0, off):
 
 
 @njit(**_JIT)
+def _score(T, i, z):
+    """``d/dz log`` of the location-scale component ``i`` at ``z`` (as ``gantheory.densities``)."""
+    fam = int(T[i, _FAM])
+    sc = T[i, _SCALE]
+    u = (z - T[i, _LOC]) / sc
+    if fam == NORMAL:
+        return -u / sc
+    if fam == LAPLACE:
+        return -(1.0 if u > 0.0 else -1.0 if u < 0.0 else 0.0) / sc
+    if fam == CAUCHY:
+        return (-2.0 / (u + 1.0 / u) if abs(u) > 1.0 else -2.0 * u / (1.0 + u * u)) / sc
+    nu = T[i, _SHAPE]
+    return -(nu + 1.0) * (1.0 / (u + nu / u) if abs(u) > 1.0 else u / (nu + u * u)) / sc
+
+
+@njit(**_JIT)
+def _forward(T, i, z):
+    """The map ``G`` of a mapped component at the base point ``z``."""
+    if T[i, _MAP] == _EXP:
+        return math.exp(z) if z < 710.0 else math.inf
+    v = T[i, _TW] * math.asinh(z) + T[i, _SKEW]
+    return math.sinh(v) if abs(v) < 711.0 else math.copysign(math.inf, v)
+
+
+@njit(**_JIT)
+def _mapped(T, i, x0, off, hook, loff, moved):
+    """``log`` of the component ``i``, a location-scale base pushed through ``x = e^z`` or the sinh-arcsinh
+    map, at ``x0 + off`` (``gantheory.transforms.Pushforward``): ``log p_z(G^-1(x)) + log |dG^-1/dx|``
+    at the rounded node, and at the end 0 of ``e^z`` through ``z = log |off|`` (exact where the offset
+    underflows). With ``moved`` (the bounded integrands), also the error from the rounding of
+    ``z = G^-1(x)`` through the sinh-arcsinh map (``Pushforward._logpdf_moved``)."""
+    x = x0 + off
+    if T[i, _MAP] == _EXP:
+        if hook and x0 == 0.0:  # (nothing below 0: an offset's sign survives its underflow as -0)
+            return (_component(T, i, loff, 0.0) - loff if math.copysign(1.0, off) > 0.0 else _NEG_INF), 0.0
+        if not (x > 0.0 and x < math.inf):
+            return _NEG_INF, 0.0
+        lx = math.log(x)
+        return _component(T, i, lx, 0.0) - lx, 0.0
+    skew, tw = T[i, _SKEW], T[i, _TW]
+    ax = math.asinh(x)
+    w = (ax - skew) / tw
+    z = math.sinh(w) if abs(w) < 711.0 else math.copysign(math.inf, w)
+    if not math.isfinite(z):
+        return _NEG_INF, 0.0
+    aw = abs(w)
+    log_cosh = aw + math.log1p(math.exp(-2.0 * aw)) - _LOG2
+    half = 0.5 * math.log1p(x * x) if abs(x) < 1e150 else math.log(abs(x))
+    v = _component(T, i, z, 0.0) + log_cosh - math.log(tw) - half
+    e = 0.0
+    if moved and v > _NEG_INF:
+        dz = 2.0 * _EPS * (math.cosh(w) * ((abs(ax) + abs(skew) + 1.0) / tw + aw) + abs(z))
+        e = abs(_score(T, i, z)) * dz
+        if not math.isfinite(e):
+            e = 0.0
+    return v, e
+
+
+@njit(**_JIT)
 def _starts(T):
     """The rows where the components of ``T`` start (a grid's node rows follow its header)."""
     out = np.empty(T.shape[0], np.int64)
@@ -216,61 +283,76 @@ def _starts(T):
 
 
 @njit(**_JIT)
-def _value(T, i, x0, off, hook, loff):
-    """``(log, error)`` of the component starting at row ``i`` (see :func:`_beta`, :func:`_grid`)."""
+def _value(T, i, x0, off, hook, loff, moved):
+    """``(log, error, moved error)`` of the component starting at row ``i`` (see :func:`_beta`,
+    :func:`_grid`, :func:`_mapped`)."""
     fam = int(T[i, _FAM])
     if fam == BETA:
-        return _beta(T, i, x0, off, hook, loff)
+        v, e = _beta(T, i, x0, off, hook, loff)
+        return v, e, 0.0
     if fam == GRID:
-        return _grid(T, i, x0, off, hook, loff)[0], 0.0
-    return _component(T, i, x0, off), 0.0
+        return _grid(T, i, x0, off, hook, loff)[0], 0.0, 0.0
+    if T[i, _MAP] != _AFFINE:
+        v, m = _mapped(T, i, x0, off, hook, loff, moved)
+        return v, 0.0, m
+    return _component(T, i, x0, off), 0.0, 0.0
 
 
 @njit(**_JIT)
-def logpdf(T, x0, off, hook, loff, clamp, out, err):
+def _clamped(T, i):
+    """True when the component's log-density far out is exp-power: where it overflows to ``-inf`` at a
+    finite point, KL's ``q`` reads ``-1.8e308`` (its float64 bound)."""
+    return int(T[i, _FAM]) <= LAPLACE and T[i, _MAP] != _EXP
+
+
+@njit(**_JIT)
+def logpdf(T, x0, off, hook, loff, clamp, moved, out, err):
     """``out[j] = log p(x0[j] + off[j])`` of the density ``T`` (mixtures by log-sum-exp), and in ``err[j]``
-    the error of that log beyond its own rounding (a Beta's cancelling terms: the largest of the
-    components', as the Python path takes it). ``hook[j]``: the node lies on a singular-end segment,
-    ``loff[j] = log |off[j]|``. ``clamp``: a light tail whose log overflowed at a finite point reads
-    ``-1.8e308`` (KL's ``q``), not ``-inf``."""
+    the error of that log beyond its own rounding, as the Python path takes it: the largest of the
+    components' (a Beta's cancelling terms) plus, with ``moved``, the largest rounding of a node through
+    a nonlinear map (0 at nodes next to singular ends, which are evaluated through exact offsets, and
+    where the density vanishes). ``hook[j]``: the node lies on a singular-end segment, ``loff[j] =
+    log |off[j]|``. ``clamp``: a light tail whose log overflowed at a finite point reads ``-1.8e308``
+    (KL's ``q``), not ``-inf``."""
     starts = _starts(T)
     n = starts.shape[0]
     if n == 1:
         fam = int(T[0, _FAM])
-        light = clamp and fam <= LAPLACE
+        light = clamp and _clamped(T, 0)
+        plain = fam <= UNIFORM and T[0, _MAP] == _AFFINE
         cell = 0
         for j in range(off.shape[0]):
-            e = 0.0
-            if fam == GRID:
-                v, cell = _grid(T, 0, x0[j], off[j], hook[j], loff[j], cell)
-            elif fam <= UNIFORM:
+            e = m = 0.0
+            if plain:
                 v = _component(T, 0, x0[j], off[j])
+            elif fam == GRID:
+                v, cell = _grid(T, 0, x0[j], off[j], hook[j], loff[j], cell)
             else:
-                v, e = _value(T, 0, x0[j], off[j], hook[j], loff[j])
+                v, e, m = _value(T, 0, x0[j], off[j], hook[j], loff[j], moved)
             if light and v == _NEG_INF and math.isfinite(x0[j] + off[j]):
                 v = -_FLT_MAX
             out[j] = v + T[0, _LOGW]
-            err[j] = e if v > _NEG_INF else 0.0
+            err[j] = e + m if v > _NEG_INF and not hook[j] else 0.0
         return
     vals = np.empty(n)  # each component once per node
     for j in range(off.shape[0]):
-        m, e = _NEG_INF, 0.0
+        top, e, m = _NEG_INF, 0.0, 0.0
         for c in range(n):
             i = starts[c]
-            v, ei = _value(T, i, x0[j], off[j], hook[j], loff[j])
-            e = max(e, ei)
-            if clamp and v == _NEG_INF and int(T[i, _FAM]) <= LAPLACE and math.isfinite(x0[j] + off[j]):
+            v, ei, mi = _value(T, i, x0[j], off[j], hook[j], loff[j], moved)
+            e, m = max(e, ei), max(m, mi)
+            if clamp and v == _NEG_INF and _clamped(T, i) and math.isfinite(x0[j] + off[j]):
                 v = -_FLT_MAX
             vals[c] = v + T[i, _LOGW]
-            m = max(m, vals[c])
-        err[j] = e if m > _NEG_INF else 0.0
-        if m == _NEG_INF:
-            out[j] = m
+            top = max(top, vals[c])
+        err[j] = e + m if top > _NEG_INF and not hook[j] else 0.0
+        if top == _NEG_INF:
+            out[j] = top
             continue
         s = 0.0
         for c in range(n):
-            s += K._exp(vals[c] - m)
-        out[j] = m + math.log(s)
+            s += K._exp(vals[c] - top)
+        out[j] = top + math.log(s)
 
 
 # ----------------------------------------------------------------------------------------- geometry
@@ -332,6 +414,25 @@ def _hints(T, marks, pts, own, n, sing, ns):
                 if not (e >= 0.0 and e == math.floor(e)):
                     sing[ns] = end
                     ns += 1
+        elif T[i, _MAP] != _AFFINE:  # the base's landmarks and kink mapped (kept: their spacing is not the scale)
+            z = zn if fam == NORMAL else zl if fam == LAPLACE else zh
+            for k in range(z.shape[0] + 1):
+                if k == z.shape[0] and fam != LAPLACE:
+                    break
+                v = _forward(T, i, loc + sc * z[k] if k < z.shape[0] else loc)
+                if math.isfinite(v):
+                    pts[n], own[n] = v, 0.0
+                    n += 1
+            if T[i, _MAP] == _EXP:  # (0, inf): the end 0, the image of -inf, is singular
+                lo, hi = min(lo, 0.0), math.inf
+                pts[n], own[n] = 0.0, 0.0
+                n += 1
+                sing[ns] = 0.0
+                ns += 1
+            else:
+                lo, hi = -math.inf, math.inf
+            heavy = True
+            sc = T[i, _MSCALE]
         else:
             lo, hi = -math.inf, math.inf
             z = zn if fam == NORMAL else zl if fam == LAPLACE else zh
@@ -426,7 +527,7 @@ def geometry(TP, TQ, breaks, marks):
     panel edges ``breaks`` (``marks``: the landmark sets, and ``merge``, see :func:`_thinned`); ``x1`` is a
     linear segment's far end (as in ``gantheory.quadrature._Geometry``)."""
     zn, zl, zh, _, merge, zb = marks
-    most = max(zn.shape[0], zl.shape[0] + 1, zh.shape[0], zb.shape[0] + 4, 3)
+    most = max(zn.shape[0], zl.shape[0] + 2, zh.shape[0], zb.shape[0] + 4, 3)
     raw = np.empty(most * (TP.shape[0] + TQ.shape[0]) + breaks.shape[0])
     own = np.empty(raw.shape[0])
     sing = np.empty(2 * (TP.shape[0] + TQ.shape[0]))
@@ -514,8 +615,9 @@ def _evaluate(kind, TP, TQ, geo, seg, ta, tb, xk, wk, wg):
     anchors, _, off, loff, lj, hook = _nodes(geo, seg, ta, tb, xk)
     npts = off.shape[0]
     lp, lq, ep, eq = np.empty(npts), np.empty(npts), np.empty(npts), np.empty(npts)
-    logpdf(TP, anchors, off, hook, loff, False, lp, ep)
-    logpdf(TQ, anchors, off, hook, loff, kind == K.KL, lq, eq)
+    moved = kind == K.JSD or kind == K.TV or kind == K.HELLINGER  # (see gantheory.divergences._log_pair)
+    logpdf(TP, anchors, off, hook, loff, False, moved, lp, ep)
+    logpdf(TQ, anchors, off, hook, loff, kind == K.KL, moved, lq, eq)
     zero = np.zeros(npts)
     res = np.empty((_ROWS, seg.shape[0]))
     K.gk_panels(kind, lp, lq, zero, zero, lj, ep, eq, wk, wg, res)
@@ -528,8 +630,8 @@ def _sign_gap(TP, TQ, x):
     lp, lq, e = np.empty(x.shape[0]), np.empty(x.shape[0]), np.empty(x.shape[0])
     zero = np.zeros(x.shape[0])
     no = np.zeros(x.shape[0], np.bool_)
-    logpdf(TP, x, zero, no, zero, False, lp, e)
-    logpdf(TQ, x, zero, no, zero, False, lq, e)
+    logpdf(TP, x, zero, no, zero, False, False, lp, e)
+    logpdf(TQ, x, zero, no, zero, False, False, lq, e)
     out = np.empty(x.shape[0])
     for j in range(x.shape[0]):
         d = lp[j] - lq[j]
@@ -885,7 +987,7 @@ _MAKERS = {}
 
 def _register():
     from . import densities as D
-    from .transforms import Affine, Pushforward
+    from .transforms import Affine, Exp, Pushforward, SinhArcsinh
 
     def mixture(d):
         out = []
@@ -914,8 +1016,14 @@ def _register():
         """A location-scale base through a scalar affine map is the same family at ``loc' = a loc + b``
         (when that sum is a float: otherwise the Python path keeps its remainder) and scale ``|a| σ``."""
         tr, base = d.transform, d.base
-        if (type(tr) is not Affine or not isinstance(tr.scale, float) or d._loc2 is None or d._loc2[1] != 0.0
-                or type(base) not in (D.Normal, D.Laplace, D.Cauchy, D.StudentT)):
+        if type(base) not in (D.Normal, D.Laplace, D.Cauchy, D.StudentT):
+            return None
+        if type(tr) in (Exp, SinhArcsinh):  # the base with the map in its own columns
+            row = (*_rows(base)[0], *(0.0,) * (_MAP - NCOL_BASE))
+            if type(tr) is Exp:
+                return [(*row, _EXP, 0.0, 1.0, d._scale())]
+            return [(*row, _SINH, tr.skew, tr.tailweight, d._scale())]
+        if (type(tr) is not Affine or not isinstance(tr.scale, float) or d._loc2 is None or d._loc2[1] != 0.0):
             return None
         (fam, logw, _, scale, shape, lognorm, _), a = _rows(base)[0], abs(tr.scale)
         # (the Student-t's stored normaliser enters its log-density with the opposite sign)

@@ -835,6 +835,12 @@ class Mixture(Density):
         errs = [e for e in (c._logpdf_err(x, lp) for c in self._active) if e is not None]
         return np.max(errs, axis=0) if errs else None
 
+    def _logpdf_moved(self, x):
+        """The largest of the components' errors from rounding a node through a nonlinear map (None if none)."""
+        parts = [getattr(c, "_logpdf_moved", None) for c in self._active]
+        errs = [e for e in (f(x) for f in parts if f is not None) if e is not None]
+        return np.max(errs, axis=0) if errs else None
+
     def _logpdf_split(self, x, x0, off):
         return self._combine([c._logpdf_split(x, x0, off) for c in self._active])
 

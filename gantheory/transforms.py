@@ -355,8 +355,9 @@ class Pushforward(Density):
         z0 = self._ends.get(float(x0))
         tr = self.transform
         if z0 is not None and math.isinf(z0) and isinstance(tr, Exp) and loff is not None:
-            # the end x0 = 0 of a log-normal-like law: z = log x = loff exactly, p(x) = p_z(z) / x
-            return self.base._logpdf(loff) - loff
+            # the end x0 = 0 of a log-normal-like law: z = log x = loff exactly, p(x) = p_z(z) / x; nothing
+            # below 0 (an offset's sign survives its underflow as -0)
+            return np.where(np.signbit(off), -np.inf, self.base._logpdf(loff) - loff)
         if z0 is None or not math.isfinite(z0):
             return self._logpdf(x0 + off)
         if tr.affine:
