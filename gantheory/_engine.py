@@ -609,10 +609,13 @@ def _nodes(geo, seg, ta, tb, xk):
 
 
 @njit(**_JIT)
-def _evaluate(kind, TP, TQ, geo, seg, ta, tb, xk, wk, wg):
+def _evaluate(kind, TP, TQ, geo, seg, ta, tb, xk, wk, wg, lshift=0.0):
     """Map the panels' nodes, evaluate both densities there and return the per-panel sums and the
-    log-densities (for the sensitivity of KL and χ² to missed mass)."""
+    log-densities (for the sensitivity of KL and χ² to missed mass). ``lshift``: added to the log of
+    every weight, which scales the sums of the kinds homogeneous in ``(p, q)`` by ``e^lshift``."""
     anchors, _, off, loff, lj, hook = _nodes(geo, seg, ta, tb, xk)
+    if lshift != 0.0:
+        lj += lshift
     npts = off.shape[0]
     lp, lq, ep, eq = np.empty(npts), np.empty(npts), np.empty(npts), np.empty(npts)
     moved = kind == K.JSD or kind == K.TV or kind == K.HELLINGER  # (see gantheory.divergences._log_pair)
@@ -859,14 +862,19 @@ def _beyond_float_range(kind, TP, TQ, geo, xk, wk, wg):
             nh += 1
     per_u = np.empty((2, nh))
     ta, tb = np.empty(nh), np.empty(nh)
+    # the bounded integrands are homogeneous of degree 1 in (p, q): their weights are raised by e^600 so
+    # that the terms at the cap (about e^-700 per unit of u for a Cauchy) stay clear of subnormal floats,
+    # whose arithmetic is a hundred times slower; KL and χ², where a clamped log q of -1.8e308 would
+    # overflow, are left as they are
+    shift = 600.0 if kind == K.JSD or kind == K.TV or kind == K.HELLINGER else 0.0
     for half in range(2):  # at the cap, and at half the cap (in u)
         for i in range(nh):
             u = (700.0 - max(math.log(length[heavy[i]]), 0.0)) * (0.5 if half else 1.0)
             tb[i] = u / (1.0 + u) * (1.0 - 1e-12)
             ta[i] = tb[i] * (1.0 - 1e-9)
-        res, _, _ = _evaluate(kind, TP, TQ, geo, heavy, ta, tb, xk, wk, wg)
+        res, _, _ = _evaluate(kind, TP, TQ, geo, heavy, ta, tb, xk, wk, wg, shift)
         for i in range(nh):
-            per_u[half, i] = abs(res[_VAL, i]) / (tb[i] - ta[i]) * (1.0 - tb[i]) ** 2
+            per_u[half, i] = abs(res[_VAL, i]) * math.exp(-shift) / (tb[i] - ta[i]) * (1.0 - tb[i]) ** 2
     out = 0.0
     for i in range(nh):
         if per_u[0, i] > 0.25 * per_u[1, i]:  # slower than u^-2: nothing bounds what lies beyond
