@@ -351,3 +351,45 @@ def test_estimate_is_a_float_with_metadata():
     import pickle
 
     assert pickle.loads(pickle.dumps(r)).error == r.error
+
+
+@pytest.mark.parametrize("p, q, finite", [
+    (gt.StudentT(1.5, 0, 1), gt.Normal(0, 1), False),  # E_p[x²] = inf
+    (gt.StudentT(3.0, 0, 1), gt.Normal(0, 1), True),
+    (gt.Cauchy(0, 1), gt.Normal(0, 1), False),
+    (gt.Normal(0, 1), gt.Cauchy(0, 1), True),
+    (gt.Laplace(0, 1), gt.Normal(0, 1), True),  # E_p[x²] < inf
+    (gt.Cauchy(0, 1), gt.Laplace(0, 1), False),  # E_p[|x|] = inf
+    (gt.StudentT(1.5, 0, 1), gt.Laplace(0, 1), True),  # E_p[|x|] < inf for df > 1
+    (gt.Normal(0, 1), gt.Uniform(-1, 1), False),  # mass outside q's support
+])
+def test_kl_is_infinite_exactly_when_the_tails_say_so(p, q, finite):
+    """KL(p || q) = E_p[log p - log q] is finite iff E_p[-log q] is: against a normal that needs a second
+    moment of p, against a Laplace a first one; against a compact q, p inside its support."""
+    got = gt.kl_divergence(p, q)
+    assert math.isfinite(float(got)) == finite
+    if finite:
+        assert got.converged and got.error <= 1e-10 * max(1.0, float(got))
+
+
+@pytest.mark.parametrize("p, q, finite", [
+    (gt.Normal(0, 1), gt.Normal(0, 2), True),  # ∫p²/q: 2/σp² > 1/σq²
+    (gt.Normal(0, 1), gt.Normal(0, 0.5), False),
+    (gt.Normal(0, 1), gt.Normal(0, 1 / math.sqrt(2)), False),  # the boundary: exp(0) integrated
+    (gt.Laplace(0, 1), gt.Normal(0, 1), False),  # a heavier tail over a lighter one
+    (gt.Normal(0, 1), gt.Laplace(0, 1), True),
+    (gt.Cauchy(0, 1), gt.StudentT(3.0, 0, 1), False),  # p²/q ~ x^-4 / x^-4
+    (gt.StudentT(3.0, 0, 1), gt.Cauchy(0, 1), True),  # p²/q ~ x^-8 / x^-2
+])
+def test_pearson_chi2_is_infinite_exactly_when_the_tails_say_so(p, q, finite):
+    got = gt.f_divergence(p, q, "pearson")
+    assert math.isfinite(float(got)) == finite
+    if finite:
+        assert got.converged
+
+
+def test_pearson_chi2_of_normals_against_its_closed_form():
+    """χ² = ∫p²/q - 1 = σq² / (σp sqrt(2σq² - σp²)) - 1 for centred normals: 4/sqrt(7) - 1 at σp = 1, σq = 2."""
+    got = gt.f_divergence(gt.Normal(0, 1), gt.Normal(0, 2), "pearson")
+    want = 4.0 / math.sqrt(7.0) - 1.0
+    assert abs(float(got) - want) <= got.error <= 1e-12

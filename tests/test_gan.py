@@ -275,3 +275,19 @@ def test_dlogit_is_checked():
     d = gt.LogitDiscriminator(lambda x: 0.3 * x, lambda x: np.full_like(x, np.inf))
     with pytest.raises(ValueError, match="dlogit"):
         gt.generator_gradient(gt.Normal(0, 1), affine_generator(1.0, 0.5), d)
+
+
+def test_z_space_value_carries_both_error_bars():
+    """V in z-space is the sum of two expectations, and its error bar the sum of theirs: positive, small,
+    and covering the 30-digit mpmath value. D = sigmoid(x); p_data = N(0, 1); p_g = 2 N(0, 1) + 1."""
+    d = gt.LogitDiscriminator(lambda x: np.asarray(x))
+    g = gt.Pushforward(gt.Normal(0.0, 1.0), gt.Affine(2.0, 1.0))
+    got = gt.value_function(gt.Normal(0.0, 1.0), g, d, space="z")
+    with mp.workdps(30):
+        real = mp.quad(lambda z: mp.npdf(z) * -mp.log1p(mp.exp(-z)), [-mp.inf, 0, mp.inf])
+        fake = mp.quad(lambda z: mp.npdf(z) * -mp.log1p(mp.exp(2 * z + 1)), [-mp.inf, -0.5, mp.inf])
+        want = float(real + fake)
+    assert 0.0 < got.error <= 1e-12 * abs(want)
+    assert abs(float(got) - want) <= got.error
+    x = gt.value_function(gt.Normal(0.0, 1.0), g, d)
+    assert abs(float(x) - want) <= x.error <= 1e-12 * abs(want)

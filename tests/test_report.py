@@ -1,11 +1,13 @@
 """The report: every section in every format, parsed back; exit codes; atomic files (issue 6)."""
 
+import argparse
 import csv
 import io
 import json
 import math
 import os
 import stat
+import warnings
 
 import pytest
 
@@ -13,12 +15,12 @@ import gantheory as gt
 from gantheory import report
 
 KEYS = {
-    "ledger": ["step", "claim", "pairs", "worst_residual", "tolerance", "pass"],
+    "ledger": ["step", "claim", "pairs", "worst_residual", "tolerance", "converged", "pass"],
     "divergences": ["pair", "kl_pq", "kl_qp", "jsd", "js_distance", "tv", "hellinger2", "w1", "c_plus_log4",
                     "references", "max_rel_error"],
     "bounds": ["pair", "tv_squared", "c_plus_log4", "upper", "holds"],
     "gradients": ["shift", "mean_dstar_on_fakes", "minimax", "non_saturating", "ratio", "grad_2jsd_identity"],
-    "training": ["run", "steps", "final_jsd", "final_c_plus_log4", "final_params", "converged", "seconds"],
+    "training": ["run", "steps", "measure", "final", "final_c_plus_log4", "final_params", "converged", "seconds"],
     "estimators": ["pair", "method", "n", "estimate", "abs_error", "reported_error", "seconds"],
 }
 
@@ -97,6 +99,33 @@ def test_a_broken_formula_fails_the_ledger(monkeypatch, capsys):
     rows = json.loads(capsys.readouterr().out)["ledger"]
     failed = {r["step"] for r in rows if not r["pass"]}
     assert {"S7", "S8", "S9"} <= failed
+
+
+def test_an_unconverged_quantity_fails_its_row(monkeypatch, capsys):
+    """A residual between numbers that did not converge proves nothing: the row fails (converged "NO")
+    and the exit code is 1, though the residual itself is within tolerance."""
+    right = gt.virtual_criterion
+
+    def flagged(p, q, **kw):
+        warnings.warn("test: did not converge", gt.AccuracyWarning, stacklevel=2)
+        return right(p, q, **kw)
+
+    monkeypatch.setattr(gt, "virtual_criterion", flagged)
+    assert report.main(["--quick", "--section", "ledger", "--format", "json"]) == 1
+    rows = {r["step"]: r for r in json.loads(capsys.readouterr().out)["ledger"]}
+    assert rows["S7"]["worst_residual"] <= rows["S7"]["tolerance"]
+    assert not rows["S7"]["converged"] and not rows["S7"]["pass"]
+    assert rows["S5"]["converged"] and rows["S5"]["pass"]  # (no quadrature behind it)
+
+
+def test_the_dirac_gan_rows_report_the_radius():
+    """A JSD between two Diracs is log 2 unless they coincide: the Dirac-GAN rows report their radius."""
+    rows = report.training(argparse.Namespace(quick=True))
+    dirac = [r for r in rows if r["run"].startswith("Dirac-GAN")]
+    assert dirac and all(r["measure"] == "radius" and r["final_c_plus_log4"] is None for r in dirac)
+    r1 = next(r for r in dirac if "R1" in r["run"])
+    assert r1["converged"] and r1["final"] < 1e-8
+    assert not next(r for r in dirac if "simultaneous" in r["run"])["converged"]  # (it spirals out)
 
 
 @pytest.mark.parametrize("argv", [["--section", "nonsense"], ["--format", "pdf"], ["--seed", "x"],

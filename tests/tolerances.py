@@ -20,9 +20,25 @@ GRADIENT_ABS = 1e-8
 LOGPDF_REL = 1e-13
 
 
+#: The largest error estimate a converged quadrature may bring into a tolerance (relative to the value
+#: where that exceeds 1): a tolerance built on an estimate is only as strict as the estimate is small.
+#: rtol = 1e-12 is asked for relative to ∫|f|, which for the signed integrands of V and C(G) (sums of
+#: log D terms of both signs) exceeds the value itself several times over.
+ERROR_MAX = 1e-11
+
+
+def small_error(est):
+    """``est.error``, after checking that it is small when ``est`` converged (see ``ERROR_MAX``)."""
+    err = est.error
+    if est.converged:
+        assert err <= ERROR_MAX * max(1.0, abs(float(est))), f"error estimate {err:.3g} is too large: {est!r}"
+    return err
+
+
 def slack(*estimates):
     """Room for an inequality between computed quantities: their error estimates plus a few ulps.
 
     Inequalities of the theory hold exactly for the true values; the computed ones may cross by at
-    most the quadrature's error estimates and round-off."""
-    return sum(getattr(e, "error", 0.0) for e in estimates) + 1e-14
+    most the quadrature's error estimates and round-off. Each estimate is checked to be small first
+    (``small_error``): a tolerance that grew with a large estimate could not fail."""
+    return sum(small_error(e) for e in estimates if hasattr(e, "error")) + 1e-14

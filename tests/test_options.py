@@ -1,0 +1,112 @@
+"""Every public option checked against the mathematics it names (docs/theory.md B1).
+
+``base=``: a divergence in base ``b`` is the divergence in nats divided by ``log b`` (bits: by
+``log 2``), for every function that takes it and every method. ``method=``: every method of every
+divergence that takes one estimates the same quantity, checked against closed forms within the error
+it reports. References are closed forms or 30-digit mpmath.
+"""
+
+import math
+
+import mpmath as mp
+import numpy as np
+import pytest
+from reference import kl_normal
+
+import gantheory as gt
+
+P, Q = gt.Normal(0.0, 1.0), gt.Normal(1.0, 2.0)
+KL_PQ = float(kl_normal(0.0, 1.0, 1.0, 2.0))
+BASES = [2, 10, math.e, 1.5]
+
+
+def _jsd_normals(m1, s1, m2, s2):
+    """JSD of two normals in nats, by 30-digit mpmath quadrature."""
+    with mp.workdps(30):
+        m1, s1, m2, s2 = (mp.mpf(v) for v in (m1, s1, m2, s2))
+
+        def f(x):
+            p, q = mp.npdf(x, m1, s1), mp.npdf(x, m2, s2)
+            m = (p + q) / 2
+            return (p * mp.log(p / m) + q * mp.log(q / m)) / 2
+
+        return float(mp.quad(f, [-mp.inf, -10, -3, 0, 1, 3, 10, mp.inf]))
+
+
+JSD_PQ = _jsd_normals(0.0, 1.0, 1.0, 2.0)
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_kl_in_base_b_is_nats_over_log_b(base):
+    got = gt.kl_divergence(P, Q, base=base)
+    want = KL_PQ / math.log(base)
+    assert abs(float(got) - want) <= got.error + 2e-16 * want
+    assert got.error <= 1e-12 * want
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_jsd_and_js_distance_in_base_b(base):
+    got = gt.js_divergence(P, Q, base=base)
+    want = JSD_PQ / math.log(base)
+    assert abs(float(got) - want) <= got.error + 2e-16 * want
+    assert got.error <= 1e-12 * want
+    dist = gt.js_distance(P, Q, base=base)
+    assert float(dist) == pytest.approx(math.sqrt(want), rel=1e-12)
+
+
+def test_disjoint_supports_give_one_bit():
+    """JSD of disjoint supports is log 2: exactly one bit, and log10(2) in base 10."""
+    u, v = gt.Uniform(0, 1), gt.Uniform(2, 3)
+    assert float(gt.js_divergence(u, v, base=2)) == pytest.approx(1.0, rel=1e-15)
+    assert float(gt.js_divergence(u, v, base=10)) == pytest.approx(math.log10(2.0), rel=1e-15)
+    assert float(gt.js_distance(u, v, base=2)) == pytest.approx(1.0, rel=1e-15)
+
+
+@pytest.mark.parametrize("method", ["mc", "qmc", "knn"])
+@pytest.mark.parametrize("name", ["kl", "js"])
+def test_every_method_converts_bases_the_same_way(method, name):
+    """The same seed in two bases: the numbers differ by exactly the factor log b, error bars too."""
+    fn = gt.kl_divergence if name == "kl" else gt.js_divergence
+    n = 4000 if method == "knn" else 20_000
+    nats = fn(P, Q, method=method, n=n, rng=5)
+    bits = fn(P, Q, method=method, n=n, rng=5, base=2)
+    assert float(bits) == pytest.approx(float(nats) / math.log(2.0), rel=1e-14)
+    assert bits.error == pytest.approx(nats.error / math.log(2.0), rel=1e-14)
+
+
+@pytest.mark.parametrize("method", ["mc", "qmc"])
+@pytest.mark.parametrize("name", ["kl", "js", "tv", "hellinger"])
+def test_every_method_estimates_the_same_divergence(method, name):
+    """Monte Carlo and quasi-Monte Carlo land within five reported standard errors of the closed form
+    (TV and H² of two normals: closed forms; KL: closed form; JSD: mpmath)."""
+    # TV of N(0,1), N(1,2): p > q on (a, b) between the roots of log p = log q
+    s2 = 2.0
+    c = [1.0 / (2 * s2**2) - 0.5, -1.0 / s2**2, 1.0 / (2 * s2**2) + math.log(s2)]  # log p - log q, in x
+    roots = sorted(np.roots(c).real)
+    cdf = lambda x, m, s: 0.5 * math.erfc(-(x - m) / (s * math.sqrt(2.0)))  # noqa: E731
+    tv = (cdf(roots[1], 0, 1) - cdf(roots[0], 0, 1)) - (cdf(roots[1], 1, s2) - cdf(roots[0], 1, s2))
+    h2 = 1.0 - math.sqrt(2 * 1.0 * s2 / (1.0 + s2**2)) * math.exp(-1.0 / (4 * (1.0 + s2**2)))
+    fn, want = {"kl": (gt.kl_divergence, KL_PQ), "js": (gt.js_divergence, JSD_PQ),
+                "tv": (gt.tv_distance, tv), "hellinger": (gt.hellinger, h2)}[name]
+    quad = fn(P, Q)
+    assert abs(float(quad) - want) <= quad.error + 1e-15  # (and the references agree with quadrature)
+    est = fn(P, Q, method=method, n=2**14, rng=3)
+    assert est.method == method and 0 < est.error < 0.05
+    assert abs(float(est) - want) <= 5 * est.error
+
+
+def test_the_discriminator_method_bounds_jsd_from_below():
+    """``method="discriminator"``: a fitted discriminator's V gives a lower bound of JSD (S6): below the
+    quadrature value, up to its sampling error, and close to it for two normals (a quadratic logit is
+    the exact log-ratio)."""
+    est = gt.js_divergence(P, Q, method="discriminator", n=20_000, rng=2)
+    assert float(est) <= JSD_PQ + 4 * est.error
+    assert float(est) >= JSD_PQ - 0.02
+
+
+@pytest.mark.parametrize("fn", [gt.tv_distance, gt.hellinger])
+def test_methods_only_where_they_mean_something(fn):
+    with pytest.raises(ValueError, match="knn"):
+        fn(P, Q, method="knn")
+    with pytest.raises(ValueError, match="discriminator"):
+        fn(P, Q, method="discriminator")
