@@ -1059,11 +1059,16 @@ def _register():
     })
 
 
+_PAD = (0.0,) * NCOL
+
+
 def table(d):
     """The density ``d`` as a component table (float array, one row per component), or None."""
     rows = _rows(d)
     if rows is None:
         return None
+    if len(rows) == 1 and type(rows[0]) is tuple:  # (the common case, quickly)
+        return np.array([rows[0] + _PAD[len(rows[0]):]])
     out = np.zeros((sum(len(r) if isinstance(r, np.ndarray) else 1 for r in rows), NCOL))
     i = 0
     for r in rows:

@@ -40,23 +40,38 @@ MUTANTS = {
          ("gantheory/_kernels.py", "return 0.5 * _LN2 * w", "return 0.0 * w")],
     ),
     "jacobian": (
-        "p_g(x) = p_z(G^-1(x)) without the factor |dG^-1/dx|",
-        [("gantheory/transforms.py", "return self.base._logpdf(z) + self._logjac(x)", "return self.base._logpdf(z)"),
+        "p_g(x) = p_z(G^-1(x)) without the factor |dG^-1/dx| (the Python path and the compiled one)",
+        [("gantheory/transforms.py",
+          "return self.base._logpdf_d(((x - hi) - lo) / self.transform.scale) - self.transform._logdet",
+          "return self.base._logpdf_d(((x - hi) - lo) / self.transform.scale)"),
+         ("gantheory/transforms.py", "return self._near_ends(x, z, self.base._logpdf(z) + self._logjac(x))",
+          "return self._near_ends(x, z, self.base._logpdf(z))"),
          ("gantheory/transforms.py", "out = lz + self._logjac(np.where(outside, 0.0, x))", "out = lz"),
-         ("gantheory/transforms.py", "return self.base._logpdf_offset(z0, off / tr.scale) - tr._logdet",
-          "return self.base._logpdf_offset(z0, off / tr.scale)"),
-         ("gantheory/transforms.py", "return self.base._logpdf_offset(z0, zoff) + self._logjac(x)",
-          "return self.base._logpdf_offset(z0, zoff)")],
+         ("gantheory/transforms.py", "return self.base._logpdf_offset(z0, off / tr.scale, zl) - tr._logdet",
+          "return self.base._logpdf_offset(z0, off / tr.scale, zl)"),
+         ("gantheory/transforms.py", "return self.base._logpdf_offset(z0, zoff, zl) + self._logjac(x)",
+          "return self.base._logpdf_offset(z0, zoff, zl)"),
+         ("gantheory/transforms.py", "return self.base._logpdf_d((((x0 - hi) - lo) + off) / tr.scale) - tr._logdet",
+          "return self.base._logpdf_d((((x0 - hi) - lo) + off) / tr.scale)"),
+         ("gantheory/transforms.py",
+          "return self.base._logpdf_split(tr._inverse(x), (x0 - tr.shift) / tr.scale, off / tr.scale) - tr._logdet",
+          "return self.base._logpdf_split(tr._inverse(x), (x0 - tr.shift) / tr.scale, off / tr.scale)"),
+         ("gantheory/_engine.py", "lognorm += -tr._logdet if fam == STUDENT else tr._logdet", "lognorm += 0.0"),
+         ("gantheory/_engine.py", "return _component(T, i, lx, 0.0) - lx, 0.0",
+          "return _component(T, i, lx, 0.0), 0.0"),
+         ("gantheory/_engine.py", "v = _component(T, i, z, 0.0) + log_cosh - math.log(tw) - half",
+          "v = _component(T, i, z, 0.0)")],
     ),
     "kl_order": (
         "kl_divergence(p, q) integrates KL(q || p)",
-        [("gantheory/divergences.py", "return _scaled(_quad(K.KL, p, q, rtol, atol * unit, options), 1.0 / unit)",
-          "return _scaled(_quad(K.KL, q, p, rtol, atol * unit, options), 1.0 / unit)")],
+        [("gantheory/divergences.py",
+          "est = _integrate_pair((p, q), K.KL, _kl_pair(p, q), rtol=rtol, atol=atol * unit, tables=_tables(p, q),",
+          "est = _integrate_pair((q, p), K.KL, _kl_pair(q, p), rtol=rtol, atol=atol * unit, tables=_tables(q, p),")],
     ),
     "non_saturating": (
         "non-saturating gradient with factor D instead of 1 - D (h' = -D ℓ')",
-        [("gantheory/gan.py", 'return (np.exp(l1d) if loss == "non_saturating" else np.exp(ld))',
-          'return (np.exp(ld) if loss == "non_saturating" else np.exp(ld))')],
+        [("gantheory/gan.py", 'dfac = np.exp(l1d) if loss == "non_saturating" else np.exp(ld)',
+          'dfac = np.exp(ld) if loss == "non_saturating" else np.exp(ld)')],
     ),
 }
 
@@ -78,8 +93,9 @@ def run_mutant(name, profile):
         for rel, good, bad in edits:
             path = tmp / rel
             text = path.read_text()
-            if good not in text:
-                raise RuntimeError(f"mutant {name}: {good!r} not found in {rel} (the code moved on)")
+            if text.count(good) != 1:
+                raise RuntimeError(f"mutant {name}: {good!r} occurs {text.count(good)} times in {rel}, not once "
+                                   "(the code moved on: update the mutant)")
             path.write_text(text.replace(good, bad))
         env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp / ".numba"), GANTHEORY_HYPOTHESIS_PROFILE=profile,
                    PYTHONDONTWRITEBYTECODE="1")
