@@ -1068,7 +1068,7 @@ def table(d):
     if rows is None:
         return None
     if len(rows) == 1 and type(rows[0]) is tuple:  # (the common case, quickly)
-        return np.array([rows[0] + _PAD[len(rows[0]):]])
+        return np.array(rows[0] + _PAD[len(rows[0]):]).reshape(1, NCOL)
     out = np.zeros((sum(len(r) if isinstance(r, np.ndarray) else 1 for r in rows), NCOL))
     i = 0
     for r in rows:
