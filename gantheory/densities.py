@@ -761,10 +761,14 @@ class Beta(Density):
         a1, b1 = self.a - 1.0, self.b - 1.0
         if not (a1 > 0.0 and b1 > 0.0):
             return math.nan
-        m = a1 / (a1 + b1) if a1 <= b1 else 1.0 - b1 / (a1 + b1)
+        # the mode m and 1 - m, each exact on the side it is small
+        m, om = (a1 / (a1 + b1), b1 / (a1 + b1))
+        m, om = (m, 1.0 - m) if a1 <= b1 else (1.0 - om, om)
+        if not (m > 0.0 and om > 0.0):
+            return math.nan  # (the mode rounds onto an end: the end is an edge already)
         # x = m + side u room, u in (0, 1): log p falls by g(u) = -ka log(1 + u r) - kb log(1 - u), the
         # exponents of the factors facing away from that end (ka) and toward it (kb)
-        room, r = (m, m / (1.0 - m)) if side < 0 else (1.0 - m, (1.0 - m) / m)
+        room, r = (m, m / om) if side < 0 else (om, om / m)
         ka, kb = (b1, a1) if side < 0 else (a1, b1)
         lo, hi, drop = 0.0, 1.0, self._DROP
         u = min(12.0 * self._scale() / room, 0.5)
