@@ -64,7 +64,7 @@ PYTHON = (np.concatenate([_BULK, [-12.0, 12.0]]), np.concatenate([_BULK, [-72.0,
           _BULK, True, 0.0, _BULK)
 _FAST_LAPLACE = np.array([-72.0, -40.0, -20.0, -8.0, -2.5, 0.0, 2.5, 8.0, 20.0, 40.0, 72.0])
 _FAST_HEAVY = np.array([-10.0, -2.5, 0.0, 2.5, 10.0])
-_FAST_NORMAL = np.array([-10.0, -6.0, -3.0, 0.0, 3.0, 6.0, 10.0])
+_FAST_NORMAL = np.array([-10.0, -6.0, -2.5, 0.0, 2.5, 6.0, 10.0])
 FAST = (_FAST_NORMAL, _FAST_LAPLACE, _FAST_HEAVY, False, 1.5, _BULK)
 FAST_SQRT = (np.array([-12.0, -6.0, -2.5, 0.0, 2.5, 6.0, 12.0]), _FAST_LAPLACE, _FAST_HEAVY, False, 1.5, _BULK)
 
