@@ -268,6 +268,12 @@ class _LocationScale(Density):
     """Shared parts of the location-scale families: validation, landmarks, scale, mean."""
 
     def __init__(self, loc=0.0, scale=1.0):
+        tl, ts = type(loc), type(scale)
+        if (tl is float or tl is int) and (ts is float or ts is int):  # the common case, quickly
+            x, s = float(loc), float(scale)
+            if -_LOC_MAX <= x <= _LOC_MAX and _SCALE_MIN <= s <= _SCALE_MAX and s >= _SCALE_REL * abs(x):
+                self.loc, self.scale = x, s
+                return
         self.loc = scalar(loc, "loc", lower=-_LOC_MAX, upper=_LOC_MAX)
         self.scale = scalar(scale, "scale", positive=True)
         if not _SCALE_MIN <= self.scale <= _SCALE_MAX:
