@@ -540,8 +540,8 @@ def geometry(TP, TQ, breaks, marks):
     pts = _thinned(raw[:n], own[:n], lo, hi, merge)
     if pts.shape[0] == 0:
         pts = np.zeros(1)
-    sing = np.unique(sing[:ns])
     if ns:  # a point a few ulps from a singular point would cut a sliver next to it: merge them
+        sing = np.unique(sing[:ns])
         keep = np.ones(pts.shape[0], np.bool_)
         for k in range(pts.shape[0]):
             v = pts[k]

@@ -725,9 +725,10 @@ def _centred(p, q, options, always=False):
     pq = None if pp is None else _parts(q)
     if pq is None:
         return p, q, options
-    _, loc = min(((hi - loc) if s is None else s, loc) for _, loc, _, s, hi in pp + pq)
-    if loc == 0.0 or not (always or any(
-            ((hi - c) if s is None else s) < _NARROW * abs(c) for _, c, _, s, hi in pp + pq)):
+    # (family, location, remainder, scale, shape): a uniform's width is its high end minus its low one
+    widths = [((end - at) if s is None else s, at) for _, at, _, s, end in pp + pq]
+    _, loc = min(widths)  # the narrowest component's location
+    if loc == 0.0 or not (always or any(w < _NARROW * abs(at) for w, at in widths)):
         return p, q, options
     shift = Fraction(loc)
     breaks = options.get("breaks")
