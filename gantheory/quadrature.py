@@ -718,10 +718,11 @@ def _integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_pane
     atol = scalar(atol, "atol", lower=0.0)
     if rtol == 0.0 and atol == 0.0:
         raise ValueError("rtol and atol must not both be zero (no tolerance could be met)")
+    # (budgets past 2**62 are unbounded in effect, and the compiled engine counts in int64)
     if type(max_rounds) is not int or max_rounds != 80:  # (the defaults need no check)
-        max_rounds = positive_int(max_rounds, "max_rounds")
+        max_rounds = min(positive_int(max_rounds, "max_rounds"), 2**62)
     if max_panels is not None:
-        max_panels = positive_int(max_panels, "max_panels")
+        max_panels = min(positive_int(max_panels, "max_panels"), 2**62)
     if type(max_nodes) is not float or max_nodes != 3e7:
         max_nodes = scalar(max_nodes, "max_nodes", positive=True)
     if not (isinstance(breaks, tuple) and not breaks):

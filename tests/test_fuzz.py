@@ -13,7 +13,7 @@ import warnings
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from strategies import densities, discriminators, pairs
 
@@ -152,6 +152,7 @@ BOUNDS = {
 @given(pair=pairs(two_d=False),
        kw=st.dictionaries(st.sampled_from(["rtol", "atol", "base", "method", "breaks", "max_panels", "max_rounds"]),
                           junk, max_size=2))
+@example(pair=(gt.Normal(0, 1), gt.Normal(0, 1)), kw={"max_panels": 2**63, "max_rounds": 2**70})  # past int64
 def test_divergences_bounded_never_nan(fname, pair, kw):
     p, q = pair
     if fname not in ("kl_divergence", "js_divergence", "js_distance"):
