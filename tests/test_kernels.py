@@ -18,8 +18,8 @@ KINDS = {"kl": K.KL, "jsd": K.JSD, "tv": K.TV, "hellinger": K.HELLINGER, "pearso
 
 
 def _mp_term(name, lp, lq):
-    """The integrand at 40 digits from its textbook definition."""
-    with mp.workdps(40):
+    """The integrand at 80 digits from its textbook definition."""
+    with mp.workdps(80):  # (p and q equal to 1e-15 cancel 30 digits)
         p = mp.exp(lp) if lp != -math.inf else mp.mpf(0)
         q = mp.exp(lq) if lq != -math.inf else mp.mpf(0)
         if name == "kl":
@@ -60,6 +60,55 @@ def test_terms_match_mpmath(name):
         assert abs(out[i] - ref) <= max(1e-14 * abs(ref), 1e-300), (name, LP[i], LQ[i])
         assert abs(out[i] - ref) <= noise[i] + 1e-300
         assert out[i] >= 0.0
+
+
+# Nodes that reach every branch of the integrands: p and q nearly equal (the series of the Bregman and
+# Jensen-Shannon forms, and both sides of where they hand over: |Δ| = 0.25 and 0.5), far apart (|Δ| past
+# 30, where log|expm1(Δ)| changes form), q dominating p (Δ < -1 in the KL form), one density underflowing
+# at the node, and node weights exp(lj) from deep underflow to large.
+_DELTA = np.concatenate([[0.0, 1e-15, 1e-12, 1e-6, 1e-3, 0.1, 0.2499, 0.25, 0.2501, 0.4999, 0.5, 0.5001, 0.9,
+                          1.0, 1.5, 2.0, 5.0, 29.9, 30.0, 30.1, 40.0, 200.0]])
+_BASE = np.array([-700.0, -60.0, -3.0, 0.0, 2.0])
+_LPW, _DW = (a.ravel() for a in np.meshgrid(_BASE, np.concatenate([_DELTA, -_DELTA[1:]])))
+LPW = np.concatenate([_LPW, [-1.0, -np.inf, -5.0, -740.0, -750.0]])
+LQW = np.concatenate([_LPW + _DW, [-np.inf, -1.0, -5.0, -8.0, -2.0]])
+LJW = np.concatenate([RNG.uniform(-6.0, 6.0, _LPW.size), [-50.0, 3.0, -744.0, 1.0, 2.0]])
+
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+def test_weighted_terms_match_mpmath_on_every_branch(name):
+    """exp(lj) * integrand(p, q) to a few ulps at every branch of the kernel, and the round-off scale it
+    reports bounds the error without exceeding what first-order propagation of float64 log-densities allows."""
+    out, noise = _run_weighted(K.terms, KINDS[name], LPW, LQW, LJW)
+    for i in range(LPW.size):
+        lp, lq, lj = LPW[i], LQW[i], LJW[i]
+        ref = _mp_term(name, lp, lq)
+        if ref == mp.inf:
+            # infinite where the weight leaves mass representable (p e^lj > 1e-308), nothing below it
+            assert out[i] == (math.inf if max(lp, lq) + lj > -745.0 else 0.0), (name, lp, lq, lj)
+            continue
+        with mp.workdps(40):
+            ref = float(ref * mp.exp(lj))
+        if ref == math.inf:  # a chi-square term past float64's range (p^2/q with q 200 e-folds below p)
+            assert out[i] == math.inf
+            continue
+        # a few ulps, plus the rounding of the exponent lp + lj (relative error eps |lp + lj| in its exp)
+        scale = 2.0 * 2.2e-16 * (max(abs(v) for v in (lp, lq) if v > -math.inf) + abs(lj) + 1.0)
+        assert abs(out[i] - ref) <= max((1e-14 + 2.0 * scale) * abs(ref), 1e-300), (name, lp, lq, lj, out[i], ref)
+        assert abs(out[i] - ref) <= noise[i] + 1e-300, (name, lp, lq, lj)
+        # each log-density carries ~2 eps (|l| + |lj| + 1) of rounding; a term moves by at most about
+        # (p + q + |term|) e^lj (1 + |Δ|) times that (the chi-square terms reach p^2 / q), and by a few ulps
+        mass = sum(math.exp(v + lj) for v in (lp, lq) if v > -math.inf)
+        spread = (abs(lp - lq) if math.isfinite(lp - lq) else 1.0) + 1.0
+        assert noise[i] <= 8.0 * ((mass + abs(ref)) * spread * scale * (1.0 + spread) + 2.2e-16 * abs(ref)) + 1e-300, (
+            name, lp, lq, lj, noise[i])
+
+
+def _run_weighted(fn, kind, lp, lq, lj):
+    n = lp.size
+    out, noise = np.empty(n), np.empty(n)
+    fn(kind, lp, lq, np.zeros(n), np.zeros(n), lj, np.zeros(n), np.zeros(n), out, noise)
+    return out, noise
 
 
 @pytest.mark.parametrize("name", sorted(KINDS))
