@@ -291,3 +291,24 @@ def test_z_space_value_carries_both_error_bars():
     assert abs(float(got) - want) <= got.error
     x = gt.value_function(gt.Normal(0.0, 1.0), g, d)
     assert abs(float(x) - want) <= x.error <= 1e-12 * abs(want)
+
+
+def test_dlogit_is_the_derivative_of_the_logit():
+    """For two normals the optimal logit is log N(x; 0, 1) - log N(x; 1, 2), of derivative
+    -x + (x - 1) / 4; a quadratic logit a x² + b x + c has derivative 2 a x + b; one point gives a scalar."""
+    x = np.array([-1.0, 0.5, 3.0])
+    d = gt.optimal_discriminator(gt.Normal(0, 1), gt.Normal(1, 2))
+    np.testing.assert_allclose(d.dlogit(x), -x + (x - 1.0) / 4.0, rtol=1e-15)
+    assert d.dlogit(0.5) == pytest.approx(-0.5 - 0.125, rel=1e-15) and np.ndim(d.dlogit(0.5)) == 0
+    q = gt.QuadraticDiscriminator(0.5, -2.0, 1.0)
+    np.testing.assert_allclose(q.dlogit(x), x - 2.0, rtol=1e-15)
+    h = 1e-6  # and against a central difference of the logit itself
+    np.testing.assert_allclose(d.dlogit(x), (d.logit(x + h) - d.logit(x - h)) / (2 * h), rtol=1e-8)
+
+
+def test_pointwise_objective_refuses_one_negative_weight():
+    """a log y + b log(1 - y) is an objective only for a, b >= 0: either weight negative is refused."""
+    with pytest.raises(ValueError, match="non-negative"):
+        gt.pointwise_objective(0.5, -1.0, 1.0)
+    with pytest.raises(ValueError, match="non-negative"):
+        gt.pointwise_objective(0.5, 1.0, -1.0)

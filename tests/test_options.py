@@ -105,3 +105,22 @@ def test_methods_only_where_they_mean_something(fn):
         fn(P, Q, method="knn")
     with pytest.raises(ValueError, match="discriminator"):
         fn(P, Q, method="discriminator")
+
+
+@pytest.mark.parametrize("name", ["gan", "hellinger", "js", "kl", "pearson", "tv"])
+def test_f_divergence_honours_atol(name):
+    """A looser absolute tolerance is met with fewer evaluations, and the result stays within it."""
+    p, q = gt.Laplace(0, 1), gt.Cauchy(1, 2)
+    tight, loose = gt.f_divergence(p, q, name), gt.f_divergence(p, q, name, atol=1e-4)
+    assert loose.neval < tight.neval
+    assert abs(float(loose) - float(tight)) <= 1e-4 + tight.error
+
+
+def test_every_divergence_labels_its_method():
+    """Each result says how it was obtained, closed-form shortcuts included (identical or disjoint
+    supports, a divergent tail)."""
+    n, far = gt.Normal(0, 1), gt.Uniform(5, 6)
+    cases = [gt.hellinger(gt.Uniform(0, 1), far), gt.w1_distance(n, gt.Cauchy(0, 1)), gt.js_divergence(n, n),
+             gt.kl_divergence(n, gt.Cauchy(0, 1)), gt.f_divergence(gt.Cauchy(0, 1), n, "pearson")]
+    for est in cases:
+        assert est.method == "quad", est

@@ -1,0 +1,185 @@
+"""The mutation score of the proof checker on gantheory/gan.py and gantheory/divergences.py (mutmut).
+
+Runs ``mutmut run`` in a scratch copy of the repository (so the checkout and its ``mutants/`` are left
+alone) with the ``[tool.mutmut]`` configuration of pyproject.toml, then counts: a mutant is caught when a
+test fails or it times out; a survivor listed in ``tests/mutation/equivalent.md`` (by name and by its
+changed line, so a stale entry is noticed) is equivalent and leaves the count; every other survivor,
+"no tests" included, is a miss.
+
+    python tests/mutation/score.py                        # the whole suite, gan.py and divergences.py
+    python tests/mutation/score.py --tests tests/theory --only gan.py   # the derivation ledger alone
+    python tests/mutation/score.py --sample 200 --seed 0   # a random sample: an estimate with its error
+    python tests/mutation/score.py --names NAME ...        # a fixed sample (CI)
+
+Options: ``--jobs`` (mutmut's --max-children), ``--workdir`` (keep the copy there; default a temporary
+directory). Exit status 1 if the score is below ``--floor`` (percent; default 95) or an equivalent entry is
+stale. gan.py and divergences.py give about 3,600 mutants: the whole run takes hours on 2 cores; a
+sample of 200 about half an hour.
+"""
+
+import argparse
+import json
+import math
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+EQUIVALENT = Path(__file__).with_name("equivalent.md")
+TARGETS = ("gan.py", "divergences.py")
+_CAUGHT = {1, 3, 36, -24, 24, 152, 255, -11, -9}  # killed, pytest internal error, timeouts, segfaults
+
+
+def equivalent_entries():
+    """name -> (changed line as written in equivalent.md, reason)"""
+    if not EQUIVALENT.exists():
+        return {}
+    rows = re.findall(r"^- `(gantheory\.[\w.]+__mutmut_\d+)`: `(.*)` -> `(.*)`: (.*)$", EQUIVALENT.read_text(), re.M)
+    return {name: (old, new, why) for name, old, new, why in rows}
+
+
+def copy_repo(dest):
+    """The tracked files of the checkout, as they are in the working tree, into ``dest``."""
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    for f in files:
+        target = dest / f
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / f, target)
+
+
+def _configure(work, tests, only):
+    """Point the copy's [tool.mutmut] at the chosen tests and files."""
+    py = work / "pyproject.toml"
+    text = py.read_text()
+    if tests:
+        text = text.replace("[tool.mutmut]\n", "[tool.mutmut]\npytest_add_cli_args_test_selection = "
+                            + json.dumps(list(tests)) + "\n", 1)
+    if only:
+        skip = [f'"gantheory/{t}"' for t in TARGETS if t not in only]
+        text = re.sub(r"(do_not_mutate = \[)", r"\1" + "".join(s + ", " for s in skip), text, count=1)
+    py.write_text(text)
+
+
+def _generated(work):
+    """Let mutmut write its mutants (the first phase of ``mutmut run``, seconds) and return their names."""
+    metas = [work / "mutants" / "gantheory" / f"{t}.meta" for t in TARGETS]
+    proc = subprocess.Popen([sys.executable, "-m", "mutmut", "run"], cwd=work, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        for _ in range(600):
+            if all(m.exists() for m in metas):
+                time.sleep(2)  # (written whole by then)
+                break
+            time.sleep(0.5)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    names = []
+    for m in metas:
+        names += json.loads(m.read_text())["exit_code_by_key"]
+    return sorted(names)
+
+
+def _sample(work, n, seed, only):
+    names = _generated(work)
+    if only:
+        names = [k for k in names if any(k.startswith(f"gantheory.{t[:-3]}.") for t in only)]
+    return sorted(random.Random(seed).sample(names, min(n, len(names))))
+
+
+def _changed(diff):
+    """The removed and the added line of a one-line mutant diff, stripped."""
+    old = [ln[1:].strip() for ln in diff.splitlines() if ln.startswith("-") and not ln.startswith("---")]
+    new = [ln[1:].strip() for ln in diff.splitlines() if ln.startswith("+") and not ln.startswith("+++")]
+    return " / ".join(old), " / ".join(new)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tests", nargs="*", help="restrict the tests mutmut may select (e.g. tests/theory)")
+    ap.add_argument("--only", nargs="*", choices=TARGETS, help="mutate only these files")
+    ap.add_argument("--names", nargs="*", help="run only these mutants")
+    ap.add_argument("--sample", type=int, help="run a random sample of this many mutants (an estimate of the "
+                    "score, with its binomial standard error)")
+    ap.add_argument("--seed", type=int, default=0, help="the sample's seed")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--floor", type=float, default=95.0)
+    ap.add_argument("--workdir", type=Path)
+    ap.add_argument("--json", type=Path, help="write every mutant's status here")
+    args = ap.parse_args(argv)
+
+    tmp = None
+    if args.workdir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="gt-mutmut-")
+        work = Path(tmp.name)
+    else:
+        work = args.workdir
+        work.mkdir(parents=True, exist_ok=True)
+    if not (work / "pyproject.toml").exists():
+        copy_repo(work)
+        _configure(work, args.tests, args.only)
+    if args.sample:
+        args.names = _sample(work, args.sample, args.seed, args.only)
+        print(f"a random sample of {len(args.names)} mutants (seed {args.seed})", flush=True)
+    cmd = [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs), *(args.names or [])]
+    run = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
+    if run.returncode != 0:
+        print(run.stdout[-3000:], run.stderr[-3000:])
+        print(f"mutmut run failed (exit {run.returncode})")
+        return 1
+
+    status = {}
+    for meta in (work / "mutants" / "gantheory").glob("*.py.meta"):
+        status.update(json.loads(meta.read_text())["exit_code_by_key"])
+    if args.names:
+        unknown = sorted(set(args.names) - set(status))
+        if unknown:  # a fixed sample that no longer names real mutants tests nothing
+            print(f"mutmut made no mutant named {unknown}: update the sample")
+            return 1
+        status = {k: v for k, v in status.items() if k in args.names}
+    if args.only:
+        status = {k: v for k, v in status.items() if any(k.startswith(f"gantheory.{t[:-3]}.") for t in args.only)}
+    equivalent = equivalent_entries()
+    caught, missed, equiv, stale = [], [], [], []
+    for name, code in sorted(status.items()):
+        if code in _CAUGHT:
+            caught.append(name)
+            continue
+        diff = subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=work, capture_output=True,
+                              text=True).stdout
+        old, new = _changed(diff)
+        if name in equivalent:
+            if equivalent[name][:2] == (old, new):
+                equiv.append(name)
+                continue
+            stale.append(name)
+        missed.append(name)
+        print(f"{'NO TESTS' if code in (5, 33) else 'SURVIVED'} (exit {code}) {name}: `{old}` -> `{new}`")
+    for name in sorted(set(equivalent) - set(equiv) - set(status)):
+        if not args.names and not args.only:
+            stale.append(name)
+    counted = len(caught) + len(missed)
+    score = 100.0 * len(caught) / counted if counted else 100.0
+    se = (f" (a sample: standard error {100.0 * math.sqrt(score / 100 * (1 - score / 100) / counted):.1f} points)"
+          if args.sample and counted else "")
+    label = " ".join(args.tests) if args.tests else "the whole suite"
+    print(f"\n{label} on {', '.join(args.only or TARGETS)}: {len(status)} mutants, {len(equiv)} equivalent "
+          f"(tests/mutation/equivalent.md), caught {len(caught)} of {counted}: {score:.1f}%{se}")
+    if stale:
+        print("equivalent.md entries that no longer match the mutant mutmut made:", ", ".join(sorted(set(stale))))
+    if args.json:
+        args.json.write_text(json.dumps(status, indent=1, sort_keys=True))
+    if tmp is not None:
+        tmp.cleanup()
+    return 0 if score >= args.floor and not stale else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
