@@ -70,9 +70,9 @@ _DELTA = np.concatenate([[0.0, 1e-15, 1e-12, 1e-6, 1e-3, 0.1, 0.2499, 0.25, 0.25
                           1.0, 1.49, 1.5, 2.0, 5.0, 29.9, 30.0, 30.1, 40.0, 200.0]])
 _BASE = np.array([-700.0, -60.0, -3.0, 0.0, 2.0])
 _LPW, _DW = (a.ravel() for a in np.meshgrid(_BASE, np.concatenate([_DELTA, -_DELTA[1:]])))
-LPW = np.concatenate([_LPW, [-1.0, -np.inf, -5.0, -740.0, -750.0]])
-LQW = np.concatenate([_LPW + _DW, [-np.inf, -1.0, -5.0, -8.0, -2.0]])
-LJW = np.concatenate([RNG.uniform(-6.0, 6.0, _LPW.size), [-50.0, 3.0, -744.0, 1.0, 2.0]])
+LPW = np.concatenate([_LPW, [-1.0, -1.0, -np.inf, -5.0, -740.0, -750.0]])
+LQW = np.concatenate([_LPW + _DW, [-np.inf, -np.inf, -1.0, -5.0, -8.0, -2.0]])
+LJW = np.concatenate([RNG.uniform(-6.0, 6.0, _LPW.size), [-50.0, -800.0, 3.0, -744.0, 1.0, 2.0]])
 
 
 @pytest.mark.parametrize("name", sorted(KINDS))
@@ -84,8 +84,10 @@ def test_weighted_terms_match_mpmath_on_every_branch(name):
         lp, lq, lj = LPW[i], LQW[i], LJW[i]
         ref = _mp_term(name, lp, lq)
         if ref == mp.inf:
-            # infinite where the weight leaves mass representable (p e^lj > 1e-308), nothing below it
-            assert out[i] == (math.inf if max(lp, lq) + lj > -745.0 else 0.0), (name, lp, lq, lj)
+            # KL: infinite where the weight leaves p's mass representable, nothing below it (a node whose
+            # weight underflows says nothing about q's support); the chi-square kinds stay infinite
+            want = math.inf if name != "kl" or max(lp, lq) + lj > -745.0 else 0.0
+            assert out[i] == want, (name, lp, lq, lj)
             continue
         with mp.workdps(40):
             ref = float(ref * mp.exp(lj))
@@ -188,3 +190,16 @@ def test_map_nodes_formulas(fn):
     # log |offset| on the singular-end segment (the only one whose densities read it), 0 elsewhere
     np.testing.assert_allclose(loff[3 * m:], np.log(np.abs(off[3 * m:])), rtol=1e-14, atol=1e-15)
     assert not loff[:3 * m].any()
+
+
+def test_linear_kind_drops_nodes_of_zero_weight_whatever_they_carry():
+    """A node of weight e^-inf (dropped, or past a heavy tail's cap) or of zero density adds 0 to p a + q b,
+    even when the value it carries is NaN or infinite; one of representable weight adds its value."""
+    lp = np.array([0.0, 0.0, -np.inf, -np.inf, -10.0, -10.0, 0.0])
+    lq = np.full(7, -np.inf)
+    a = np.array([np.nan, np.inf, np.nan, np.inf, np.inf, np.inf, 2.0])
+    lj = np.array([-np.inf, -np.inf, 0.0, 0.0, -740.0, -700.0, -1.0])  # p e^lj = e^-750 (0 in float64), e^-710
+    out, noise = np.empty(7), np.empty(7)
+    K.terms(K.LINEAR, lp, lq, a, np.zeros(7), lj, np.zeros(7), np.zeros(7), out, noise)
+    np.testing.assert_array_equal(out[:6], [0.0, 0.0, 0.0, 0.0, 0.0, np.inf])
+    assert out[6] == pytest.approx(2.0 * math.exp(-1.0), rel=1e-15)

@@ -113,6 +113,7 @@ def main(argv=None):
     ap.add_argument("--floor", type=float, default=95.0)
     ap.add_argument("--workdir", type=Path)
     ap.add_argument("--json", type=Path, help="write every mutant's status here")
+    ap.add_argument("--no-run", action="store_true", help="only score what an earlier run left in --workdir")
     args = ap.parse_args(argv)
 
     tmp = None
@@ -125,12 +126,12 @@ def main(argv=None):
     if not (work / "pyproject.toml").exists():
         copy_repo(work)
         _configure(work, args.tests, args.only)
-    if args.sample:
+    if args.sample and not args.no_run:
         args.names = _sample(work, args.sample, args.seed, args.only)
         print(f"a random sample of {len(args.names)} mutants (seed {args.seed})", flush=True)
     cmd = [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs), *(args.names or [])]
-    run = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
-    if run.returncode != 0:
+    run = subprocess.run(cmd, cwd=work, capture_output=True, text=True) if not args.no_run else None
+    if run is not None and run.returncode != 0:
         print(run.stdout[-3000:], run.stderr[-3000:])
         print(f"mutmut run failed (exit {run.returncode})")
         return 1
@@ -138,6 +139,8 @@ def main(argv=None):
     status = {}
     for meta in (work / "mutants" / "gantheory").glob("*.py.meta"):
         status.update(json.loads(meta.read_text())["exit_code_by_key"])
+    if args.no_run:  # (the mutants that run tested)
+        status = {k: v for k, v in status.items() if v is not None}
     if args.names:
         unknown = sorted(set(args.names) - set(status))
         if unknown:  # a fixed sample that no longer names real mutants tests nothing
