@@ -134,3 +134,14 @@ def test_never_nan_for_the_documented_infinities():
     for value in (gt.kl_divergence(p, q), gt.kl_divergence(q, p), gt.f_divergence(p, q, "pearson")):
         assert value == math.inf
     assert gt.js_divergence(p, q) == pytest.approx(math.log(2) / 2, rel=1e-14)
+
+
+@pytest.mark.parametrize("fname", ["value_function", "virtual_criterion", "generator_loss"])
+def test_a_wrong_density_is_named_by_its_parameter(fname):
+    """The GAN functions name the argument that is not a density: p_data or p_g."""
+    f = getattr(gt, fname)
+    extra = (gt.optimal_discriminator(gt.Normal(0, 1), gt.Normal(1, 1)),) if fname == "value_function" else ()
+    with pytest.raises(TypeError, match=r"^p_data must be"):
+        f(1.0, gt.Normal(0, 1), *extra)
+    with pytest.raises(TypeError, match=r"^p_g must be"):
+        f(gt.Normal(0, 1), "x", *extra)
