@@ -13,13 +13,14 @@ It takes a few minutes (each mutant recompiles the numba kernels in its own cach
 import argparse
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "mutation"))
+from scratch import copy_repo  # noqa: E402
 
 #: name -> (description, [(file, correct text, wrong text), ...])
 MUTANTS = {
@@ -76,20 +77,12 @@ MUTANTS = {
 }
 
 
-def _copy_repo(dest):
-    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
-    for f in files:
-        target = dest / f
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / f, target)
-
-
 def run_mutant(name, profile):
     """Apply mutant ``name`` in a scratch copy, run tests/theory, return the failed test ids."""
     _, edits = MUTANTS[name]
     with tempfile.TemporaryDirectory(prefix=f"gt-mutant-{name}-") as tmp:
         tmp = Path(tmp)
-        _copy_repo(tmp)
+        copy_repo(tmp)
         for rel, good, bad in edits:
             path = tmp / rel
             text = path.read_text()

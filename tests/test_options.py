@@ -117,10 +117,15 @@ def test_f_divergence_honours_atol(name):
 
 
 def test_every_divergence_labels_its_method():
-    """Each result says how it was obtained, closed-form shortcuts included (identical or disjoint
-    supports, a divergent tail)."""
-    n, far = gt.Normal(0, 1), gt.Uniform(5, 6)
-    cases = [gt.hellinger(gt.Uniform(0, 1), far), gt.w1_distance(n, gt.Cauchy(0, 1)), gt.js_divergence(n, n),
-             gt.kl_divergence(n, gt.Cauchy(0, 1)), gt.f_divergence(gt.Cauchy(0, 1), n, "pearson")]
-    for est in cases:
+    """Each result says how it was obtained, closed-form shortcuts included (disjoint supports, a
+    divergent tail), and carries the exact value where there is one."""
+    n, c = gt.Normal(0, 1), gt.Cauchy(0, 1)
+    # disjoint supports: H² = 1; a Cauchy has no mean: W1 = inf; p = q: JSD = 0; the Cauchy's tails
+    # against a normal's: Pearson χ² = inf
+    cases = [(gt.hellinger(gt.Uniform(0, 1), gt.Uniform(5, 6)), 1.0), (gt.w1_distance(n, c), math.inf),
+             (gt.js_divergence(n, n), 0.0), (gt.f_divergence(c, n, "pearson"), math.inf),
+             (gt.kl_divergence(n, c), None)]
+    for est, want in cases:
         assert est.method == "quad", est
+        if want is not None:
+            assert float(est) == want and est.error <= 1e-15, est

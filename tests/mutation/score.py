@@ -23,7 +23,6 @@ import math
 import os
 import random
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -31,10 +30,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from scratch import copy_repo  # (this directory is on sys.path when run as a script)
+
 ROOT = Path(__file__).resolve().parents[2]
 EQUIVALENT = Path(__file__).with_name("equivalent.md")
 TARGETS = ("gan.py", "divergences.py")
-_CAUGHT = {1, 3, 36, -24, 24, 152, 255, -11, -9}  # killed, pytest internal error, timeouts, segfaults
+_CAUGHT = ("killed", "timeout", "segfault")  # mutmut's verdicts that mean a test noticed
 
 
 def equivalent_entries():
@@ -43,15 +44,6 @@ def equivalent_entries():
         return {}
     rows = re.findall(r"^- `(gantheory\.[\w.]+__mutmut_\d+)`: `(.*)` -> `(.*)`: (.*)$", EQUIVALENT.read_text(), re.M)
     return {name: (old, new, why) for name, old, new, why in rows}
-
-
-def copy_repo(dest):
-    """The tracked files of the checkout, as they are in the working tree, into ``dest``."""
-    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
-    for f in files:
-        target = dest / f
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / f, target)
 
 
 def _configure(work, tests, only):
@@ -90,7 +82,7 @@ def _generated(work):
 def _sample(work, n, seed, only):
     names = _generated(work)
     if only:
-        names = [k for k in names if any(k.startswith(f"gantheory.{t[:-3]}.") for t in only)]
+        names = [k for k in names if _in(k, only)]
     return sorted(random.Random(seed).sample(names, min(n, len(names))))
 
 
@@ -99,6 +91,11 @@ def _changed(diff):
     old = [ln[1:].strip() for ln in diff.splitlines() if ln.startswith("-") and not ln.startswith("---")]
     new = [ln[1:].strip() for ln in diff.splitlines() if ln.startswith("+") and not ln.startswith("+++")]
     return " / ".join(old), " / ".join(new)
+
+
+def _in(name, only):
+    """Whether mutant ``name`` lies in one of the files ``only`` (all when None)."""
+    return not only or any(name.startswith(f"gantheory.{t[:-3]}.") for t in only)
 
 
 def main(argv=None):
@@ -115,6 +112,7 @@ def main(argv=None):
     ap.add_argument("--json", type=Path, help="write every mutant's status here")
     ap.add_argument("--no-run", action="store_true", help="only score what an earlier run left in --workdir")
     args = ap.parse_args(argv)
+    from mutmut.stats import status_by_exit_code  # (mutmut: pip install ".[dev]")
 
     tmp = None
     if args.workdir is None:
@@ -147,12 +145,11 @@ def main(argv=None):
             print(f"mutmut made no mutant named {unknown}: update the sample")
             return 1
         status = {k: v for k, v in status.items() if k in args.names}
-    if args.only:
-        status = {k: v for k, v in status.items() if any(k.startswith(f"gantheory.{t[:-3]}.") for t in args.only)}
+    status = {k: v for k, v in status.items() if _in(k, args.only)}
     equivalent = equivalent_entries()
     caught, missed, equiv, stale = [], [], [], []
     for name, code in sorted(status.items()):
-        if code in _CAUGHT:
+        if status_by_exit_code[code] in _CAUGHT:
             caught.append(name)
             continue
         diff = subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=work, capture_output=True,
