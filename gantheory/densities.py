@@ -949,6 +949,23 @@ class Mixture(Density):
         return [part for c in self._active for part in c._gaussian_parts()]
 
 
+def _factor_2x2(s):
+    """The Cholesky factor of a symmetric 2x2 matrix, its inverse and ``2 cond(s)`` (the ``d cond(L)²`` of
+    :class:`MultivariateNormal`), in closed form; ValueError when ``s`` is not positive definite."""
+    (a, b), (_, c) = s.tolist()
+    l11 = math.sqrt(a) if a > 0 else 0.0
+    l21 = b / l11 if l11 > 0 else 0.0
+    rest = c - l21 * l21
+    if not (l11 > 0 and rest > 0):
+        raise ValueError("cov must be positive definite")
+    l22 = math.sqrt(rest)
+    # the eigenvalues: the larger without cancellation, the smaller as det / larger (det = (l11 l22)²)
+    top = 0.5 * (a + c) + math.hypot(0.5 * (a - c), b)
+    kappa = 2.0 * (top / (l11 * l22)) ** 2 if math.isfinite(top) else math.inf
+    chol = np.array([[l11, 0.0], [l21, l22]])
+    return chol, np.array([[1.0 / l11, 0.0], [-l21 / (l11 * l22), 1.0 / l22]]), kappa
+
+
 class MultivariateNormal(Density):
     """Multivariate normal ``N(mean, cov)`` in any dimension ``d = len(mean)``.
 
@@ -968,25 +985,31 @@ class MultivariateNormal(Density):
             if not np.all(np.abs(s - s.T) <= 1e-12 * np.abs(s.T)):
                 raise ValueError("cov must be symmetric")
             s = 0.5 * (s + s.T)
-        try:
-            chol = np.linalg.cholesky(s)
-        except np.linalg.LinAlgError:
-            raise ValueError("cov must be positive definite") from None
+        if d == 2:  # (in closed form: LAPACK's call overheads are most of a 2-D divergence on fresh objects)
+            chol, chol_inv, kappa = _factor_2x2(s)
+        else:
+            try:
+                chol = np.linalg.cholesky(s)
+            except np.linalg.LinAlgError:
+                raise ValueError("cov must be positive definite") from None
         diag = np.diag(chol).tolist()
         if not min(diag) > 0 or min(diag) < 1e-150 * max(diag):
             raise ValueError("cov must be positive definite (it is numerically singular)")
+        if d != 2:
+            # the inverse factor, applied by a matrix product: scipy's triangular solve goes through a
+            # threaded BLAS that costs milliseconds per call on a busy machine
+            chol_inv = np.linalg.inv(chol)
+            sv = np.linalg.svd(chol, compute_uv=False)
+            kappa = float(sv[0] / sv[-1]) ** 2 * d
         self.mean = mu
         self.cov = s
         self.dim = d
         self._chol = chol
-        # the inverse factor, applied by a matrix product: scipy's triangular solve goes through a
-        # threaded BLAS that costs milliseconds per call on a busy machine
-        self._chol_inv = np.linalg.inv(chol)
+        self._chol_inv = chol_inv
         self._lognorm = math.fsum(map(math.log, diag)) + 0.5 * d * _LOG_2PI
         # what relative error a quadratic form through the factor may carry, over eps: the factor's own
         # backward error (L Lᵀ = cov + E, |E| <= (d + 1) eps |L| |Lᵀ|) reaches eps cond(cov) = eps cond(L)²
-        sv = np.linalg.svd(chol, compute_uv=False)
-        self._kappa = float(sv[0] / sv[-1]) ** 2 * d
+        self._kappa = kappa
 
     def _params(self):
         return {"mean": self.mean.tolist(), "cov": self.cov.tolist()}

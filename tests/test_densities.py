@@ -180,6 +180,32 @@ def test_multivariate_normal_matches_scipy():
     np.testing.assert_allclose(np.cov(s.T), cov, atol=0.06)
 
 
+@pytest.mark.parametrize("cov", [[[1.0, 0.8], [0.8, 1.0]], [[2.0, -0.3], [-0.3, 0.5]], [[1e-8, 0.0], [0.0, 1e8]],
+                                 [[1.0, 1.0 - 1e-9], [1.0 - 1e-9, 1.0]], [[1e250, 3e249], [3e249, 1e250]]])
+def test_bivariate_normal_factor_against_lapack_and_mpmath(cov):
+    """The 2x2 factor, its inverse and the condition number (written out in closed form) against LAPACK's
+    factor and 40-digit eigenvalues; the log-density against 40-digit mpmath."""
+    g, s = gt.MultivariateNormal([0.5, -1.0], cov), np.array(cov)
+    ref = np.linalg.cholesky(s)
+    np.testing.assert_allclose(g._chol, ref, rtol=1e-15 * np.linalg.cond(s), atol=0)
+    np.testing.assert_allclose(g._chol_inv @ g._chol, np.eye(2), atol=1e-15 * math.sqrt(np.linalg.cond(s)))
+    x = np.random.default_rng(1).normal(size=(5, 2)) * np.sqrt(np.diag(s)) + [0.5, -1.0]
+    with mp.workdps(40):
+        m = mp.matrix(cov)
+        lam = sorted(mp.eigsy(m)[0])
+        assert g._kappa == pytest.approx(float(2 * lam[1] / lam[0]), rel=1e-15 + 4e-16 * g._kappa)
+        ref = [float(-(mp.matrix([t - 0.5, u + 1.0]).T * mp.inverse(m) * mp.matrix([t - 0.5, u + 1.0]))[0] / 2
+                     - mp.log(2 * mp.pi) - mp.log(mp.det(m)) / 2) for t, u in x]
+    np.testing.assert_allclose(g.logpdf(x), ref, rtol=1e-15 * np.linalg.cond(s))
+
+
+@pytest.mark.parametrize("cov", [[[1.0, 2.0], [2.0, 1.0]], [[0.0, 0.0], [0.0, 1.0]], [[-1.0, 0.0], [0.0, 1.0]],
+                                 [[1.0, 1.0], [1.0, 1.0]]])
+def test_bivariate_normal_refuses_a_covariance_that_is_not_positive_definite(cov):
+    with pytest.raises(ValueError, match="cov must be positive definite"):
+        gt.MultivariateNormal([0.0, 0.0], cov)
+
+
 def test_one_dimensional_multivariate_normal_is_a_normal():
     g = gt.MultivariateNormal([1.0], [[4.0]])
     x = np.linspace(-5, 5, 11)
