@@ -179,12 +179,11 @@ _MASSES = (1.0, 1.0)
 
 
 def _quad(kind, p, q, rtol, atol, options):
+    """The divergence integral of kind ``kind``; ``rtol`` and ``atol`` are floats the caller checked."""
     tables = _tables(p, q)
-    if tables is not None and not options and p.dim == 1:  # the defaults of every other option
-        if not (type(rtol) is float and type(atol) is float and 0.0 <= rtol < math.inf and 0.0 <= atol < math.inf):
-            rtol, atol = scalar(rtol, "rtol", lower=0.0), scalar(atol, "atol", lower=0.0)  # (raises)
-        if rtol > 0.0 or atol > 0.0:
-            return _compiled_1d(kind, tables, (), rtol, atol, None, 80, _MASSES)
+    # one compiled call when no other option is given (two zero tolerances: _integrate_pair refuses them)
+    if tables is not None and not options and p.dim == 1 and (rtol > 0.0 or atol > 0.0):
+        return _compiled_1d(kind, tables, (), rtol, atol, None, 80, _MASSES)
     moved = kind in (K.JSD, K.TV, K.HELLINGER)
     return _integrate_pair((p, q), kind, _log_pair(p, q, moved), rtol=rtol, atol=atol, tables=tables, **options)
 
@@ -386,6 +385,7 @@ def tv_distance(p, q, *, method="quad", rtol=None, atol=0.0, **options):
         rtol = 1e-12 if p.dim == 1 or two_normals else 1e-6
     if _method(method) != "quad":
         return _dispatch("tv", p, q, method, options)
+    rtol, atol = scalar(rtol, "rtol", lower=0.0), scalar(atol, "atol", lower=0.0)
     if _disjoint(p, q):
         return Estimate(1.0, 0.0, 0, "quad", True)
     if two_normals:
@@ -535,6 +535,7 @@ def hellinger(p, q, *, method="quad", rtol=1e-12, atol=0.0, **options):
     p, q = _pair(p, q)
     if _method(method) != "quad":
         return _dispatch("hellinger", p, q, method, options)
+    rtol, atol = scalar(rtol, "rtol", lower=0.0), scalar(atol, "atol", lower=0.0)
     if _disjoint(p, q):
         return Estimate(1.0, 0.0, 0, "quad", True)
     p, q, options = _centred(p, q, options)
@@ -612,6 +613,7 @@ def f_divergence(p, q, f, *, f_inf=math.inf, rtol=1e-12, atol=0.0, **options):
         (``inf`` by default, which makes such a divergence infinite).
     """
     p, q = _pair(p, q)
+    rtol, atol = scalar(rtol, "rtol", lower=0.0), scalar(atol, "atol", lower=0.0)
     if isinstance(f, str):
         choice(f, "f", F_DIVERGENCES)
         return _named_f(f, p, q, rtol, atol, options)
@@ -756,6 +758,7 @@ def w1_distance(p, q, *, rtol=1e-12, atol=0.0, **options):
     p, q = _pair(p, q)
     if p.dim != 1:
         raise ValueError(f"w1_distance is implemented for one-dimensional densities, got dim={p.dim}")
+    rtol, atol = scalar(rtol, "rtol", lower=0.0), scalar(atol, "atol", lower=0.0)
     p, q, options = _centred(p, q, options, always=True)
 
     def gap(x):

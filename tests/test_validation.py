@@ -99,6 +99,17 @@ CASES = [
     (lambda: T.dirac_gan(steps=T.MAX_STEPS + 1), ValueError, "steps"),
     (lambda: gt.kl_divergence(gt.Normal(), gt.Normal(), atol=complex(0, INF)), TypeError, "atol"),
     (lambda: gt.js_divergence(gt.Normal(), gt.Normal(), rtol=-1e-3), ValueError, "rtol"),
+    # a bad tolerance is refused where a shortcut would answer without integrating (disjoint supports, a
+    # divergent tail, a 2-D pair of one covariance, a named f-divergence)
+    *[(lambda fn=fn, kw=kw: fn(gt.Uniform(0, 1), gt.Uniform(2, 3), **kw), ValueError, next(iter(kw)))
+      for fn in (gt.js_divergence, gt.hellinger, gt.tv_distance) for kw in ({"atol": -1.0}, {"rtol": -1.0})],
+    (lambda: gt.kl_divergence(gt.Cauchy(), gt.Normal(), atol=-1.0), ValueError, "atol"),
+    (lambda: gt.w1_distance(gt.Cauchy(), gt.Normal(), atol=-1.0), ValueError, "atol"),
+    (lambda: gt.w1_distance(gt.Cauchy(), gt.Normal(), rtol=math.nan), ValueError, "rtol"),
+    (lambda: gt.f_divergence(gt.Cauchy(), gt.Normal(), "pearson", atol=-1.0), ValueError, "atol"),
+    (lambda: gt.f_divergence(gt.Normal(), gt.Normal(1), "neyman", atol=-1.0), ValueError, "atol"),
+    (lambda: gt.kl_divergence(gt.MultivariateNormal([0, 0], np.eye(2)), gt.MultivariateNormal([1, 0], np.eye(2)),
+                              atol=-1.0), ValueError, "atol"),
     # the rest of the public API (found by tests/test_fuzz.py)
     (lambda: gt.ScipyDensity(gt.Normal()), TypeError, "frozen"),
     (lambda: T.algorithm1(gt.Normal(), []), ValueError, "grid"),
