@@ -332,3 +332,47 @@ def test_score_function_gradient_over_the_noise_for_a_fixed_discriminator():
                 mp.quad(lambda z: mp.npdf(z) * hp(a * z + b), [-mp.inf, 0, mp.inf])]
     assert got[0] == pytest.approx(float(want[0]), rel=1e-4)
     assert abs(got[0] - float(want[0])) <= 3e-9 and abs(got[1] - float(want[1])) <= 3e-9
+
+
+_G = affine_generator(1.5, 0.5)
+_Q = gt.QuadraticDiscriminator(0.1, -0.3, 0.2)
+#: every composite GAN quantity, each form of it (x and z spaces; the reparametrised gradient and the
+#: score-function one, over x and over the noise), with how many integrals it is made of at least
+COMPOSITE = [
+    ("value x", lambda **o: gt.value_function(gt.Laplace(0, 1), _G, _Q, **o), 1),
+    ("value z", lambda **o: gt.value_function(gt.Laplace(0, 1), _G, _Q, space="z", **o), 2),
+    ("loss", lambda **o: gt.generator_loss(gt.Laplace(0, 1), _G, _Q, loss="non_saturating", **o), 1),
+    ("gradient", lambda **o: gt.generator_gradient(gt.Laplace(0, 1), _G, **o), 3),
+    ("gradient, score form over x", lambda **o: gt.generator_gradient(gt.Uniform(0, 1), affine_generator(3.0, -2.0),
+                                                                      **o), 3),
+    ("gradient, score form over the noise", lambda **o: gt.generator_gradient(
+        gt.Uniform(0, 1), affine_generator(1e-6, 0.5), **o), 4),
+    ("virtual criterion", lambda **o: gt.virtual_criterion(gt.Laplace(0, 1), _G, **o), 1),
+]
+
+
+@pytest.mark.parametrize("label, call, integrals", COMPOSITE, ids=[c[0] for c in COMPOSITE])
+def test_options_reach_every_integral_of_a_composite_quantity(monkeypatch, label, call, integrals):
+    """A composite quantity (two expectations, a loss and two gradient components) is computed to the
+    caller's tolerance and budget in every one of its integrals, not only the first: each integral the
+    GAN module asks for receives the rtol, atol and max_rounds given (values a tolerance-met result does
+    not notice, so the quantity itself is unchanged)."""
+    import gantheory.gan as G
+
+    seen = []
+
+    def spy(fn):
+        def wrapped(*args, **kw):
+            seen.append(kw)
+            return fn(*args, **kw)
+        return wrapped
+
+    for name in ("expect_nodes", "_integrate_pair", "js_divergence"):
+        monkeypatch.setattr(G, name, spy(getattr(G, name)))
+    want = np.asarray(call(rtol=1e-11), dtype=float)
+    seen.clear()
+    got = np.asarray(call(rtol=1e-11, atol=1e-300, max_rounds=79), dtype=float)
+    assert len(seen) >= integrals, label
+    for kw in seen:
+        assert (kw.get("rtol"), kw.get("atol"), kw.get("max_rounds")) == (1e-11, 1e-300, 79), (label, kw)
+    np.testing.assert_array_equal(got, want)
