@@ -104,3 +104,20 @@ def test_property_minimax_gradient_is_2jsd_gradient(t0, s0):
     g = affine_generator(s0, t0)
     np.testing.assert_allclose(gt.generator_gradient(p, g, loss="minimax"), jsd2, atol=GRADIENT_ABS)
     np.testing.assert_allclose(gt.generator_gradient(p, g, loss="non_saturating"), ns, atol=GRADIENT_ABS)
+
+
+@pytest.mark.parametrize(("s0", "t0", "h"), [(3.0, -2.0, 2e-3), (0.4, 0.5, 2e-3), (1e-5, 0.3, 2e-8)],
+                         ids=["wide", "inside", "tiny"])
+def test_danskin_holds_where_the_optimal_discriminator_jumps(s0, t0, h):
+    """Uniform data: D* jumps where p_data does (at 0 and 1), inside p_g's support, and the jump moves
+    with neither parameter. The gradient of 2 JSD (by Richardson differences) is still the minimax
+    gradient at D* held fixed, whether p_g straddles the jumps (wide), sits across one (inside), or is
+    so narrow that its own digits live in the noise (tiny: 1e-5 wide at 0.3)."""
+    p = gt.Uniform(0.0, 1.0)
+
+    def jsd2(s, t):
+        return 2 * float(gt.js_divergence(affine_generator(s, t), p))
+
+    fd = np.array([_richardson(lambda d: jsd2(s0 + d, t0), h), _richardson(lambda d: jsd2(s0, t0 + d), h)])
+    got = gt.generator_gradient(p, affine_generator(s0, t0), loss="minimax")
+    np.testing.assert_allclose(got, fd, atol=GRADIENT_ABS, rtol=1e-7)

@@ -89,3 +89,24 @@ def test_property_v_at_most_v_at_dstar(pair, data):
             assert gap == pytest.approx(0.0, abs=1e-12)
         if gap > 1e-8:
             assert v < c  # strictly
+
+
+def test_two_normals_optimal_discriminator_is_quadratic():
+    """N(0, 1) vs N(μ, σ²): log p_data - log p_g = a x² + b x + c with a = (1/σ² - 1)/2, b = -μ/σ²,
+    c = μ²/(2σ²) + log σ, so D* is the quadratic logistic discriminator with those coefficients: the
+    same D, log D, log(1 - D), logit and slope ℓ' = 2 a x + b at every x, and the same value V(G, D),
+    which is C(G) = 2 JSD - log 4 (S7)."""
+    mu, s = 1.7, 1.6
+    a, b, c = (1.0 / s**2 - 1.0) / 2.0, -mu / s**2, mu**2 / (2.0 * s**2) + math.log(s)
+    quad = gt.QuadraticDiscriminator(a, b, c)
+    dstar = gt.optimal_discriminator(gt.Normal(0.0, 1.0), gt.Normal(mu, s))
+    x = np.linspace(-40.0, 40.0, 81)
+    for name in ("__call__", "logit", "log", "log1m", "dlogit"):
+        np.testing.assert_allclose(getattr(dstar, name)(x), getattr(quad, name)(x), rtol=1e-12, atol=1e-300,
+                                   err_msg=name)
+    np.testing.assert_allclose(dstar.dlogit(x), 2.0 * a * x + b, rtol=1e-13, atol=1e-15)
+    # (fresh density objects: D* is evaluated as a discriminator, not through the pair it was built from)
+    values = [gt.value_function(gt.Normal(0.0, 1.0), gt.Normal(mu, s), d) for d in (quad, dstar)]
+    cg = gt.virtual_criterion(gt.Normal(0.0, 1.0), gt.Normal(mu, s))
+    for v in values:
+        assert v.error <= 1e-12 and abs(float(v) - float(cg)) <= v.error + cg.error
