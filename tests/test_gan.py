@@ -178,14 +178,15 @@ JUMPY_DATA = {
 }
 
 
-@pytest.mark.parametrize(("s0", "t0"), [(0.4, 0.5), (3.0, -2.0)], ids=["in_noise", "in_x"])
+@pytest.mark.parametrize(("s0", "t0"), [(0.4, 0.5), (3.0, -2.0)], ids=["narrow", "wide"])
 @pytest.mark.parametrize("name", sorted(JUMPY_DATA))
 def test_generator_gradient_where_dstar_jumps(name, s0, t0):
     """Where D* jumps inside p_g's support (data with a support end or a jump), the reparametrised integrand
     misses the mass crossing the jump: for uniform data it even has the wrong sign (-0.50 for +0.82), for
     arcsine data it diverges. The gradient must still be that of 2 JSD (Danskin) and of the loss at frozen D*,
-    here against Richardson differences with h = 2e-3 (truncation below 1e-9). Below unit scale it is
-    integrated over the noise, above over x: both are checked."""
+    here against Richardson differences with h = 2e-3 (truncation below 1e-9), for a p_g of scale 0.4 over
+    the data and one of scale 3 beside it. (A p_g so narrow that it is integrated over the noise:
+    tests/theory/test_b2_generator_objectives.py.)"""
     p = JUMPY_DATA[name]
     grad = gt.generator_gradient(p, affine_generator(s0, t0), loss="minimax")
     d = gt.optimal_discriminator(p, affine_generator(s0, t0))
