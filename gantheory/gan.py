@@ -13,6 +13,8 @@ need), so nothing is lost to rounding when ``D`` is within 1e-16 of 0 or 1.
 """
 
 import math
+import warnings
+from fractions import Fraction
 
 import numpy as np
 from scipy import special
@@ -21,7 +23,7 @@ from . import _kernels as K
 from ._checks import choice, finite_array, real_array, scalar
 from .densities import _has_jumps
 from .divergences import _pair, js_divergence
-from .quadrature import Estimate, _integrate_pair, _scaled, expect_nodes, float_spread
+from .quadrature import AccuracyWarning, Estimate, _integrate_pair, _scaled, expect_nodes, float_spread
 from .transforms import Affine, Pushforward
 
 __all__ = [
@@ -186,14 +188,71 @@ def _logs_at(d, x):
         return np.log(vals), np.log1p(-vals)
 
 
-def _disc_spread(d, x, part, at_x=None):
+def _disc_spread(d, x, part, at_x=None, rounded=False):
     """How far ``log D`` (``part`` 0) or ``log(1 - D)`` (1) moves across one float spacing of each 1-D
-    node ``x``: the node is a rounded float, and ``D`` is the user's function of it (None in d >= 2 and
-    for ``D*``). ``at_x``: ``_logs_at(d, x)``, when already computed."""
-    if x.ndim != 1 or isinstance(d, OptimalDiscriminator):
+    node ``x``: the node is a rounded float, and ``D`` is the user's function of it (None in d >= 2, and
+    for ``D*`` at quadrature nodes, where it is exact from the nodes' anchored offsets). ``rounded``: the
+    ``x`` are images ``G(z)`` rounded to floats, where ``D*`` reads ``p_data`` at the rounded point too.
+    ``at_x``: ``_logs_at(d, x)``, when already computed."""
+    if x.ndim != 1 or (isinstance(d, OptimalDiscriminator) and not rounded):
         return None
     at_x = _logs_at(d, x) if at_x is None else at_x
     return float_spread(lambda y: (_logs_at(d, y)[part],), x, (at_x[part],))
+
+
+def _jump_slivers(d, over, other, part, values=None, images=False):
+    """What ``D*``'s jumps can cost an integral over ``over`` (a 1-D density, in x): ``D*`` jumps at the
+    support ends and jumps of ``other``, the density it divides by but the integral does not follow.
+    Where ``other`` is a pushforward those points are rounded images: floats standing for true ends up to
+    half a float spacing away, and nothing between two floats can be evaluated, so on the sliver between
+    the integrand may be the value from the wrong side. Bound: the mass of ``over`` between the floats on
+    either side (from its CDF) times the jump of ``log D`` (``part`` 0), ``log(1 - D)`` (1) or of the loss
+    ``values`` (a function of ``(log D, log(1 - D))``). ``images``: the integral runs over the noise and
+    evaluates ``D*`` at rounded images ``G(z)``, which put a node on the wrong side of a jump that is a
+    float too. 0 for ends that are floats, integrated over x, and for other discriminators, whose jumps
+    are the user's own (``breaks``)."""
+    if not (isinstance(d, OptimalDiscriminator) and over.dim == 1 and (images or _rounded_ends(other))):
+        return 0.0
+    pts = [e for e in other._support() if math.isfinite(e)]
+    if _has_jumps(other):
+        pts += [float(b) for b in np.asarray(other._breaks(), dtype=float).ravel()]
+    if not pts:
+        return 0.0
+    x = np.array(pts, dtype=float)
+    lo, hi = np.nextafter(x, -np.inf), np.nextafter(x, np.inf)
+    with np.errstate(all="ignore"):
+        mass = np.minimum(np.abs(over._cdf(hi) - over._cdf(lo)), np.abs(over._sf(lo) - over._sf(hi)))
+        pick = (lambda logs: logs[part]) if values is None else (lambda logs: values(*logs))
+        jump = np.abs(pick(_logs_at(d, lo)) - pick(_logs_at(d, hi)))
+        out = mass * jump
+    return float(np.sum(out[np.isfinite(out)]))
+
+
+def _rounded_ends(dens):
+    """Whether the support ends and jumps of ``dens`` may be rounded images of points that are not floats
+    (a pushforward's, unless a scalar affine map takes each of them exactly onto a float)."""
+    if isinstance(dens, Pushforward):
+        tr, base = dens.transform, dens.base
+        if dens.dim != 1 or not isinstance(tr, Affine) or _rounded_ends(base):
+            return True
+        pts = [e for e in base._support() if math.isfinite(e)]
+        pts += [float(b) for b in np.asarray(base._breaks(), dtype=float).ravel()] if _has_jumps(base) else []
+        a, b = Fraction(float(tr.scale)), Fraction(float(tr.shift))
+        return any(float(a * Fraction(e) + b) != a * Fraction(e) + b for e in pts)
+    return any(_rounded_ends(c) for c in getattr(dens, "components", ()))
+
+
+def _charged(est, extra, rtol, atol, what):
+    """``est`` with ``extra`` added to its error; not converged (with an AccuracyWarning) when that alone
+    exceeds the tolerance."""
+    if not extra > 0.0 or not math.isfinite(float(est)):
+        return est
+    converged = est.converged
+    if extra > max(atol, rtol * abs(float(est))):
+        converged = False
+        warnings.warn(f"{what}: D* jumps at support ends known only to a float spacing, which leaves an error up "
+                      f"to {extra:.3g} on {float(est):.17g}", AccuracyWarning, stacklevel=3)
+    return Estimate(float(est), est.error + extra, est.neval, est.method, converged)
 
 
 def _check_disc(d):
@@ -247,7 +306,10 @@ def value_function(p_data, p_g, d, *, space="x", rtol=1e-12, atol=0.0, **options
                         noise=lambda nodes: _disc_spread(d, nodes.x, 0), **options)
     fake = expect_nodes(p_g.base, lambda nodes: _fake_logs(d, p_g, nodes),
                         hints=_pulled_back(p_data, p_g.transform), rtol=rtol, atol=atol,
-                        noise=lambda nodes: _disc_spread(d, nodes.mapped(p_g.transform).x, 1), **options)
+                        noise=lambda nodes: _disc_spread(d, nodes.mapped(p_g.transform).x, 1, rounded=True),
+                        **options)
+    real = _charged(real, _jump_slivers(d, p_data, p_g, 0), rtol, atol, "value_function")
+    fake = _charged(fake, _jump_slivers(d, p_g, p_data, 1, images=True), rtol, atol, "value_function")
     if not (math.isfinite(real) and math.isfinite(fake)):
         return Estimate(float(real) + float(fake), 0.0, real.neval + fake.neval, "quad", True)
     return Estimate(float(real) + float(fake), real.error + fake.error, real.neval + fake.neval,
@@ -320,8 +382,10 @@ def generator_loss(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=0.0,
     _own_options(options)
     d = optimal_discriminator(p_data, p_g) if d is None else d
     _check_disc(d)
-    return expect_nodes(p_g, lambda nodes: _loss_integrand(loss, *_disc_logs(d, nodes)),
-                        hints=_loss_hints(p_data, d), rtol=rtol, atol=atol, **options)
+    est = expect_nodes(p_g, lambda nodes: _loss_integrand(loss, *_disc_logs(d, nodes)),
+                       hints=_loss_hints(p_data, d), rtol=rtol, atol=atol, **options)
+    sliver = _jump_slivers(d, p_g, p_data, None, values=lambda ld, l1d: _loss_integrand(loss, ld, l1d))
+    return _charged(est, sliver, rtol, atol, "generator_loss")
 
 
 def _own_options(options):
