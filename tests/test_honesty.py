@@ -504,8 +504,33 @@ def test_value_over_x_over_the_noise_and_c_of_g_agree_within_their_bars(data, g)
     _check_three_ways(data, g)
 
 
+_ENDPOINT_BUG = ("the expectation of log D* under data that vanishes linearly at a support end (an x log x "
+                 "endpoint) underestimates its error about threefold at rtol 1e-12 to 1e-13; see "
+                 "test_log_dstar_under_a_density_vanishing_at_its_end")
+
+
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::gantheory.AccuracyWarning")
-@pytest.mark.parametrize("data, g", _affine_cases(1, 300), ids=str)
+@pytest.mark.parametrize("data, g", [pytest.param(*c, marks=pytest.mark.xfail(strict=True, reason=_ENDPOINT_BUG))
+                                     if i == 225 else c for i, c in enumerate(_affine_cases(1, 300))], ids=str)
 def test_value_three_ways_deep(data, g):
     _check_three_ways(data, g)
+
+
+@pytest.mark.xfail(strict=True, reason=_ENDPOINT_BUG)
+@pytest.mark.parametrize("rtol", [1e-12, 1e-13])
+def test_log_dstar_under_a_density_vanishing_at_its_end(rtol):
+    """E_{Beta(2,2)}[log D*] against N(0.6, 0.11): near 0 the integrand is 6u log(6u / q(0)), an x log x
+    endpoint. Against 30-digit mpmath (-0.585212929470950914...): the quadrature reports 3.9e-13 (3.7e-14
+    at rtol 1e-13) and is 9.0e-13 off. (V over x, which adds the fake term, is right to 4e-16.)"""
+    from gantheory.gan import _disc_logs
+    from gantheory.quadrature import expect_nodes
+
+    data, g = gt.Beta(2.0, 2.0), gt.Normal(0.6, 0.11)
+    d = gt.optimal_discriminator(data, g)
+    with mp.workdps(30):
+        q = lambda u: mp.npdf(u, mp.mpf(0.6), mp.mpf(0.11))  # noqa: E731
+        want = float(mp.quad(lambda u: 6 * u * (1 - u) * mp.log(6 * u * (1 - u) / (6 * u * (1 - u) + q(u))),
+                             mp.linspace(0, 1, 41)))
+    got = expect_nodes(data, lambda nodes: _disc_logs(d, nodes)[0], hints=(g,), rtol=rtol)
+    assert abs(float(got) - want) <= got.error
