@@ -275,7 +275,9 @@ def value_function(p_data, p_g, d, *, space="x", rtol=1e-12, atol=0.0, **options
     space : {"x", "z"}
         ``"x"`` integrates ``p_data log D + p_g log(1 - D)`` over x. ``"z"`` needs ``p_g`` to be a
         :class:`Pushforward` and integrates the second term over the noise,
-        ``∫ p_z(z) log(1 - D(G(z))) dz`` (the law of the unconscious statistician).
+        ``∫ p_z(z) log(1 - D(G(z))) dz`` (the law of the unconscious statistician). There ``D`` (``D*``
+        too) is read at the images ``G(z)`` rounded to floats, and the error bar carries what that
+        rounding, and ``D*``'s jumps at support ends that are not floats, can cost.
 
     Examples
     --------
