@@ -465,7 +465,9 @@ def test_value_over_the_noise_charges_dstar_at_rounded_images(scale, shift):
         warnings.simplefilter("always")
         got = gt.value_function(data, g, gt.optimal_discriminator(data, g), space="z")
     assert abs(float(got) - want) <= got.error
-    assert got.converged == (not any(issubclass(w.category, gt.AccuracyWarning) for w in caught))
+    flags = [str(w.message) for w in caught if issubclass(w.category, gt.AccuracyWarning)]
+    assert got.converged == (not flags)
+    assert got.converged or any(m.startswith("value_function") for m in flags), flags
     if scale >= 1e-3:
         assert got.converged and got.error <= 1e-12
 

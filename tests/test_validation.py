@@ -104,6 +104,9 @@ CASES = [
     *[(lambda fn=fn, kw=kw: fn(gt.Uniform(0, 1), gt.Uniform(2, 3), **kw), ValueError, next(iter(kw)))
       for fn in (gt.js_divergence, gt.hellinger, gt.tv_distance) for kw in ({"atol": -1.0}, {"rtol": -1.0})],
     (lambda: gt.kl_divergence(gt.Cauchy(), gt.Normal(), atol=-1.0), ValueError, "atol"),
+    (lambda: gt.QuadraticDiscriminator(0.0, 0.0, math.nan), ValueError, "c"),
+    (lambda: gt.QuadraticDiscriminator(0.0, 0.0, "c"), TypeError, "c"),
+    (lambda: gt.optimal_discriminator(gt.Normal(), gt.Normal(1)).logit("x"), TypeError, "x"),
     (lambda: gt.w1_distance(gt.Cauchy(), gt.Normal(), atol=-1.0), ValueError, "atol"),
     (lambda: gt.w1_distance(gt.Cauchy(), gt.Normal(), rtol=math.nan), ValueError, "rtol"),
     (lambda: gt.f_divergence(gt.Cauchy(), gt.Normal(), "pearson", atol=-1.0), ValueError, "atol"),
