@@ -97,7 +97,8 @@ def run_mutant(name, profile):
             [sys.executable, "-m", "pytest", "tests/theory", "-q", "-rf", "-p", "no:cacheprovider",
              "-W", "ignore::Warning", "--hypothesis-seed=0"],
             cwd=tmp, env=env, capture_output=True, text=True)
-        failed = sorted(set(re.findall(r"^FAILED (\S+)", out.stdout, flags=re.M)))
+        # (a test id may hold spaces, inside its parameters: up to the " - " that starts pytest's reason)
+        failed = sorted(set(re.findall(r"^FAILED (.+?)(?: - .*)?$", out.stdout, flags=re.M)))
         summary = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else out.stderr[-500:]
         if re.search(r"\d+ errors?\b", summary):  # the run itself broke: not a verdict on the mutant
             raise RuntimeError(f"mutant {name}: pytest could not run the suite:\n{out.stdout[-3000:]}")
