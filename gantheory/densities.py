@@ -992,15 +992,14 @@ class MultivariateNormal(Density):
                 chol = np.linalg.cholesky(s)
             except np.linalg.LinAlgError:
                 raise ValueError("cov must be positive definite") from None
-        diag = np.diag(chol).tolist()
-        if not min(diag) > 0 or min(diag) < 1e-150 * max(diag):
-            raise ValueError("cov must be positive definite (it is numerically singular)")
-        if d != 2:
             # the inverse factor, applied by a matrix product: scipy's triangular solve goes through a
             # threaded BLAS that costs milliseconds per call on a busy machine
             chol_inv = np.linalg.inv(chol)
             sv = np.linalg.svd(chol, compute_uv=False)
             kappa = float(sv[0] / sv[-1]) ** 2 * d
+        diag = np.diag(chol).tolist()
+        if not min(diag) > 0 or min(diag) < 1e-150 * max(diag):
+            raise ValueError("cov must be positive definite (it is numerically singular)")
         self.mean = mu
         self.cov = s
         self.dim = d

@@ -11,7 +11,6 @@ divergences therefore keep their relative accuracy, and ``C(G) >= -log 4`` holds
 """
 
 import math
-import warnings
 from collections.abc import Callable
 from fractions import Fraction
 from typing import NamedTuple
@@ -36,8 +35,8 @@ from .densities import (
 )
 from .quadrature import (
     _XK,
-    AccuracyWarning,
     Estimate,
+    _charged,
     _compiled_1d,
     _integrate_pair,
     _principal_axes,
@@ -310,13 +309,10 @@ def kl_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **opt
                           **options)
     far = _kl_far_tail(p, q)
     if far > 0.0:
-        converged = est.converged
-        if far > max(atol * unit, rtol * abs(float(est))) and math.isfinite(float(est)):
-            converged = False
-            warnings.warn(f"KL beyond the float64 range of log q (|x| past the point where it overflows) may "
-                          f"add up to {far:.3g} to {float(est):.17g}: p's power tail is barely lighter than "
-                          f"q's exp-power tail needs", AccuracyWarning, stacklevel=2)
-        est = Estimate(float(est), est.error + far, est.neval, est.method, converged)
+        limit = max(atol * unit, rtol * abs(float(est))) if math.isfinite(float(est)) else math.inf
+        est = _charged(est, far, limit, "KL beyond the float64 range of log q (|x| past the point where it "
+                       "overflows) may add up to {extra:.3g} to {value:.17g}: p's power tail is barely lighter "
+                       "than q's exp-power tail needs")
     return _scaled(est, 1.0 / unit)
 
 
@@ -405,12 +401,9 @@ def tv_distance(p, q, *, method="quad", rtol=None, atol=0.0, **options):
             kink = 0.5 * slope * _uncertainty(gap, cross, p, q) ** 2
         kinks = float(np.sum(kink[np.isfinite(kink)]))  # (a jump, where the slope is undefined, is an edge)
     est = _quad(K.TV, p, q, rtol, atol, options)
-    converged = est.converged
-    if kinks > max(atol, rtol * float(est), est.error):
-        converged = False
-        warnings.warn(f"TV: the crossings of p and q are resolved only to the float spacing there, which leaves "
-                      f"an error up to {kinks:.3g} on {float(est):.17g}", AccuracyWarning, stacklevel=2)
-    return Estimate(min(max(float(est), 0.0), 1.0), est.error + kinks, est.neval, est.method, converged)
+    est = _charged(est, kinks, max(atol, rtol * float(est), est.error), "TV: the crossings of p and q are "
+                   "resolved only to the float spacing there, which leaves an error up to {extra:.3g} on {value:.17g}")
+    return Estimate(min(max(float(est), 0.0), 1.0), est.error, est.neval, est.method, est.converged)
 
 
 def _tv_normals_2d(p, q, rtol, atol):
@@ -798,9 +791,6 @@ def w1_distance(p, q, *, rtol=1e-12, atol=0.0, **options):
         delta = np.spacing(np.abs(cross)) + 4.0 * _EPS * np.minimum(p._cdf(cross), p._sf(cross)) / slope
         kinks = float(np.sum(np.where(np.isfinite(delta), slope * delta**2, 0.0)))
     est = _integrate_pair((p, q), K.LINEAR, evaluate, rtol=rtol, atol=atol, masses=(None, None), **options)
-    converged = est.converged
-    if kinks > max(atol, rtol * float(est), est.error):
-        converged = False
-        warnings.warn(f"W1: the crossings of the CDFs are resolved only to the float spacing there, which leaves "
-                      f"an error up to {kinks:.3g} on {float(est):.17g}", AccuracyWarning, stacklevel=2)
-    return Estimate(max(float(est), 0.0), est.error + kinks, est.neval, est.method, converged)
+    est = _charged(est, kinks, max(atol, rtol * float(est), est.error), "W1: the crossings of the CDFs are "
+                   "resolved only to the float spacing there, which leaves an error up to {extra:.3g} on {value:.17g}")
+    return Estimate(max(float(est), 0.0), est.error, est.neval, est.method, est.converged)

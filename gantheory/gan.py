@@ -13,7 +13,6 @@ need), so nothing is lost to rounding when ``D`` is within 1e-16 of 0 or 1.
 """
 
 import math
-import warnings
 from fractions import Fraction
 
 import numpy as np
@@ -23,7 +22,7 @@ from . import _kernels as K
 from ._checks import choice, finite_array, real_array, scalar
 from .densities import _has_jumps
 from .divergences import _pair, js_divergence
-from .quadrature import AccuracyWarning, Estimate, _integrate_pair, _scaled, expect_nodes, float_spread
+from .quadrature import Estimate, _charged, _integrate_pair, _scaled, expect_nodes, float_spread
 from .transforms import Affine, Pushforward
 
 __all__ = [
@@ -242,17 +241,12 @@ def _rounded_ends(dens):
     return any(_rounded_ends(c) for c in getattr(dens, "components", ()))
 
 
-def _charged(est, extra, rtol, atol, what):
-    """``est`` with ``extra`` added to its error; not converged (with an AccuracyWarning) when that alone
-    exceeds the tolerance."""
-    if not extra > 0.0 or not math.isfinite(float(est)):
+def _slivers_charged(est, extra, rtol, atol, what):
+    """``est`` charged with what ``D*``'s jumps can cost it (:func:`_jump_slivers`), a finite one only."""
+    if not math.isfinite(float(est)):
         return est
-    converged = est.converged
-    if extra > max(atol, rtol * abs(float(est))):
-        converged = False
-        warnings.warn(f"{what}: D* jumps at support ends known only to a float spacing, which leaves an error up "
-                      f"to {extra:.3g} on {float(est):.17g}", AccuracyWarning, stacklevel=3)
-    return Estimate(float(est), est.error + extra, est.neval, est.method, converged)
+    return _charged(est, extra, max(atol, rtol * abs(float(est))), what + ": D* jumps at support ends known "
+                    "only to a float spacing, which leaves an error up to {extra:.3g} on {value:.17g}", depth=1)
 
 
 def _check_disc(d):
@@ -310,8 +304,8 @@ def value_function(p_data, p_g, d, *, space="x", rtol=1e-12, atol=0.0, **options
                         hints=_pulled_back(p_data, p_g.transform), rtol=rtol, atol=atol,
                         noise=lambda nodes: _disc_spread(d, nodes.mapped(p_g.transform).x, 1, rounded=True),
                         **options)
-    real = _charged(real, _jump_slivers(d, p_data, p_g, 0), rtol, atol, "value_function")
-    fake = _charged(fake, _jump_slivers(d, p_g, p_data, 1, images=True), rtol, atol, "value_function")
+    real = _slivers_charged(real, _jump_slivers(d, p_data, p_g, 0), rtol, atol, "value_function")
+    fake = _slivers_charged(fake, _jump_slivers(d, p_g, p_data, 1, images=True), rtol, atol, "value_function")
     if not (math.isfinite(real) and math.isfinite(fake)):
         return Estimate(float(real) + float(fake), 0.0, real.neval + fake.neval, "quad", True)
     return Estimate(float(real) + float(fake), real.error + fake.error, real.neval + fake.neval,
@@ -387,7 +381,7 @@ def generator_loss(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=0.0,
     est = expect_nodes(p_g, lambda nodes: _loss_integrand(loss, *_disc_logs(d, nodes)),
                        hints=_loss_hints(p_data, d), rtol=rtol, atol=atol, **options)
     sliver = _jump_slivers(d, p_g, p_data, None, values=lambda ld, l1d: _loss_integrand(loss, ld, l1d))
-    return _charged(est, sliver, rtol, atol, "generator_loss")
+    return _slivers_charged(est, sliver, rtol, atol, "generator_loss")
 
 
 def _own_options(options):

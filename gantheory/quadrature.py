@@ -108,6 +108,17 @@ def _scaled(est, factor, offset=0.0):
     return Estimate(value, error, est.neval, est.method, est.converged)
 
 
+
+def _charged(est, extra, limit, message, depth=0):
+    """``est`` with ``extra`` (an error source the integration did not see) added to its error; not
+    converged, with an AccuracyWarning (``message``, formatted with ``extra`` and ``value``) raised at the
+    caller of the public function (``depth`` more helpers down), when ``extra`` alone exceeds ``limit``."""
+    converged = est.converged
+    if extra > limit:
+        converged = False
+        warnings.warn(message.format(extra=extra, value=float(est)), AccuracyWarning, stacklevel=3 + depth)
+    return Estimate(float(est), est.error + extra, est.neval, est.method, converged)
+
 # ---------------------------------------------------------------------------------- one dimension
 class _Geometry:
     """Segments covering the union of the supports of one-dimensional densities."""
