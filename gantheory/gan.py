@@ -214,10 +214,10 @@ def _jump_slivers(d, over, other, part, values=None, images=False):
         return 0.0
     pts = [e for e in other._support() if math.isfinite(e)]
     if _has_jumps(other):
-        pts += [float(b) for b in np.asarray(other._breaks(), dtype=float).ravel()]
+        pts += [float(b) for b in np.ravel(other._breaks())]
     if not pts:
         return 0.0
-    x = np.array(pts, dtype=float)
+    x = np.array(pts)
     lo, hi = np.nextafter(x, -np.inf), np.nextafter(x, np.inf)
     with np.errstate(all="ignore"):
         mass = np.minimum(np.abs(over._cdf(hi) - over._cdf(lo)), np.abs(over._sf(lo) - over._sf(hi)))
@@ -235,7 +235,7 @@ def _rounded_ends(dens):
         if dens.dim != 1 or not isinstance(tr, Affine) or _rounded_ends(base):
             return True
         pts = [e for e in base._support() if math.isfinite(e)]
-        pts += [float(b) for b in np.asarray(base._breaks(), dtype=float).ravel()] if _has_jumps(base) else []
+        pts += [float(b) for b in np.ravel(base._breaks())] if _has_jumps(base) else []
         a, b = Fraction(float(tr.scale)), Fraction(float(tr.shift))
         return any(float(a * Fraction(e) + b) != a * Fraction(e) + b for e in pts)
     return any(_rounded_ends(c) for c in getattr(dens, "components", ()))
@@ -319,13 +319,12 @@ def _fake_logs(d, p_g, nodes):
     inward, an equally close rounding of that point."""
     mapped = nodes.mapped(p_g.transform)
     l1d = _disc_logs(d, mapped)[1]
-    ends = getattr(p_g, "_ends", {})
-    if mapped.x.ndim != 1 or not ends or not np.isneginf(l1d).any():
+    if p_g.dim != 1 or not np.isneginf(l1d).any():
         return l1d
-    lo, hi = getattr(p_g, "_lohi", (-math.inf, math.inf))
-    for xe in ends:
+    lo, hi = p_g._lohi
+    for xe in p_g._ends:  # (finite images of the base's ends and singular points)
         hit = np.isneginf(l1d) & (mapped.x == xe)
-        if hit.any() and xe in (lo, hi):
+        if xe in (lo, hi) and hit.any():
             l1d = l1d.copy()
             inward = np.nextafter(xe, math.inf if xe == lo else -math.inf)
             l1d[hit] = _logs_at(d, np.full(int(hit.sum()), inward))[1]
@@ -391,11 +390,11 @@ def _own_options(options):
             raise TypeError(f"{key} is not an option of the generator losses (they set it themselves)")
 
 
-def _gradient_form(d, p_g):
-    """``"path"`` (reparametrisation) or ``"score"`` (score function) for the gradient at fixed ``d``;
-    raises ValueError where the loss at fixed ``d`` has no gradient."""
+def _score_form(d, p_g):
+    """Whether the gradient at fixed ``d`` needs the score-function form (True) or the reparametrised one
+    will do (False); raises ValueError where the loss at fixed ``d`` has no gradient."""
     if not isinstance(d, OptimalDiscriminator):
-        return "path"  # a smooth discriminator: the reparametrised integrand is exact
+        return False  # a smooth discriminator: the reparametrised integrand is exact
     bounded = any(math.isfinite(e) for e in p_g.support)
     if d.p_g is p_g and (bounded or _has_jumps(p_g.base)):
         raise ValueError(
@@ -406,15 +405,15 @@ def _gradient_form(d, p_g):
     # Beta(1.0001, 2) rises from 0 within less than the smallest float, beyond reach of the
     # reparametrised integrand (it gave the wrong sign), while the score form only needs the loss
     pts = [e for dens in (d.p_data, d.p_g) for e in dens.support if math.isfinite(e)]
-    pts += [b for dens in (d.p_data, d.p_g) if _has_jumps(dens) for b in np.asarray(dens._breaks(), dtype=float)]
+    pts += [b for dens in (d.p_data, d.p_g) if _has_jumps(dens) for b in dens._breaks()]
     lo, hi = p_g.support
     if not any(lo <= v <= hi for v in pts):  # D* is smooth wherever p_g has mass
-        return "path"
+        return False
     if bounded or _has_jumps(p_g.base):
         raise ValueError(
             "p_g must have an unbounded support and a base density without jumps where D* jumps inside it: "
             "the mass crossing the jumps of D* is found through the score of p_g")
-    return "score"
+    return True
 
 
 def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=0.0, **options):
@@ -450,13 +449,13 @@ def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=
     if not isinstance(d, Discriminator):
         raise TypeError("d must be a gantheory Discriminator (generator gradients need dlogit)")
     _own_options(options)
-    form = _gradient_form(d, p_g)
+    score_form = _score_form(d, p_g)
     value = generator_loss(p_data, p_g, d, loss=loss, rtol=rtol, atol=atol, **options)
     if not math.isfinite(value):  # +inf: p_g has mass where D is 0; -inf: where D is 1
         raise ValueError(f"the {loss} loss is {float(value)} at this d (p_g has mass where D is 0 or 1): "
                          "no gradient")
     options = dict(options, hints=_loss_hints(p_data, d), rtol=rtol, atol=atol)
-    if form == "score":
+    if score_form:
         return _score_function_gradient(p_g, d, loss, float(value), options)
     tr = p_g.transform
     memo = {}
@@ -516,9 +515,9 @@ def _score_function_gradient(p_g, d, loss, value, options):
     if in_noise:
         # D*'s jumps and kinks, seen in the noise, are panel edges; those where the noise has no mass are
         # left out (pulled-back densities as hints would bring scales as large as 1/scale into the panels)
-        pts = [np.asarray(options.get("breaks", ()), dtype=float)]
+        pts = [np.ravel(options.get("breaks", ()))]
         for dens in options["hints"]:
-            pts += [np.array([e for e in dens.support if math.isfinite(e)]), np.asarray(dens._breaks(), dtype=float)]
+            pts += [np.array([e for e in dens.support if math.isfinite(e)]), dens._breaks()]
         with np.errstate(all="ignore"):
             z = (np.concatenate(pts) - tr.shift) / tr.scale
             z = np.unique(z[np.isfinite(z)])

@@ -86,3 +86,28 @@ EXTREME = {
     "extreme_beta_0.05_1e3": (gt.Beta(0.05, 1e3), gt.Beta(0.1, 1e3)),
     "extreme_mixture_weight_1e-12": (gt.Mixture([gt.Normal(0, 1), gt.Normal(5, 1)], _W), gt.Normal(0, 1)),
 }
+
+
+AFFINE_BASES = [gt.Uniform(0.0, 1.0), gt.Beta(2.0, 3.0), gt.Beta(0.7, 1.5), gt.Normal(0.0, 1.0), gt.Laplace(0.0, 1.0)]
+
+
+def affine_cases(seed, n):
+    """Affine generators at scales 1e-10 to 10 and shifts up to 1e3, against data of comparable width
+    (normal, uniform, Laplace, a scaled beta) placed across the generator."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        scale = float(10.0 ** rng.uniform(-10, 1)) * (1 if rng.random() < 0.8 else -1)
+        shift = float(rng.choice([0.0, 1.0, 3.0, -7.5, 1e3]))
+        m, s = shift + abs(scale) * float(rng.uniform(-1, 2)), abs(scale) * float(10 ** rng.uniform(-1, 1))
+        data = [gt.Normal(m, s), gt.Uniform(m - s, m + s), gt.Laplace(m, s),
+                gt.Pushforward(gt.Beta(2.0, 2.0), gt.Affine(2 * s, m - s))][rng.integers(4)]
+        out.append((data, gt.Pushforward(AFFINE_BASES[rng.integers(len(AFFINE_BASES))], gt.Affine(scale, shift))))
+    return out
+
+
+def check_three_ways(data, g):
+    d = gt.optimal_discriminator(data, g)
+    vx, vz, cg = gt.value_function(data, g, d), gt.value_function(data, g, d, space="z"), gt.virtual_criterion(data, g)
+    for a, b in ((vx, vz), (vz, cg), (vx, cg)):
+        assert abs(float(a) - float(b)) <= a.error + b.error, (data, g, a, b)

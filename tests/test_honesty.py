@@ -14,6 +14,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 import scipy.stats
+from pairs import affine_cases, check_three_ways
 
 import gantheory as gt
 from gantheory.quadrature import expectation
@@ -446,66 +447,6 @@ def test_a_divergent_tail_expectation_has_no_finite_bar(df):
     assert abs(F(float(got)) - truth) <= got.error
 
 
-@pytest.mark.parametrize("scale, shift", [(1e-3, 1.0), (1e-6, 1.0), (1e-9, 1.0), (1e-12, 3.0)])
-def test_value_over_the_noise_charges_dstar_at_rounded_images(scale, shift):
-    """V(G, D*) over the noise, for G(z) = shift + scale z with uniform noise and data N(shift + scale/2,
-    scale²): D* reads p_data at G(z) rounded to a float (a spacing that is 2e-13 of the scale at 1e-3,
-    2e-4 at 1e-12), and jumps at p_g's ends, the rounded images of 0 and 1. Against 30-digit mpmath on the
-    pair as the floats define it (the data's location relative to the shift, exactly): within the bar,
-    and the bar within the tolerance only where it could be met."""
-    m = shift + scale / 2
-    with mp.workdps(30):
-        mu = (mp.mpf(m) - mp.mpf(shift)) / mp.mpf(scale)
-        p = lambda x: mp.npdf(x, mu, 1)  # noqa: E731
-        real = mp.quad(lambda x: p(x) * mp.log(p(x) / (p(x) + (1 if 0 < x < 1 else 0))),
-                       [-mp.inf, -10, 0, mu, 1, 11, mp.inf])
-        want = float(real + mp.quad(lambda z: -mp.log(p(z) + 1), [0, mu, 1]))
-    data, g = gt.Normal(m, scale), gt.Pushforward(gt.Uniform(0.0, 1.0), gt.Affine(scale, shift))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        got = gt.value_function(data, g, gt.optimal_discriminator(data, g), space="z")
-    assert abs(float(got) - want) <= got.error
-    flags = [str(w.message) for w in caught if issubclass(w.category, gt.AccuracyWarning)]
-    assert got.converged == (not flags)
-    assert got.converged or any(m.startswith("value_function") for m in flags), flags
-    if scale >= 1e-3:
-        assert got.converged and got.error <= 1e-12
-
-
-_BASES = [gt.Uniform(0.0, 1.0), gt.Beta(2.0, 3.0), gt.Beta(0.7, 1.5), gt.Normal(0.0, 1.0), gt.Laplace(0.0, 1.0)]
-
-
-def _affine_cases(seed, n):
-    """Affine generators at scales 1e-10 to 10 and shifts up to 1e3, against data of comparable width
-    (normal, uniform, Laplace, a scaled beta) placed across the generator."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(n):
-        scale = float(10.0 ** rng.uniform(-10, 1)) * (1 if rng.random() < 0.8 else -1)
-        shift = float(rng.choice([0.0, 1.0, 3.0, -7.5, 1e3]))
-        m, s = shift + abs(scale) * float(rng.uniform(-1, 2)), abs(scale) * float(10 ** rng.uniform(-1, 1))
-        data = [gt.Normal(m, s), gt.Uniform(m - s, m + s), gt.Laplace(m, s),
-                gt.Pushforward(gt.Beta(2.0, 2.0), gt.Affine(2 * s, m - s))][rng.integers(4)]
-        out.append((data, gt.Pushforward(_BASES[rng.integers(len(_BASES))], gt.Affine(scale, shift))))
-    return out
-
-
-def _check_three_ways(data, g):
-    d = gt.optimal_discriminator(data, g)
-    vx, vz, cg = gt.value_function(data, g, d), gt.value_function(data, g, d, space="z"), gt.virtual_criterion(data, g)
-    for a, b in ((vx, vz), (vz, cg), (vx, cg)):
-        assert abs(float(a) - float(b)) <= a.error + b.error, (data, g, a, b)
-
-
-@pytest.mark.filterwarnings("ignore::gantheory.AccuracyWarning")
-@pytest.mark.parametrize("data, g", _affine_cases(0, 24), ids=str)
-def test_value_over_x_over_the_noise_and_c_of_g_agree_within_their_bars(data, g):
-    """Three computations of one number at D* (S4, S7): V over x, V over the noise, C(G) = 2 JSD - log 4.
-    Each pair must agree within the sum of its bars, whatever the scale of the generator: a bar that one
-    of them understates shows here (at tiny scales most are flagged, with bars that say so)."""
-    _check_three_ways(data, g)
-
-
 _ENDPOINT_BUG = ("the expectation of log D* under data that vanishes linearly at a support end (an x log x "
                  "endpoint) underestimates its error about threefold at rtol 1e-12 to 1e-13; see "
                  "test_log_dstar_under_a_density_vanishing_at_its_end")
@@ -514,9 +455,9 @@ _ENDPOINT_BUG = ("the expectation of log D* under data that vanishes linearly at
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::gantheory.AccuracyWarning")
 @pytest.mark.parametrize("data, g", [pytest.param(*c, marks=pytest.mark.xfail(strict=True, reason=_ENDPOINT_BUG))
-                                     if i == 225 else c for i, c in enumerate(_affine_cases(1, 300))], ids=str)
+                                     if i == 225 else c for i, c in enumerate(affine_cases(1, 300))], ids=str)
 def test_value_three_ways_deep(data, g):
-    _check_three_ways(data, g)
+    check_three_ways(data, g)
 
 
 @pytest.mark.xfail(strict=True, reason=_ENDPOINT_BUG)

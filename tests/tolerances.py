@@ -42,3 +42,6 @@ def slack(*estimates):
     most the quadrature's error estimates and round-off. Each estimate is checked to be small first
     (``small_error``): a tolerance that grew with a large estimate could not fail."""
     return sum(small_error(e) for e in estimates if hasattr(e, "error")) + 1e-14
+
+#: One unit of float64 round-off (2.2e-16): the last digit a value computed in float64 can carry.
+EPS = 2.220446049250313e-16

@@ -10,6 +10,7 @@ disjoint supports JSD is constant (log 2) and the minimax gradient vanishes."
 import mpmath as mp
 import numpy as np
 import pytest
+import reference
 from hypothesis import given
 from pairs import affine_generator
 from scipy import optimize
@@ -121,3 +122,60 @@ def test_danskin_holds_where_the_optimal_discriminator_jumps(s0, t0, h):
     fd = np.array([_richardson(lambda d: jsd2(s0 + d, t0), h), _richardson(lambda d: jsd2(s0, t0 + d), h)])
     got = gt.generator_gradient(p, affine_generator(s0, t0), loss="minimax")
     np.testing.assert_allclose(got, fd, atol=GRADIENT_ABS, rtol=1e-7)
+
+
+def _dstar_gradient_reference(s, t, loss):
+    """p_data = N(0, 1), p_g = N(t, s²) = G(N(0, 1)) with G(z) = s z + t, D = D* frozen: with ℓ = log p - log q,
+    ℓ' = -x + (x - t)/s², and h' = -D* ℓ' (minimax) or -(1 - D*) ℓ' (non-saturating), the gradient is
+    (E_q[h'(x) (x - t)/s], E_q[h'(x)]), by 30-digit mpmath."""
+    with mp.workdps(30):
+        s, t = mp.mpf(s), mp.mpf(t)
+        p, q = reference.normal(0, 1), reference.normal(t, s)
+
+        def hprime(x):
+            dstar = p(x) / (p(x) + q(x))
+            factor = dstar if loss == "minimax" else 1 - dstar
+            return -factor * (-x + (x - t) / s**2)
+
+        cuts = [-mp.inf, -4, t - 4 * s, 0, t, t + 4 * s, 4, mp.inf]
+        cuts = sorted(set(cuts), key=lambda v: float(v))
+        return np.array([float(mp.quad(lambda x: q(x) * hprime(x) * (x - t) / s, cuts)),
+                         float(mp.quad(lambda x: q(x) * hprime(x), cuts))])
+
+
+@pytest.mark.parametrize(("s", "t"), [(0.7, 1.2), (1.6, -0.5)])
+def test_closed_form_gradients_at_the_optimal_discriminator(s, t):
+    """The default generator_gradient (minimax loss, D = D*) and the non-saturating one, both parameters,
+    against the 30-digit integrals of the reparametrised derivative (1e-10)."""
+    p, g = gt.Normal(0, 1), affine_generator(s, t)
+    np.testing.assert_allclose(gt.generator_gradient(p, g), _dstar_gradient_reference(s, t, "minimax"),
+                               rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(gt.generator_gradient(p, g, loss="non_saturating"),
+                               _dstar_gradient_reference(s, t, "non_saturating"), rtol=1e-10, atol=1e-14)
+
+
+def _dstar_of(p_data, p_g):
+    return gt.optimal_discriminator(p_data, p_g)
+
+
+@pytest.mark.parametrize(("p_data", "p_g", "d", "pattern"), [
+    (gt.Normal(0, 1), gt.Pushforward(gt.Beta(2, 2), gt.Affine(2.0, -0.5)), None, "for a gradient at D = D"),
+    (gt.Normal(0, 1), gt.Pushforward(gt.Mixture([gt.Normal(0, 1), gt.Uniform(0, 1)], [0.5, 0.5]), gt.Affine(1.0, 0.5)),
+     None, "for a gradient at D = D"),
+    (gt.Normal(0, 1), gt.Pushforward(gt.Beta(2, 2), gt.Affine(2.0, -0.5)), (gt.Uniform(0, 1), gt.Normal(0, 1)),
+     "where D\\* jumps inside it"),
+    (gt.Normal(0, 1), gt.Pushforward(gt.Uniform(0, 1), gt.Affine(1.0, 0.0)), (gt.Uniform(-3, 1), gt.Normal(0, 1)),
+     "where D\\* jumps inside it"),
+    (gt.Normal(0, 1), gt.Pushforward(gt.Uniform(0, 1), gt.Affine(1.0, 1.0)), (gt.Uniform(1, 3), gt.Normal(0, 1)),
+     "where D\\* jumps inside it"),
+], ids=["own D*, bounded p_g", "own D*, base with a jump", "D* jumps inside a bounded p_g",
+        "D* jumps at p_g's upper end", "D* jumps at p_g's lower end"])
+def test_no_gradient_where_the_frozen_discriminator_jumps_with_the_generator(p_data, p_g, d, pattern):
+    """The loss at a frozen D has no derivative in (scale, shift) where mass of p_g meets a jump of D that
+    does not move with it, or a jump that moves with it (D* of p_g itself when p_g has a support end or a
+    jump): the one-sided derivatives differ there. The gradient is refused, not given."""
+    d = _dstar_of(*d) if d is not None else None
+    with pytest.raises(ValueError, match=pattern):
+        gt.generator_gradient(p_data, p_g, d)
+    smooth = gt.QuadraticDiscriminator(-0.1, 0.5, 0.2)  # a smooth D has a gradient at any generator
+    assert np.all(np.isfinite(gt.generator_gradient(p_data, p_g, smooth)))

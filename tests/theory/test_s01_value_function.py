@@ -7,13 +7,16 @@ point sends log D(x) to minus infinity, and so does a fake point classified 1 in
 
 import math
 
+import mpmath as mp
 import numpy as np
 import pytest
+import reference
 from hypothesis import given
 from hypothesis import strategies as st
 from pairs import PANEL, affine_generator
+from scipy import special
 from strategies import discriminators, pairs
-from tolerances import slack
+from tolerances import EPS, slack, small_error
 
 import gantheory as gt
 
@@ -79,3 +82,108 @@ def test_property_v_is_never_positive(pair, data):
     _, d = data.draw(discriminators(p, q))
     v = gt.value_function(p, q, d)
     assert v <= slack(v)
+
+
+def _value_reference(p, q, logit, cuts):
+    """V = ∫ p log σ(ℓ) + q log(1 - σ(ℓ)) by 30-digit mpmath (log σ(ℓ) = -log(1 + e^-ℓ))."""
+    with mp.workdps(30):
+        return float(mp.quad(lambda x: -p(x) * mp.log1p(mp.exp(-logit(x))) - q(x) * mp.log1p(mp.exp(logit(x))),
+                             [-mp.inf, *cuts, mp.inf]))
+
+
+def _quadratic_logit(x):
+    return (-0.2 * x - 1.0) * x + 0.5
+
+
+#: three forms of one discriminator, D = sigmoid(-0.2 x² - x + 0.5): its logit as a Discriminator
+#: (two ways) and D itself as a plain function
+DISCRIMINATORS = {
+    "quadratic": gt.QuadraticDiscriminator(-0.2, -1.0, 0.5),
+    "logit": gt.LogitDiscriminator(_quadratic_logit),
+    "callable": lambda x: special.expit(_quadratic_logit(np.asarray(x, dtype=float))),
+}
+
+
+@pytest.mark.parametrize("space", ["x", "z"])
+@pytest.mark.parametrize("kind", sorted(DISCRIMINATORS))
+def test_closed_form_value_against_mpmath(kind, space):
+    """p_data = N(0, 1), p_g = G(N(0, 1)) with G(z) = 0.8 z + 1.5, one fixed D: V over x and over the noise
+    equals the 30-digit integral to 1e-12, converged, with an error bar that is small and covers the
+    true error."""
+    p, g = gt.Normal(0, 1), affine_generator(0.8, 1.5)
+    want = _value_reference(reference.normal(0, 1), reference.normal(1.5, 0.8),
+                            lambda x: _quadratic_logit(x), [-2.5, 0, 1.5])
+    v = gt.value_function(p, g, DISCRIMINATORS[kind], space=space)
+    assert v.converged and 0.0 <= small_error(v)
+    assert abs(float(v) - want) <= v.error + 4 * EPS * abs(want)
+    assert float(v) == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("space", ["x", "z"])
+def test_value_at_the_optimal_discriminator_of_another_pair(space):
+    """D may be the optimal discriminator of a different pair (a discriminator trained against an earlier
+    generator): V(G, D*_{G'}) < V(G, D*_G) = C(G), each against a 30-digit integral."""
+    p, g = gt.Normal(0, 1), affine_generator(0.8, 1.5)
+    old = gt.Normal(0.6, 1.3)
+    d_old = gt.optimal_discriminator(p, old)
+
+    def logit_old(x):
+        return mp.log(reference.normal(0, 1)(x)) - mp.log(reference.normal(0.6, 1.3)(x))
+
+    want = _value_reference(reference.normal(0, 1), reference.normal(1.5, 0.8), logit_old, [-2.5, 0, 1.5])
+    v = gt.value_function(p, g, d_old, space=space)
+    assert v.converged and abs(float(v) - want) <= v.error + 4 * EPS * abs(want)
+    assert float(v) == pytest.approx(want, rel=1e-12)
+    assert float(v) < float(gt.virtual_criterion(p, g)) - 1e-3
+
+
+@pytest.mark.parametrize("space", ["x", "z"])
+@pytest.mark.parametrize("term", ["real", "fake", "both"])
+def test_minus_infinity_is_exact(term, space):
+    """V = -inf when D = 0 on real mass or D = 1 on fake mass, in either form of V: an exact value (error
+    0, converged), whichever term diverges."""
+    p, g = gt.Uniform(0, 1), gt.Pushforward(gt.Uniform(0, 1), gt.Affine(1.0, 2.0))
+    d = {"real": lambda x: np.where(np.asarray(x) < 0.5, 0.0, 0.9),
+         "fake": lambda x: np.where(np.asarray(x) > 2.5, 1.0, 0.1),
+         "both": lambda x: np.where(np.asarray(x) < 0.5, 0.0, np.where(np.asarray(x) > 2.5, 1.0, 0.3))}[term]
+    v = gt.value_function(p, g, d, space=space)
+    assert float(v) == -math.inf and v.error == 0.0 and v.converged is True
+
+
+def _named(name):
+    """A pattern for a message naming the parameter ``name`` (as a word of its own)."""
+    return rf"(?<![\w]){name}(?![\w])"
+
+
+def _half(x):
+    return np.full(np.shape(x), 0.5)
+
+
+@pytest.mark.parametrize(("fn", "args", "kwargs", "error", "pattern"), [
+    (gt.value_function, ("normal", gt.Normal(0, 1), _half), {}, TypeError, _named("p_data")),
+    (gt.value_function, (gt.Normal(0, 1), 1.0, _half), {}, TypeError, _named("p_g")),
+    (gt.value_function, (gt.Normal(0, 1), gt.Normal(1, 1), 0.5), {}, TypeError, "d must be a callable"),
+    (gt.value_function, (gt.Normal(0, 1), gt.Normal(1, 1), lambda x: 1.5 + 0 * x), {}, ValueError, r"\[0, 1\]"),
+    (gt.value_function, (gt.Normal(0, 1), gt.Normal(1, 1), _half), {"space": "y"}, ValueError, "unknown space"),
+    (gt.value_function, (gt.Normal(0, 1), gt.Normal(1, 1), _half), {"space": "z"}, TypeError, "Pushforward"),
+    (gt.generator_loss, ("normal", gt.Normal(0, 1)), {}, TypeError, _named("p_data")),
+    (gt.generator_loss, (gt.Normal(0, 1), None), {}, TypeError, _named("p_g")),
+    (gt.generator_loss, (gt.Normal(0, 1), gt.Normal(1, 1)), {"loss": "wasserstein"}, ValueError, "unknown loss"),
+    (gt.generator_loss, (gt.Normal(0, 1), gt.Normal(1, 1)), {"hints": ()}, TypeError, "hints"),
+    (gt.generator_loss, (gt.Normal(0, 1), gt.Normal(1, 1)), {"noise": None}, TypeError, "noise"),
+    (gt.generator_gradient, ("normal", affine_generator(1.0, 1.0)), {}, TypeError, _named("p_data")),
+    (gt.generator_gradient, (gt.Normal(0, 1), [1.0]), {}, TypeError, _named("p_g")),
+    (gt.generator_gradient, (gt.Normal(0, 1), affine_generator(1.0, 1.0)), {"loss": "hinge"}, ValueError,
+     "unknown loss"),
+    (gt.generator_gradient, (gt.Normal(0, 1), gt.Normal(1, 1)), {}, TypeError, "Pushforward"),
+    (gt.generator_gradient, (gt.Normal(0, 1), gt.Pushforward(gt.Normal(0, 1), gt.Exp())), {}, TypeError, "Affine"),
+    (gt.generator_gradient, (gt.Normal(0, 1), affine_generator(1.0, 1.0)), {"noise": None}, TypeError, "noise"),
+    (gt.virtual_criterion, (gt.Normal(0, 1), "q"), {}, TypeError, _named("p_g")),
+    (gt.optimal_discriminator, ({}, gt.Normal(0, 1)), {}, TypeError, _named("p_data")),
+    (gt.optimal_discriminator, (gt.Normal(0, 1), 2), {}, TypeError, _named("p_g")),
+], ids=lambda v: getattr(v, "__name__", None))
+def test_the_objects_of_the_derivation_are_checked(fn, args, kwargs, error, pattern):
+    """V, the losses, their gradients and D* are defined for two densities and a discriminator with values in
+    [0, 1] (S1); anything else is refused with a message naming the parameter, not given a number."""
+    with pytest.raises(error, match=pattern):
+        fn(*args, **kwargs)

@@ -6,12 +6,14 @@ E_z[log(1 - D(G(z)))]; its gradient with respect to any generator parameter sees
 
 import math
 
+import mpmath as mp
 import numpy as np
 import pytest
+import reference
 from hypothesis import given
 from pairs import affine_generator
 from strategies import densities, reals
-from tolerances import GRADIENT_ABS, IDENTITY_ABS
+from tolerances import EPS, GRADIENT_ABS, IDENTITY_ABS, small_error
 
 import gantheory as gt
 from gantheory.quadrature import expectation
@@ -62,3 +64,45 @@ def test_property_first_term_independent_of_generator(p, scale, shift):
     first = expectation(p, D_FIXED.log)
     if math.isfinite(v):
         assert float(v) - float(second) == pytest.approx(float(first), abs=1e-10 + 10 * (v.error + second.error))
+
+
+def _loss_reference(t, integrand):
+    """∫ q(x) integrand(p(x), q(x)) dx for p = N(0, 1), q = N(t, 1), by 30-digit mpmath."""
+    with mp.workdps(30):
+        p, q = reference.normal(0, 1), reference.normal(t, 1)
+        return float(mp.quad(lambda x: q(x) * integrand(p(x), q(x)), [-mp.inf, -3, 0, t / 2, t, t + 3, mp.inf]))
+
+
+@pytest.mark.parametrize("t", [0.4, 2.5])
+def test_closed_form_generator_losses_at_the_optimal_discriminator(t):
+    """With D = D* (the default) the generator's losses are E_{p_g}[log(1 - D*)] = ∫ q log(q / (p + q))
+    (minimax, the default loss) and -E_{p_g}[log D*] = -∫ q log(p / (p + q)) (non-saturating), each equal
+    to the 30-digit integral to 1e-12 and within its own small error bar; both sides of S2's split
+    V(G, D*) = E_{p_data}[log D*] + E_{p_g}[log(1 - D*)] hold at once."""
+    p, g = gt.Normal(0, 1), affine_generator(1.0, t)
+    want = {"minimax": _loss_reference(t, lambda a, b: mp.log(b / (a + b))),
+            "non_saturating": _loss_reference(t, lambda a, b: -mp.log(a / (a + b)))}
+    got = {"minimax": gt.generator_loss(p, g), "non_saturating": gt.generator_loss(p, g, loss="non_saturating")}
+    for loss, est in got.items():
+        assert est.converged and abs(float(est) - want[loss]) <= small_error(est) + 4 * EPS * abs(want[loss])
+        assert float(est) == pytest.approx(want[loss], rel=1e-12)
+    first = _first_term(p, gt.optimal_discriminator(p, g))
+    assert first + float(got["minimax"]) == pytest.approx(float(gt.virtual_criterion(p, g)), abs=IDENTITY_ABS)
+
+
+def test_closed_form_generator_loss_at_a_fixed_discriminator():
+    """At a fixed D = sigmoid(a x² + b x + c) the two losses against the 30-digit integrals (1e-12)."""
+    p, g = gt.Normal(0, 1), affine_generator(1.0, 1.5)
+    d = gt.QuadraticDiscriminator(-0.2, -1.0, 0.5)
+
+    def logit(x):
+        return (-0.2 * x - 1.0) * x + 0.5
+
+    with mp.workdps(30):
+        q = reference.normal(1.5, 1)
+        mm = float(mp.quad(lambda x: -q(x) * mp.log1p(mp.exp(logit(x))), [-mp.inf, 0, 1.5, mp.inf]))
+        ns = float(mp.quad(lambda x: q(x) * mp.log1p(mp.exp(-logit(x))), [-mp.inf, 0, 1.5, mp.inf]))
+    for loss, want in (("minimax", mm), ("non_saturating", ns)):
+        est = gt.generator_loss(p, g, d, loss=loss)
+        assert est.converged and abs(float(est) - want) <= small_error(est) + 4 * EPS * abs(want)
+        assert float(est) == pytest.approx(want, rel=1e-12)

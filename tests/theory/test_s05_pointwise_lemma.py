@@ -51,3 +51,42 @@ def test_property_maximiser_beats_any_point(a, b, y):
     assert other <= best + 1e-12 * (a + b)
     if abs(y - ystar) > 1e-6 and 0 < ystar < 1:
         assert other < best  # unique
+
+
+def _named(name):
+    """A pattern for a message naming the parameter ``name`` (as a word of its own)."""
+    return rf"(?<![\w]){name}(?![\w])"
+
+
+@pytest.mark.parametrize(("args", "error", "pattern"), [
+    ((-1.0, 1.0), ValueError, "non-negative"), ((1.0, -1.0), ValueError, "non-negative"),
+    (([1.0, -2.0], [1.0, 3.0]), ValueError, "non-negative"), ((0.0, 0.0), ValueError, "both be zero"),
+    ((np.nan, 1.0), ValueError, _named("a") + " must be finite"),
+    ((1.0, np.inf), ValueError, _named("b") + " must be finite"),
+    (("a", 1.0), TypeError, _named("a") + " must be real"), ((1.0, None), TypeError, _named("b") + " must be real"),
+    (([1.0, 2.0], [1.0, 2.0, 3.0]), ValueError, r"a and b must broadcast together, got shapes .*a \(2,\), b \(3,\)"),
+], ids=["a<0", "b<0", "an entry <0", "both 0", "a nan", "b inf", "a str", "b None", "shapes"])
+def test_the_lemma_refuses_weights_outside_its_hypotheses(args, error, pattern):
+    """The lemma holds for finite a, b >= 0, not both zero: anything else is refused, naming the parameter
+    and the broken hypothesis, not answered."""
+    with pytest.raises(error, match=pattern):
+        gt.pointwise_argmax(*args)
+    if pattern != "both be zero":  # (the objective itself is defined there: 0 for every y)
+        with pytest.raises(error, match=pattern):
+            gt.pointwise_objective(0.5, *args)
+
+
+@pytest.mark.parametrize("y", [-1e-300, 1.5, 1.0 + 2**-52, 2.5, np.nan, np.inf])
+def test_the_objective_is_defined_on_the_unit_interval(y):
+    """y is a probability: values outside [0, 1] (or not numbers) are refused, naming y."""
+    pattern = _named("y") + (" must lie in \\[0, 1\\]" if np.isfinite(y) else " must be finite")
+    with pytest.raises(ValueError, match=pattern):
+        gt.pointwise_objective(y, 1.0, 1.0)
+    with pytest.raises(ValueError, match=_named("y")):
+        gt.pointwise_objective([0.5, y], 1.0, 1.0)
+    shapes = r"y and a and b must broadcast together, got shapes y \(2,\), a \(3,\), b \(\)"
+    with pytest.raises(ValueError, match=shapes):
+        gt.pointwise_objective([0.2, 0.5], [1.0, 2.0, 3.0], 1.0)
+    assert gt.pointwise_objective(0.0, 0.0, 1.0) == 0.0  # 0 log 0 = 0 at the ends
+    assert gt.pointwise_objective(1.0, 1.0, 0.0) == 0.0
+    assert gt.pointwise_objective(np.array([0.0, 1.0]), 1.0, 1.0).tolist() == [-np.inf, -np.inf]
