@@ -22,7 +22,7 @@ from . import _kernels as K
 from ._checks import choice, finite_array, real_array, scalar
 from .densities import _has_jumps
 from .divergences import _pair, js_divergence
-from .quadrature import Estimate, _charged, _integrate_pair, _scaled, expect_nodes, float_spread
+from .quadrature import _charged, _integrate_pair, _scaled, _summed, expect_nodes, float_spread
 from .transforms import Affine, Pushforward
 
 __all__ = [
@@ -306,10 +306,7 @@ def value_function(p_data, p_g, d, *, space="x", rtol=1e-12, atol=0.0, **options
                         **options)
     real = _slivers_charged(real, _jump_slivers(d, p_data, p_g, 0), rtol, atol, "value_function")
     fake = _slivers_charged(fake, _jump_slivers(d, p_g, p_data, 1, images=True), rtol, atol, "value_function")
-    if not (math.isfinite(real) and math.isfinite(fake)):
-        return Estimate(float(real) + float(fake), 0.0, real.neval + fake.neval, "quad", True)
-    return Estimate(float(real) + float(fake), real.error + fake.error, real.neval + fake.neval,
-                    "quad", real.converged and fake.converged)
+    return _summed(real, fake)
 
 
 def _fake_logs(d, p_g, nodes):

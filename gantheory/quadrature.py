@@ -19,6 +19,7 @@ Two and more dimensions
 """
 
 import math
+import operator
 import sys
 import warnings
 
@@ -86,8 +87,16 @@ class Estimate(float):
     def __new__(cls, value, error=0.0, neval=0, method="quad", converged=True):
         obj = super().__new__(cls, value)
         obj.error = float(error)
-        obj.neval = int(neval)
+        if not obj.error >= 0.0:  # (NaN too): an error bar is a non-negative number or inf
+            raise ValueError(f"Estimate: error must be >= 0, got {obj.error!r}")
+        obj.neval = operator.index(neval)
+        if obj.neval < 0:
+            raise ValueError(f"Estimate: neval must be >= 0, got {obj.neval}")
+        if not (isinstance(method, str) and method):
+            raise TypeError(f"Estimate: method must be a non-empty string, got {method!r}")
         obj.method = method
+        if converged is not True and converged is not False and not isinstance(converged, np.bool_):
+            raise TypeError(f"Estimate: converged must be a bool, got {converged!r}")
         obj.converged = bool(converged)
         return obj
 
@@ -107,6 +116,16 @@ def _scaled(est, factor, offset=0.0):
     error = abs(factor) * est.error + (0.0 if exact or not math.isfinite(value) else _EPS * abs(value))
     return Estimate(value, error, est.neval, est.method, est.converged)
 
+
+
+def _summed(a, b):
+    """``a + b`` for two estimates of separate integrals: their errors add, with the rounding of the sum;
+    an infinite sum is exact (and converged)."""
+    value = float(a) + float(b)
+    if not math.isfinite(value):
+        return Estimate(value, 0.0, a.neval + b.neval, a.method, True)
+    return Estimate(value, a.error + b.error + _EPS * abs(value) / 2, a.neval + b.neval, a.method,
+                    a.converged and b.converged)
 
 
 def _charged(est, extra, limit, message, depth=0):

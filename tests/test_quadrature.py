@@ -83,3 +83,32 @@ def test_far_breakpoints_do_not_hide_tail_mass(density):
         got = expect_nodes(density, lambda nodes: np.ones(len(nodes.x)), breaks=[-far, far])
         assert float(got) == pytest.approx(1.0, abs=1e-13)
         assert abs(float(got) - 1.0) <= max(got.error, 4e-16)
+
+
+@pytest.mark.parametrize(("kwargs", "error", "pattern"), [
+    ({"error": -1e-16}, ValueError, "error must be >= 0"), ({"error": math.nan}, ValueError, "error must be >= 0"),
+    ({"neval": -1}, ValueError, "neval must be >= 0"), ({"neval": 2.5}, TypeError, ""),
+    ({"method": None}, TypeError, "method"), ({"method": ""}, TypeError, "method"),
+    ({"converged": None}, TypeError, "converged"), ({"converged": "yes"}, TypeError, "converged"),
+])
+def test_an_estimate_is_well_formed(kwargs, error, pattern):
+    """Every Estimate the package returns has a non-negative error bar (inf allowed, NaN not), a count of
+    evaluations, a method and a converged flag: a bookkeeping slip that would make a bar negative or a flag
+    undefined fails where it is made."""
+    with pytest.raises(error, match=pattern):
+        gt.Estimate(1.0, **kwargs)
+    est = gt.Estimate(1.0, math.inf, np.int64(3), "mc", np.bool_(False))
+    assert (est.error, est.neval, est.method, est.converged) == (math.inf, 3, "mc", False)
+
+
+def test_a_sum_of_estimates_adds_the_bars():
+    """Two estimates of separate integrals: the sum's bar is the sum of the bars plus the rounding of the
+    sum; converged only if both are; an infinite sum is exact."""
+    from gantheory.quadrature import _summed
+
+    a, b = gt.Estimate(0.1, 1e-13, 10, "quad", True), gt.Estimate(0.2, 2e-13, 20, "quad", False)
+    s = _summed(a, b)
+    assert float(s) == 0.1 + 0.2 and s.neval == 30 and not s.converged
+    assert 3e-13 < s.error <= 3e-13 + 2.3e-16 * 0.3
+    inf = _summed(gt.Estimate(-math.inf, 0.0, 5), b)
+    assert float(inf) == -math.inf and inf.error == 0.0 and inf.converged and inf.neval == 25

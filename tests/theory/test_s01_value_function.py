@@ -179,6 +179,7 @@ def _half(x):
     (gt.generator_gradient, (gt.Normal(0, 1), gt.Pushforward(gt.Normal(0, 1), gt.Exp())), {}, TypeError, "Affine"),
     (gt.generator_gradient, (gt.Normal(0, 1), affine_generator(1.0, 1.0)), {"noise": None}, TypeError, "noise"),
     (gt.virtual_criterion, (gt.Normal(0, 1), "q"), {}, TypeError, _named("p_g")),
+    (gt.virtual_criterion, ("p", gt.Normal(0, 1)), {}, TypeError, _named("p_data")),
     (gt.optimal_discriminator, ({}, gt.Normal(0, 1)), {}, TypeError, _named("p_data")),
     (gt.optimal_discriminator, (gt.Normal(0, 1), 2), {}, TypeError, _named("p_g")),
 ], ids=lambda v: getattr(v, "__name__", None))

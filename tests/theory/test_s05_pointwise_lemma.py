@@ -4,6 +4,8 @@ Claim (Goodfellow et al. 2014, proof of Proposition 1; docs/theory.md S5): "For 
 y -> a log y + b log(1 - y) on [0, 1] has its unique maximum at y = a / (a + b)."
 """
 
+import warnings
+
 import mpmath as mp
 import numpy as np
 import pytest
@@ -90,3 +92,11 @@ def test_the_objective_is_defined_on_the_unit_interval(y):
     assert gt.pointwise_objective(0.0, 0.0, 1.0) == 0.0  # 0 log 0 = 0 at the ends
     assert gt.pointwise_objective(1.0, 1.0, 0.0) == 0.0
     assert gt.pointwise_objective(np.array([0.0, 1.0]), 1.0, 1.0).tolist() == [-np.inf, -np.inf]
+
+
+def test_the_objective_below_the_float_range_is_minus_infinity():
+    """a log y for a = 1e308 and y = 1e-300 is -6.9e310, below the float64 range: -inf, not an overflow."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert gt.pointwise_objective(1e-300, 1e308, 1.0) == -np.inf
+        assert gt.pointwise_objective(1.0 - 1e-16, 1.0, 1e308) == -np.inf

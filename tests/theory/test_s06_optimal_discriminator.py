@@ -110,3 +110,53 @@ def test_two_normals_optimal_discriminator_is_quadratic():
     cg = gt.virtual_criterion(gt.Normal(0.0, 1.0), gt.Normal(mu, s))
     for v in values:
         assert v.error <= 1e-12 and abs(float(v) - float(cg)) <= v.error + cg.error
+
+
+def _named(name):
+    """A pattern for a message naming the parameter ``name`` (as a word of its own)."""
+    return rf"(?<![\w]){name}(?![\w])"
+
+
+@pytest.mark.parametrize(("args", "name"), [((math.nan, 0.0, 0.0), "a"), ((0.0, math.inf, 0.0), "b"),
+                                            ((0.0, 0.0, -math.inf), "c"), (("1", 0.0, 0.0), "a"),
+                                            ((0.0, None, 0.0), "b"), ((0.0, 0.0, [1.0]), "c")])
+def test_the_quadratic_family_takes_three_finite_coefficients(args, name):
+    """D = sigmoid(a x² + b x + c), the family that holds D* for two normals, is defined for finite real
+    a, b, c; anything else is refused, naming the coefficient."""
+    with pytest.raises((TypeError, ValueError), match=_named(name)):
+        gt.QuadraticDiscriminator(*args)
+
+
+def test_a_discriminator_is_a_function_of_each_point():
+    """D is evaluated pointwise from its logit: far out a quadratic logit with a < 0 reaches -inf and D
+    reaches 0 exactly (no overflow reported); a logit must return one value per point (batches of 2-D
+    points included); points must be real numbers."""
+    d = gt.QuadraticDiscriminator(-1.0, 0.0, 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert float(d(1e200)) == 0.0 and float(d.logit(1e200)) == -math.inf and float(d.log(1e200)) == -math.inf
+        assert float(d.dlogit(1e308)) == -math.inf and float(d.log1m(1e200)) == 0.0
+    with pytest.raises(ValueError, match="one value per point"):
+        gt.LogitDiscriminator(lambda x: 0.0).logit([1.0, 2.0, 3.0])
+    batch = np.zeros((2, 3, 2))  # a 2 x 3 array of points of the plane
+    assert gt.LogitDiscriminator(lambda x: np.asarray(x).sum(-1)).logit(batch).shape == (2, 3)
+    for method in (d.logit, d.dlogit, d.log, d):
+        with pytest.raises(TypeError, match=_named("x")):
+            method("0.5")
+
+
+def test_dstar_outside_both_supports_is_one_half():
+    """Where p_data = p_g = 0, D* = p_data / (p_data + p_g) is 0/0: any value is optimal (it meets no mass),
+    and D* is taken as 1/2, silently (log p_data - log p_g is -inf - -inf there)."""
+    d = gt.optimal_discriminator(gt.Uniform(0, 1), gt.Uniform(2, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert d(5.0) == 0.5 and d.logit(-1.0) == 0.0
+        assert d(0.5) == 1.0 and d(2.5) == 0.0
+
+
+@pytest.mark.parametrize(("args", "kwargs"), [(("x",), {}), ((None,), {}), ((np.tanh,), {"dlogit": 1.0})])
+def test_a_logit_discriminator_takes_functions(args, kwargs):
+    """D = sigmoid(logit(x)) needs the logit (and its derivative, if given) as functions."""
+    with pytest.raises(TypeError, match="callables"):
+        gt.LogitDiscriminator(*args, **kwargs)
