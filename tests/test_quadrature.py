@@ -87,7 +87,7 @@ def test_far_breakpoints_do_not_hide_tail_mass(density):
 
 @pytest.mark.parametrize(("kwargs", "error", "pattern"), [
     ({"error": -1e-16}, ValueError, "error must be >= 0"), ({"error": math.nan}, ValueError, "error must be >= 0"),
-    ({"neval": -1}, ValueError, "neval must be >= 0"), ({"neval": 2.5}, TypeError, ""),
+    ({"neval": -1}, ValueError, "neval must be >= 0"), ({"neval": 2.5}, TypeError, "integer"),
     ({"method": None}, TypeError, "method"), ({"method": ""}, TypeError, "method"),
     ({"converged": None}, TypeError, "converged"), ({"converged": "yes"}, TypeError, "converged"),
 ])
