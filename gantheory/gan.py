@@ -22,7 +22,7 @@ from . import _kernels as K
 from ._checks import choice, finite_array, real_array, scalar
 from .densities import _has_jumps
 from .divergences import _pair, js_divergence
-from .quadrature import _charged, _integrate_pair, _scaled, _summed, expect_nodes, float_spread
+from .quadrature import _charged, _integrate_pair, _scaled, _summed, expect_nodes, float_spread, per_nodes
 from .transforms import Affine, Pushforward
 
 __all__ = [
@@ -455,29 +455,27 @@ def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=
     if score_form:
         return _score_function_gradient(p_g, d, loss, float(value), options)
     tr = p_g.transform
-    memo = {}
 
+    @per_nodes
     def parts(nodes):
-        """h' at the nodes and its round-off, computed once per set of nodes: ℓ' = score_data -
-        score_g for D* (through the nodes' offsets), the user's dlogit otherwise."""
-        if memo.get("nodes") is not nodes:
-            ld, l1d = _disc_logs(d, nodes)
-            if isinstance(d, OptimalDiscriminator):
-                a, b = nodes.score(d.p_data), nodes.score(d.p_g)
-                with np.errstate(invalid="ignore"):
-                    slope = np.where(a == b, 0.0, a - b)  # equal scores, infinite ones too
-                scale = np.abs(a) + np.abs(b)
-            else:
-                slope = _checked_dlogit(d, nodes.x)
-                scale = np.abs(slope)
-            # h' = -D ℓ' (minimax), -(1 - D) ℓ' (non-saturating); 0 * ℓ' = 0 where the factor vanishes
-            dfac = np.exp(l1d) if loss == "non_saturating" else np.exp(ld)
-            z = np.abs((nodes.x - tr.shift) / tr.scale) + 1.0
+        """h' at the nodes and its round-off: ℓ' = score_data - score_g for D* (through the nodes'
+        offsets), the user's dlogit otherwise."""
+        ld, l1d = _disc_logs(d, nodes)
+        if isinstance(d, OptimalDiscriminator):
+            a, b = nodes.score(d.p_data), nodes.score(d.p_g)
             with np.errstate(invalid="ignore"):
-                hp = np.where(dfac == 0.0, 0.0, -dfac * slope)
-                noise = np.nan_to_num(8.0 * np.finfo(float).eps * dfac * scale * z, posinf=0.0)
-            memo.update(nodes=nodes, hprime=hp, noise=noise)
-        return memo["hprime"], memo["noise"]
+                slope = np.where(a == b, 0.0, a - b)  # equal scores, infinite ones too
+            scale = np.abs(a) + np.abs(b)
+        else:
+            slope = _checked_dlogit(d, nodes.x)
+            scale = np.abs(slope)
+        # h' = -D ℓ' (minimax), -(1 - D) ℓ' (non-saturating); 0 * ℓ' = 0 where the factor vanishes
+        dfac = np.exp(l1d) if loss == "non_saturating" else np.exp(ld)
+        z = np.abs((nodes.x - tr.shift) / tr.scale) + 1.0
+        with np.errstate(invalid="ignore"):
+            hp = np.where(dfac == 0.0, 0.0, -dfac * slope)
+            noise = np.nan_to_num(8.0 * np.finfo(float).eps * dfac * scale * z, posinf=0.0)
+        return hp, noise
 
     options["noise"] = lambda nodes: parts(nodes)[1]
     g_scale = expect_nodes(p_g, lambda nodes: parts(nodes)[0] * (nodes.x - tr.shift) / tr.scale, **options)
@@ -521,40 +519,35 @@ def _score_function_gradient(p_g, d, loss, value, options):
             z = z[base.logpdf(z) > -700.0]
         options = dict(options, hints=(), breaks=z)
     over = base if in_noise else p_g
-    memo = {}
 
+    @per_nodes
     def loss_density(nodes):
-        if memo.get("nodes") is not nodes:
-            if not in_noise:
-                logs = _disc_logs(d, nodes)
-            elif d.p_g is p_g:  # log p_g from the noise itself
-                logs = d._logs_from(nodes.mapped(tr).logpdf(d.p_data), nodes.logpdf(base) - math.log(abs(tr.scale)))
-            else:
-                logs = _disc_logs(d, nodes.mapped(tr))
-            memo.update(nodes=nodes, h=_loss_integrand(loss, *logs))
-        return memo["h"]
+        if not in_noise:
+            logs = _disc_logs(d, nodes)
+        elif d.p_g is p_g:  # log p_g from the noise itself
+            logs = d._logs_from(nodes.mapped(tr).logpdf(d.p_data), nodes.logpdf(base) - math.log(abs(tr.scale)))
+        else:
+            logs = _disc_logs(d, nodes.mapped(tr))
+        return _loss_integrand(loss, *logs)
 
     if in_noise:  # the loss over x (``value``) may have lost z's digits: the same integral over the noise
         value = float(expect_nodes(over, loss_density, **options))
     if not math.isfinite(value):
         raise ValueError(f"p_g's scale {tr.scale:g} leaves the jumps of D* too close together in float64 for the "
                          "loss to be integrated")
-    parts = {}
-
+    @per_nodes
     def weighted(nodes):
-        if parts.get("nodes") is not nodes:
-            h = loss_density(nodes) - value
-            z = nodes.x if in_noise else (nodes.x - tr.shift) / tr.scale
-            psi = nodes.score(base) if in_noise else base.score(z)
-            with np.errstate(invalid="ignore", over="ignore"):
-                w_scale, w_shift = -(1.0 + z * psi) / tr.scale, -psi / tr.scale
-                noise = 8.0 * np.finfo(float).eps * (np.abs(h) + abs(value)) * (np.abs(w_scale) + np.abs(w_shift))
-            parts.update(nodes=nodes, vals=(h * w_scale, h * w_shift), noise=np.nan_to_num(noise, posinf=0.0))
-        return parts
+        h = loss_density(nodes) - value
+        z = nodes.x if in_noise else (nodes.x - tr.shift) / tr.scale
+        psi = nodes.score(base) if in_noise else base.score(z)
+        with np.errstate(invalid="ignore", over="ignore"):
+            w_scale, w_shift = -(1.0 + z * psi) / tr.scale, -psi / tr.scale
+            noise = 8.0 * np.finfo(float).eps * (np.abs(h) + abs(value)) * (np.abs(w_scale) + np.abs(w_shift))
+        return h * w_scale, h * w_shift, np.nan_to_num(noise, posinf=0.0)
 
-    options["noise"] = lambda nodes: weighted(nodes)["noise"]
-    g_scale = expect_nodes(over, lambda nodes: weighted(nodes)["vals"][0], **options)
-    g_shift = expect_nodes(over, lambda nodes: weighted(nodes)["vals"][1], **options)
+    options["noise"] = lambda nodes: weighted(nodes)[2]
+    g_scale = expect_nodes(over, lambda nodes: weighted(nodes)[0], **options)
+    g_shift = expect_nodes(over, lambda nodes: weighted(nodes)[1], **options)
     grad = np.array([float(g_scale), float(g_shift)])
     if not np.all(np.isfinite(grad)):
         raise ValueError(f"p_g's scale {tr.scale:g} and shift {tr.shift:g} leave the jumps of D* unresolved in "

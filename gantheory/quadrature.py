@@ -807,6 +807,19 @@ def float_spread(f, x, at_x):
     return np.where(np.isfinite(out), out, 0.0)
 
 
+def per_nodes(fn):
+    """``fn(nodes)`` computed once per set of nodes: the integrands of several integrals over the same
+    nodes (the components of a gradient, a value and its round-off) share one evaluation."""
+    last = [None, None]
+
+    def cached(nodes):
+        if last[0] is not nodes:
+            last[:] = [nodes, fn(nodes)]
+        return last[1]
+
+    return cached
+
+
 def expectation(p, g, *, rtol=1e-12, atol=0.0, **options):
     """``E_p[g(X)] = ∫ p(x) g(x) dx`` by quadrature; ``g`` maps an array of points to values."""
     from .densities import as_density

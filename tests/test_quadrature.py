@@ -112,3 +112,22 @@ def test_a_sum_of_estimates_adds_the_bars():
     assert 3e-13 < s.error <= 3e-13 + 2.3e-16 * 0.3
     inf = _summed(gt.Estimate(-math.inf, 0.0, 5), b)
     assert float(inf) == -math.inf and inf.error == 0.0 and inf.converged and inf.neval == 25
+
+
+def test_an_integrand_shared_by_several_integrals_is_evaluated_once_per_nodes():
+    """per_nodes: one evaluation per set of nodes, a new one for new nodes, the same values either way."""
+    from gantheory.quadrature import per_nodes
+
+    calls = []
+
+    @per_nodes
+    def f(nodes):
+        calls.append(nodes)
+        return np.cos(nodes.x)
+
+    seen = []
+    g = gt.Normal(0.3, 1.2)
+    first = expect_nodes(g, lambda nodes: seen.append(nodes) or f(nodes))
+    second = expect_nodes(g, lambda nodes: f(nodes) ** 2 * 0 + f(nodes))
+    assert float(first) == float(second) == pytest.approx(math.cos(0.3) * math.exp(-0.72), rel=1e-12)
+    assert len(calls) == len({id(n) for n in calls}) >= len(seen)
