@@ -179,3 +179,19 @@ def test_no_gradient_where_the_frozen_discriminator_jumps_with_the_generator(p_d
         gt.generator_gradient(p_data, p_g, d)
     smooth = gt.QuadraticDiscriminator(-0.1, 0.5, 0.2)  # a smooth D has a gradient at any generator
     assert np.all(np.isfinite(gt.generator_gradient(p_data, p_g, smooth)))
+
+
+@pytest.mark.parametrize(("s", "t"), [(1e-9, 0.3), (1e-7, 0.6), (1e-12, 0.5)])
+def test_closed_form_gradient_of_a_tiny_generator_inside_uniform_data(s, t):
+    """Uniform data on [0, 1], p_g = N(t, s²) far inside it, D* frozen (it jumps at 0 and 1, where p_g has
+    no mass). With q = φ(z)/s: the minimax loss has dL/dscale = -∫ z² φ/(s + φ) dz and the non-saturating
+    one -(1/s) ∫ z² φ²/(s + φ) dz; by symmetry dL/dshift = 0. At s = 1e-12 the points x = t + s z keep only
+    a few digits of z: the gradient is integrated over the noise. Against 30-digit mpmath, to 1e-12."""
+    with mp.workdps(30):
+        phi, ss, cuts = mp.npdf, mp.mpf(s), [-mp.inf, -8, -6, -3, 0, 3, 6, 8, mp.inf]
+        minimax = float(-mp.quad(lambda z: phi(z) * z**2 / (ss + phi(z)), cuts))
+        non_saturating = float(-mp.quad(lambda z: z**2 * phi(z) ** 2 / (ss + phi(z)), cuts) / ss)
+    p, g = gt.Uniform(0.0, 1.0), affine_generator(s, t)
+    for loss, want in (("minimax", minimax), ("non_saturating", non_saturating)):
+        got = gt.generator_gradient(p, g, loss=loss)
+        assert got[0] == pytest.approx(want, rel=1e-12) and abs(got[1]) <= 1e-12 * abs(want)
