@@ -155,6 +155,9 @@ def _named(name):
     return rf"(?<![\w]){name}(?![\w])"
 
 
+PLANE = gt.MultivariateNormal([0, 0], np.eye(2))
+
+
 def _half(x):
     return np.full(np.shape(x), 0.5)
 
@@ -178,6 +181,8 @@ def _half(x):
     (gt.generator_gradient, (gt.Normal(0, 1), gt.Normal(1, 1)), {}, TypeError, "Pushforward"),
     (gt.generator_gradient, (gt.Normal(0, 1), gt.Pushforward(gt.Normal(0, 1), gt.Exp())), {}, TypeError, "Affine"),
     (gt.generator_gradient, (gt.Normal(0, 1), affine_generator(1.0, 1.0)), {"noise": None}, TypeError, "noise"),
+    (gt.generator_gradient, (PLANE, gt.Pushforward(PLANE, gt.Affine(np.eye(2), [1.0, 0.0]))), {}, TypeError,
+     "one-dimensional"),
     (gt.virtual_criterion, (gt.Normal(0, 1), "q"), {}, TypeError, _named("p_g")),
     (gt.virtual_criterion, ("p", gt.Normal(0, 1)), {}, TypeError, _named("p_data")),
     (gt.optimal_discriminator, ({}, gt.Normal(0, 1)), {}, TypeError, _named("p_data")),
