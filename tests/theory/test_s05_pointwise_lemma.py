@@ -100,3 +100,4 @@ def test_the_objective_below_the_float_range_is_minus_infinity():
         warnings.simplefilter("error")
         assert gt.pointwise_objective(1e-300, 1e308, 1.0) == -np.inf
         assert gt.pointwise_objective(1.0 - 1e-16, 1.0, 1e308) == -np.inf
+        assert gt.pointwise_objective(0.5, 1.7e308, 1.7e308) == -np.inf  # (each term finite, their sum not)
