@@ -172,15 +172,16 @@ def _half(x):
     (gt.generator_loss, ("normal", gt.Normal(0, 1)), {}, TypeError, _named("p_data")),
     (gt.generator_loss, (gt.Normal(0, 1), None), {}, TypeError, _named("p_g")),
     (gt.generator_loss, (gt.Normal(0, 1), gt.Normal(1, 1)), {"loss": "wasserstein"}, ValueError, "unknown loss"),
-    (gt.generator_loss, (gt.Normal(0, 1), gt.Normal(1, 1)), {"hints": ()}, TypeError, "hints"),
-    (gt.generator_loss, (gt.Normal(0, 1), gt.Normal(1, 1)), {"noise": None}, TypeError, "noise"),
+    (gt.generator_loss, (gt.Normal(0, 1), gt.Normal(1, 1)), {"hints": ()}, TypeError, "hints is not an option"),
+    (gt.generator_loss, (gt.Normal(0, 1), gt.Normal(1, 1)), {"noise": None}, TypeError, "noise is not an option"),
     (gt.generator_gradient, ("normal", affine_generator(1.0, 1.0)), {}, TypeError, _named("p_data")),
     (gt.generator_gradient, (gt.Normal(0, 1), [1.0]), {}, TypeError, _named("p_g")),
     (gt.generator_gradient, (gt.Normal(0, 1), affine_generator(1.0, 1.0)), {"loss": "hinge"}, ValueError,
      "unknown loss"),
     (gt.generator_gradient, (gt.Normal(0, 1), gt.Normal(1, 1)), {}, TypeError, "Pushforward"),
     (gt.generator_gradient, (gt.Normal(0, 1), gt.Pushforward(gt.Normal(0, 1), gt.Exp())), {}, TypeError, "Affine"),
-    (gt.generator_gradient, (gt.Normal(0, 1), affine_generator(1.0, 1.0)), {"noise": None}, TypeError, "noise"),
+    (gt.generator_gradient, (gt.Normal(0, 1), affine_generator(1.0, 1.0)), {"noise": None}, TypeError,
+     "noise is not an option"),
     (gt.generator_gradient, (PLANE, gt.Pushforward(PLANE, gt.Affine(np.eye(2), [1.0, 0.0]))), {}, TypeError,
      "one-dimensional"),
     (gt.virtual_criterion, (gt.Normal(0, 1), "q"), {}, TypeError, _named("p_g")),
@@ -193,3 +194,13 @@ def test_the_objects_of_the_derivation_are_checked(fn, args, kwargs, error, patt
     [0, 1] (S1); anything else is refused with a message naming the parameter, not given a number."""
     with pytest.raises(error, match=pattern):
         fn(*args, **kwargs)
+
+
+def test_minus_infinity_in_the_plane():
+    """The same for a generator of the plane: D = 1 on a half-plane where the fakes have mass gives
+    V = -inf over the noise."""
+    p = gt.MultivariateNormal([-40.0, 0.0], np.eye(2))  # (no real mass where D jumps)
+    g = gt.Pushforward(gt.MultivariateNormal([0.0, 0.0], np.eye(2)), gt.Affine(np.eye(2), [3.0, 0.0]))
+    d = lambda x: np.where(np.asarray(x)[..., 0] > 4.0, 1.0, 0.5)  # noqa: E731
+    v = gt.value_function(p, g, d, space="z")
+    assert float(v) == -math.inf and v.error == 0.0 and v.converged is True

@@ -115,14 +115,16 @@ def _criterion_normal_vs_beta22():
         return float(-mp.log(4) + 2 * jsd)
 
 
+@pytest.mark.parametrize("scale", [1.0, -1.0])
 @pytest.mark.parametrize(("shift", "bar"), [(0.0, 1e-11), (3e5, 1e-8), (1e12, 1e-2)])
-def test_change_of_variables_far_from_the_origin(shift, bar):
-    """G(z) = z + shift on Beta(2, 2) noise, data N(shift + 0.5, 1), at D*. Far from the origin the images
+def test_change_of_variables_far_from_the_origin(shift, bar, scale):
+    """G(z) = shift ± z on Beta(2, 2) noise (the reflection onto the same interval), data N(shift + 0.5, 1),
+    at D*. Far from the origin the images
     are rounded to floats (1.2e-4 apart at 1e12), and noise points next to an end round onto the end
     itself, where p_g = 0 and D* = 1: a node inside the support must not make V = -inf. V over the noise,
     V over x and C(G) are finite and within their error bars of the value at shift 0 (translation
     invariance) from 30-digit mpmath; near the origin to 1e-11."""
-    p, g = gt.Normal(shift + 0.5, 1.0), gt.Pushforward(gt.Beta(2.0, 2.0), gt.Affine(1.0, shift))
+    p, g = gt.Normal(shift + 0.5, 1.0), gt.Pushforward(gt.Beta(2.0, 2.0), gt.Affine(scale, shift + (scale < 0)))
     d = gt.optimal_discriminator(p, g)
     want = _criterion_normal_vs_beta22()
     with warnings.catch_warnings():
