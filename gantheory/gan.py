@@ -241,12 +241,15 @@ def _rounded_ends(dens):
     return any(_rounded_ends(c) for c in getattr(dens, "components", ()))
 
 
+_SLIVERS = (": D* jumps at support ends known only to a float spacing, which leaves an error up to {extra:.3g} "
+            "on {value:.17g}")
+
+
 def _slivers_charged(est, extra, rtol, atol, what):
     """``est`` charged with what ``D*``'s jumps can cost it (:func:`_jump_slivers`), a finite one only."""
     if not math.isfinite(float(est)):
         return est
-    return _charged(est, extra, max(atol, rtol * abs(float(est))), what + ": D* jumps at support ends known "
-                    "only to a float spacing, which leaves an error up to {extra:.3g} on {value:.17g}", depth=1)
+    return _charged(est, extra, max(atol, rtol * abs(float(est))), what + _SLIVERS, depth=1)
 
 
 def _check_disc(d):
