@@ -429,6 +429,17 @@ def test_w1_of_two_log_normals_against_mpmath():
     assert abs(float(got) - want) <= got.error <= 1e-11 * want
 
 
+def test_divergences_of_a_pair_through_one_map_are_those_of_the_pair():
+    """f-divergences are invariant under an invertible map of both laws: two log-normals of σ = 300, whose
+    mass reaches far beyond 1e308, have the KL, JSD and TV of the normals they come from (KL = 1/(2σ²)
+    in closed form), exactly as computed for the normals."""
+    p, q = gt.Pushforward(gt.Normal(0.0, 300.0), gt.Exp()), gt.Pushforward(gt.Normal(1.0, 300.0), gt.Exp())
+    for fn in (gt.kl_divergence, gt.js_divergence, gt.tv_distance):
+        got, base = fn(p, q), fn(gt.Normal(0.0, 300.0), gt.Normal(1.0, 300.0))
+        assert got.converged and float(got) == float(base) and got.error == base.error
+    assert gt.kl_divergence(p, q) == pytest.approx(1 / (2 * 300.0**2), rel=1e-12)
+
+
 @pytest.mark.parametrize("far", [1e6, -3e7])
 def test_narrow_components_far_from_zero(far):
     """A pair a few floats wide, far from 0, where the nodes are as coarse as the densities are narrow:
