@@ -74,10 +74,10 @@ class Discriminator:
 
     def dlogit(self, x):
         """``dℓ/dx`` (one-dimensional discriminators)."""
-        return self._dlogit(real_array(x, "x"))[()]
+        return np.asarray(self._dlogit(real_array(x, "x")), dtype=float)[()]
 
     def _logs(self, x):
-        ell = self._logit(x)
+        ell = np.asarray(self._logit(x), dtype=float)
         return -np.logaddexp(0.0, -ell), -np.logaddexp(0.0, ell)
 
     def _dlogit(self, x):
@@ -122,12 +122,12 @@ class LogitDiscriminator(Discriminator):
         self._f, self._df = logit, dlogit
 
     def _logit(self, x):
-        return np.asarray(self._f(x), dtype=float)
+        return self._f(x)
 
     def _dlogit(self, x):
         if self._df is None:
             return super()._dlogit(x)
-        return np.asarray(self._df(x), dtype=float)
+        return self._df(x)
 
 
 class QuadraticDiscriminator(Discriminator):

@@ -204,3 +204,11 @@ def test_minus_infinity_in_the_plane():
     d = lambda x: np.where(np.asarray(x)[..., 0] > 4.0, 1.0, 0.5)  # noqa: E731
     v = gt.value_function(p, g, d, space="z")
     assert float(v) == -math.inf and v.error == 0.0 and v.converged is True
+
+
+def test_minus_infinity_at_the_optimal_discriminator_of_disjoint_data():
+    """D* of U(0, 1) against U(2, 3) is 1 on [0, 1], 0 on [2, 3] and 1/2 elsewhere (where neither has mass):
+    for N(0, 1) as both data and fakes, D* = 0 on [2, 3] meets real mass and D* = 1 on [0, 1] fake mass."""
+    n = gt.Normal(0, 1)
+    v = gt.value_function(n, n, gt.optimal_discriminator(gt.Uniform(0, 1), gt.Uniform(2, 3)))
+    assert float(v) == -math.inf and v.error == 0.0 and v.converged is True

@@ -8,11 +8,13 @@ V(G, D) <= V(G, D*), strictly unless D equals D* almost everywhere there."
 import math
 import warnings
 
+import mpmath as mp
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pairs import PANEL
+from scipy import special
 from strategies import discriminators, pairs
 from tolerances import slack
 
@@ -160,3 +162,26 @@ def test_a_logit_discriminator_takes_functions(args, kwargs):
     """D = sigmoid(logit(x)) needs the logit (and its derivative, if given) as functions."""
     with pytest.raises(TypeError, match="callables"):
         gt.LogitDiscriminator(*args, **kwargs)
+
+
+def test_a_logit_may_be_any_array_of_reals():
+    """D = sigmoid(ℓ) for a logit that returns booleans or a list: ℓ = 1 for x > 0, 0 elsewhere. For
+    p_data = p_g = N(0, 1), V = (log σ(1) + log(1 - σ(1)))/2 + log(1/2), and with the derivative ℓ' = 1/2
+    given as a list for ℓ = x/2 the minimax shift-gradient at N(t, 1) is -E[σ(x/2)]/2 (30-digit mpmath)."""
+    p = gt.Normal(0, 1)
+    want = 0.5 * (math.log(special.expit(1.0)) + math.log(special.expit(-1.0))) + math.log(0.5)
+    for logit in (lambda x: np.asarray(x) > 0, lambda x: [float(v > 0) for v in np.ravel(x)]):
+        d = gt.LogitDiscriminator(logit)
+        assert gt.value_function(p, p, d) == pytest.approx(want, rel=1e-12)
+        assert d.logit([-1.0, 2.0]).tolist() == [0.0, 1.0]
+        assert d.log([2.0])[0] == pytest.approx(-math.log1p(math.exp(-1)))
+    t = 0.7
+    d = gt.LogitDiscriminator(lambda x: np.asarray(x) / 2, lambda x: [0.5] * len(np.ravel(x)))
+    assert d.dlogit([1.0, 3.0]).tolist() == [0.5, 0.5]
+    with mp.workdps(30):
+        mean_d = mp.quad(lambda x: mp.npdf(x, t, 1) / (1 + mp.exp(-x / 2)), [-mp.inf, t, mp.inf])
+    grad = gt.generator_gradient(p, gt.Pushforward(gt.Normal(0, 1), gt.Affine(1.0, t)), d)
+    assert grad[1] == pytest.approx(-float(mean_d) / 2, rel=1e-12)
+    with pytest.raises(TypeError, match="no derivative"):
+        gt.LogitDiscriminator(np.tanh).dlogit(0.5)
+    assert gt.LogitDiscriminator(np.tanh, np.cosh).dlogit(0.0) == 1.0
