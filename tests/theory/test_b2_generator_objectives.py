@@ -216,3 +216,22 @@ def test_closed_form_gradient_of_a_uniform_generator_at_a_smooth_frozen_discrimi
 
             want = [float(mp.quad(lambda u, h=h: mp.diff(h, s * u + t) * u, [0, 1])), float((h(s + t) - h(t)) / s)]
             np.testing.assert_allclose(gt.generator_gradient(gt.Normal(0, 1), g, d, loss=loss), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("s", "t"), [(1e-9, 7e-10), (1e-6, 1.0 - 1.3e-6), (1e-12, -2.2e-12)])
+def test_closed_form_gradient_of_a_tiny_generator_across_a_jump(s, t):
+    """Uniform data, p_g = N(t, s²) centred on a jump of D* (at 0 or 1), D* frozen: with z = (x - t)/s and
+    h = log(φ/(s + φ)) on the data's side (0 beyond the jump, where D* = 0), the minimax loss has
+    dL/dshift = (1/s) ∫ φ z h dz and dL/dscale = (1/s) ∫ φ (z² - 1) h dz over the data's side: the mass
+    crossing the jump, found by the score-function form over the noise. Against 30-digit mpmath (1e-12)."""
+    with mp.workdps(30):
+        ss, tt = mp.mpf(s), mp.mpf(t)
+        lo, hi = max(-tt / ss, -40), min((1 - tt) / ss, 40)
+        cuts = sorted({lo, hi, *[v for v in (-8, -3, 0, 3, 8) if lo < v < hi]})
+
+        def h(z):
+            return mp.log(mp.npdf(z) / (ss + mp.npdf(z)))
+
+        want = [float(mp.quad(lambda z: mp.npdf(z) * (z * z - 1) * h(z), cuts) / ss),
+                float(mp.quad(lambda z: mp.npdf(z) * z * h(z), cuts) / ss)]
+    np.testing.assert_allclose(gt.generator_gradient(gt.Uniform(0.0, 1.0), affine_generator(s, t)), want, rtol=1e-12)
