@@ -162,7 +162,7 @@ def _half(x):
     return np.full(np.shape(x), 0.5)
 
 
-@pytest.mark.parametrize(("fn", "args", "kwargs", "error", "pattern"), [
+OBJECTS = [
     (gt.value_function, ("normal", gt.Normal(0, 1), _half), {}, TypeError, _named("p_data")),
     (gt.value_function, (gt.Normal(0, 1), 1.0, _half), {}, TypeError, _named("p_g")),
     (gt.value_function, (gt.Normal(0, 1), gt.Normal(1, 1), 0.5), {}, TypeError, "d must be a callable"),
@@ -188,7 +188,11 @@ def _half(x):
     (gt.virtual_criterion, ("p", gt.Normal(0, 1)), {}, TypeError, _named("p_data")),
     (gt.optimal_discriminator, ({}, gt.Normal(0, 1)), {}, TypeError, _named("p_data")),
     (gt.optimal_discriminator, (gt.Normal(0, 1), 2), {}, TypeError, _named("p_g")),
-], ids=lambda v: getattr(v, "__name__", None))
+]
+
+
+@pytest.mark.parametrize(("fn", "args", "kwargs", "error", "pattern"), OBJECTS,
+                         ids=[f"{case[0].__name__}-{i}" for i, case in enumerate(OBJECTS)])
 def test_the_objects_of_the_derivation_are_checked(fn, args, kwargs, error, pattern):
     """V, the losses, their gradients and D* are defined for two densities and a discriminator with values in
     [0, 1] (S1); anything else is refused with a message naming the parameter, not given a number."""
