@@ -162,7 +162,8 @@ class Exp(Transform):
         return {}
 
     def _forward(self, z):
-        return np.exp(z)
+        with np.errstate(over="ignore"):  # z > 709.8: the image lies beyond float64, at inf
+            return np.exp(z)
 
     def _inverse(self, x):
         with np.errstate(divide="ignore", invalid="ignore"):

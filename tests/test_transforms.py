@@ -1,6 +1,7 @@
 """Generator maps and the change of variables p_g(x) = p_z(G^{-1}(x)) |dG^{-1}/dx| (docs/theory.md S4)."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -99,3 +100,16 @@ def test_pushforward_needs_a_transform():
         gt.Pushforward(gt.Normal(), lambda z: 2 * z)
     with pytest.raises(TypeError, match="base"):
         gt.Pushforward(3.0, gt.Affine(1.0))
+
+
+def test_a_log_normal_reaching_beyond_float64_is_computed_without_overflow_warnings():
+    """Log-normals of σ = 300 and 200 keep mass beyond 1e308 (z > 709.8 maps to inf): with breaks given
+    (so the pair is integrated as it is, not as the normals it comes from) JSD says so in its flag and
+    warning, and no overflow warning from the map reaches the caller."""
+    p, q = gt.Pushforward(gt.Normal(0, 300), gt.Exp()), gt.Pushforward(gt.Normal(1, 200), gt.Exp())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("always", gt.AccuracyWarning)
+        got = gt.js_divergence(p, q, breaks=[1.0])
+    assert math.isfinite(got) and not got.converged
+    assert any("float64 range" in str(w.message) for w in caught)
