@@ -212,9 +212,7 @@ def _jump_slivers(d, over, other, part, values=None, images=False):
     are the user's own (``breaks``)."""
     if not (isinstance(d, OptimalDiscriminator) and over.dim == 1 and (images or _rounded_ends(other))):
         return 0.0
-    pts = [e for e in other._support() if math.isfinite(e)]
-    if _has_jumps(other):
-        pts += [float(b) for b in np.ravel(other._breaks())]
+    pts = _jump_points(other)
     if not pts:
         return 0.0
     x = np.array(pts)
@@ -234,11 +232,15 @@ def _rounded_ends(dens):
         tr, base = dens.transform, dens.base
         if dens.dim != 1 or not isinstance(tr, Affine) or _rounded_ends(base):
             return True
-        pts = [e for e in base._support() if math.isfinite(e)]
-        pts += [float(b) for b in np.ravel(base._breaks())] if _has_jumps(base) else []
         a, b = Fraction(float(tr.scale)), Fraction(float(tr.shift))
-        return any(float(a * Fraction(e) + b) != a * Fraction(e) + b for e in pts)
+        return any(float(a * Fraction(e) + b) != a * Fraction(e) + b for e in _jump_points(base))
     return any(_rounded_ends(c) for c in getattr(dens, "components", ()))
+
+
+def _jump_points(dens):
+    """The finite support ends and the jumps of a 1-D density, where ``D*`` of a pair holding it jumps."""
+    pts = [e for e in dens._support() if math.isfinite(e)]
+    return pts + [float(b) for b in np.ravel(dens._breaks())] if _has_jumps(dens) else pts
 
 
 _SLIVERS = (": D* jumps at support ends known only to a float spacing, which leaves an error up to {extra:.3g} "
@@ -404,8 +406,7 @@ def _score_form(d, p_g):
     # a support end inside p_g's support is treated as a jump even where the density vanishes there:
     # Beta(1.0001, 2) rises from 0 within less than the smallest float, beyond reach of the
     # reparametrised integrand (it gave the wrong sign), while the score form only needs the loss
-    pts = [e for dens in (d.p_data, d.p_g) for e in dens.support if math.isfinite(e)]
-    pts += [b for dens in (d.p_data, d.p_g) if _has_jumps(dens) for b in dens._breaks()]
+    pts = _jump_points(d.p_data) + _jump_points(d.p_g)
     lo, hi = p_g.support
     if not any(lo <= v <= hi for v in pts):  # D* is smooth wherever p_g has mass
         return False
@@ -538,6 +539,7 @@ def _score_function_gradient(p_g, d, loss, value, options):
     if not math.isfinite(value):
         raise ValueError(f"p_g's scale {tr.scale:g} leaves the jumps of D* too close together in float64 for the "
                          "loss to be integrated")
+
     @per_nodes
     def weighted(nodes):
         h = loss_density(nodes) - value

@@ -117,12 +117,11 @@ def _scaled(est, factor, offset=0.0):
     return Estimate(value, error, est.neval, est.method, est.converged)
 
 
-
 def _summed(a, b):
     """``a + b`` for two estimates of separate integrals: their errors add, with the rounding of the sum;
     an infinite sum is exact (and converged)."""
     value = float(a) + float(b)
-    if not math.isfinite(value):
+    if math.isinf(value):
         return Estimate(value, 0.0, a.neval + b.neval, a.method, True)
     return Estimate(value, a.error + b.error + _EPS * abs(value) / 2, a.neval + b.neval, a.method,
                     a.converged and b.converged)
@@ -137,6 +136,7 @@ def _charged(est, extra, limit, message, depth=0):
         converged = False
         warnings.warn(message.format(extra=extra, value=float(est)), AccuracyWarning, stacklevel=3 + depth)
     return Estimate(float(est), est.error + extra, est.neval, est.method, converged)
+
 
 # ---------------------------------------------------------------------------------- one dimension
 class _Geometry:
@@ -435,8 +435,17 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
     beyond = _beyond_float_range(geo, kind, evaluate)
     with np.errstate(over="ignore"):  # (the mass rows of an integrand whose weights are not densities)
         sums = R.sum(axis=1)
-    exact = (math.fsum(R[_VAL]), math.fsum(R[_MP]), math.fsum(R[_MQ]))
+    exact = tuple(_fsum(R[row], sums[row]) for row in (_VAL, _MP, _MQ))
     return _conclude(kind, sums, exact, neval, sens, converged, roundoff, etot, beyond, masses, rtol, atol, dropped)
+
+
+def _fsum(values, plain):
+    """``math.fsum(values)``, or ``plain`` (their float sum, ±inf there) where an exact partial sum overflows
+    (a break near the float64 limit makes panels, and the masses on them, as large as 1e308)."""
+    try:
+        return math.fsum(values)
+    except OverflowError:
+        return plain
 
 
 def _conclude(kind, sums, exact, neval, sens, converged, roundoff, etot, beyond, masses, rtol, atol, dropped=False):

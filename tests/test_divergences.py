@@ -520,3 +520,13 @@ def test_a_narrow_peak_inside_a_wide_uniform_far_from_zero():
         want = float(mp.quad(inner, [0, m - 40 * s, m - 5 * s, m, m + 5 * s, m + 40 * s, 10]) / 2)
     got = gt.js_divergence(gt.Normal(far + 0.5, 1e-3), gt.Uniform(far, far + 10))
     assert abs(float(got) - want) <= got.error <= 1e-12 * want
+
+
+def test_a_break_at_the_end_of_the_float_range():
+    """A break at the largest float (panels as wide as 1e308, masses on them summed past float64 by the
+    exact summation) leaves the closed forms: W1(N(0, 1), N(δ, 1)) = δ, KL = δ²/2, TV = 2Φ(δ/2) - 1."""
+    p, q, breaks = gt.Normal(0.0, 1.0), gt.Normal(0.5, 1.0), (0.0, 1.797693134862166e308)
+    for got, want in ((gt.w1_distance(p, p, rtol=1.0, breaks=breaks), 0.0), (gt.w1_distance(p, q, breaks=breaks), 0.5),
+                      (gt.kl_divergence(p, q, breaks=breaks), 0.125),
+                      (gt.tv_distance(p, q, breaks=breaks), 2 * float(mp.ncdf(0.25)) - 1)):
+        assert got.converged and abs(float(got) - want) <= got.error + 1e-15
