@@ -755,17 +755,14 @@ def w1_distance(p, q, *, rtol=1e-12, atol=0.0, **options):
     p, q, options = _centred(p, q, options, always=True)
 
     def gap(x):
-        with np.errstate(all="ignore"):
-            fp, fq = p._cdf(x), q._cdf(x)
-            sp, sq = p._sf(x), q._sf(x)
+        fp, fq, sp, sq = p._cdf(x), q._cdf(x), p._sf(x), q._sf(x)
         return np.where(fp + fq < 1.0, np.abs(fp - fq), np.abs(sp - sq))
 
     if p._mean() is None or q._mean() is None:
         # |F_p - F_q| falling no faster than 1/|x| far out: W1 diverges. What rounding leaves of two equal
         # tails (a few ulps of the larger) is not a difference
         far = np.array([-1e200, -1e100, 1e100, 1e200])
-        with np.errstate(all="ignore"):
-            tails = np.where(far < 0, p._cdf(far) + q._cdf(far), p._sf(far) + q._sf(far))
+        tails = np.where(far < 0, p._cdf(far) + q._cdf(far), p._sf(far) + q._sf(far))
         if np.max(np.abs(far) * (gap(far) - 4.0 * _EPS * tails)) > 1e-8:
             return Estimate(math.inf, 0.0, 4, "quad", True)
 
@@ -773,11 +770,10 @@ def w1_distance(p, q, *, rtol=1e-12, atol=0.0, **options):
         g = gap(nodes.x)
         z = np.zeros_like(g)
         # a difference of two CDF values carries a few ulps of the larger: the round-off scale
-        with np.errstate(all="ignore"):
-            fp, fq, sp, sq = p._cdf(nodes.x), q._cdf(nodes.x), p._sf(nodes.x), q._sf(nodes.x)
-            # and the node itself is a rounded float: F moves by the density times half its spacing
-            dens = np.exp(p._logpdf(nodes.x)) + np.exp(q._logpdf(nodes.x))
-            moved = 0.5 * np.spacing(np.abs(nodes.x)) * dens
+        fp, fq, sp, sq = p._cdf(nodes.x), q._cdf(nodes.x), p._sf(nodes.x), q._sf(nodes.x)
+        # and the node itself is a rounded float: F moves by the density times half its spacing
+        dens = np.exp(p._logpdf(nodes.x)) + np.exp(q._logpdf(nodes.x))
+        moved = 0.5 * np.spacing(np.abs(nodes.x)) * dens
         # (a node rounded onto a singular end has no meaningful slope there: its weight is 0)
         noise = 4.0 * _EPS * np.where(fp + fq < 1.0, fp + fq, sp + sq) + np.where(np.isfinite(moved), moved, 0.0)
         return z, np.full_like(g, -np.inf), g, z, noise

@@ -241,30 +241,35 @@ class Nodes:
     """Quadrature nodes: ``x``, also as panel anchors plus offsets (``split = (x0, off)``, ``x = x0 + off``)
     for densities that evaluate ``x0 - loc`` exactly, and the nodes next to singular ends as
     ``(anchor, index, offset, log |offset|)`` groups, so densities can evaluate them through their
-    accurate offset form (the log stays exact where the offset underflows)."""
+    accurate offset form (the log stays exact where the offset underflows). ``origin``: for nodes pushed
+    through a scalar affine map, ``(map, the nodes they came from)``: a pushforward through that map is
+    evaluated at its base there, not at the rounded images (whose preimages may round out of its support)."""
 
-    __slots__ = ("hooks", "split", "x")
+    __slots__ = ("hooks", "origin", "split", "x")
 
-    def __init__(self, x, hooks=(), split=None):
+    def __init__(self, x, hooks=(), split=None, origin=None):
         self.x = x
         self.hooks = hooks
         self.split = split
+        self.origin = origin
 
     def mapped(self, transform):
         """The nodes pushed through a generator map; affine maps carry the anchored offsets along.
         Images beyond the float64 range are clipped to its ends (noise that far out has no mass)."""
         big = np.finfo(float).max
         x = np.clip(transform._forward(self.x), -big, big)
-        split = None
-        if self.split is not None and isinstance(getattr(transform, "scale", None), float):
+        split = origin = None
+        if isinstance(getattr(transform, "scale", None), float):
             s, t = transform.scale, transform.shift
-            split = (s * self.split[0] + t, s * self.split[1])
+            origin = (transform, self)
+            if self.split is not None:
+                split = (s * self.split[0] + t, s * self.split[1])
         if not self.hooks:
-            return Nodes(x, split=split)
+            return Nodes(x, split=split, origin=origin)
         if transform.affine:
             s, t = transform.scale, transform.shift
             return Nodes(x, [(s * x0 + t, idx, s * off, loff + math.log(abs(s))) for x0, idx, off, loff in self.hooks],
-                         split)
+                         split, origin)
         hooks = []
         for x0, idx, off, loff in self.hooks:
             moved = transform._offset(x0, off, transform._dforward, transform._forward)
@@ -276,6 +281,8 @@ class Nodes:
 
     def logpdf(self, density):
         """``density`` log-pdf at the nodes, singular-end nodes through ``_logpdf_offset``."""
+        if self.origin is not None and getattr(density, "transform", None) is self.origin[0]:
+            return self.origin[1].logpdf(density.base) - density.transform._logdet
         out = density._logpdf(self.x) if self.split is None else density._logpdf_split(self.x, *self.split)
         for x0, idx, off, loff in self.hooks:
             out[idx] = density._logpdf_offset(x0, off, loff)
@@ -296,6 +303,8 @@ class Nodes:
 
     def score(self, density):
         """``d/dx log density`` at the nodes, singular-end nodes through ``_score_offset``."""
+        if self.origin is not None and getattr(density, "transform", None) is self.origin[0]:
+            return self.origin[1].score(density.base) / density.transform.scale
         out = density._score(self.x) if self.split is None else density._score_split(self.x, *self.split)
         for x0, idx, off, _ in self.hooks:
             out[idx] = density._score_offset(x0, off)

@@ -337,6 +337,19 @@ def test_w1_closed_forms():
     assert gt.w1_distance(gt.Cauchy(0, 1), gt.Cauchy(0, 2)) == math.inf
 
 
+@pytest.mark.parametrize("side", [-1.0, 1.0], ids=["left", "right"])
+def test_w1_is_infinite_when_one_tail_has_no_mean(side):
+    """X = e^L, L ~ Laplace(0, 3/2), has the tail P(X > x) ~ x^(-2/3) on one side only: E|X| = inf, so
+    W1 against any law with a mean is infinite (W1 >= |E|X| - E|Y||), whichever side the tail is on;
+    and no floating-point warning escapes on the way (the CDFs are read at 1e200)."""
+    heavy = gt.Pushforward(gt.Pushforward(gt.Laplace(0.0, 1.5), gt.Exp()), gt.Affine(side, 0.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for p, q in ((heavy, gt.Normal(0, 1)), (gt.Laplace(0, 1), heavy)):
+            got = gt.w1_distance(p, q)
+            assert float(got) == math.inf and got.converged and got.error == 0.0
+
+
 def test_scipy_frozen_distributions_are_densities():
     from scipy import stats
 

@@ -7,11 +7,13 @@ error estimate cannot see: symmetric quantities in both argument orders, invaria
 and the mass that the panels capture.
 """
 
+import itertools
 import math
 import warnings
 
 import mpmath as mp
 import numpy as np
+import oracle
 import pytest
 import scipy.stats
 from pairs import affine_cases, check_three_ways
@@ -194,7 +196,6 @@ def test_crossings_stay_panel_edges_with_user_breaks():
     """TV and W1 add the crossings of p and q to any breaks the user gives: without them the kink of
     |p - q| inside a panel left TV 1e-12 off with a 3.4e-13 bar. Reference: the closed form of TV for two
     normals (tests/oracle.py)."""
-    import oracle
 
     p, q = gt.Normal(2, 1e-3), gt.Normal(0, 1)
     ref = float(oracle.normal_tv(mp.mpf(2), mp.mpf("0.001"), mp.mpf(0), mp.mpf(1)))
@@ -262,6 +263,33 @@ def test_pushforwards_through_one_map_keep_the_divergence_of_their_bases(transfo
             assert got.error <= 1e-12 * float(want)
 
 
+def _mixture_tv_standard():
+    """TV of 0.3 N(0, 1) + 0.7 N(3, 2²) against N(1, 3²) (40 digits): every sign change of log p - log q
+    on [-60, 60] (a grid of 1/8, then bisection to 1e-30; beyond, the wider N(1, 3²) is the larger)."""
+    p = lambda y: F("0.3") * mp.npdf(y, 0, 1) + F("0.7") * mp.npdf(y, 3, 2)  # noqa: E731
+    q = lambda y: mp.npdf(y, 1, 3)  # noqa: E731
+    gap = lambda y: mp.log(p(y)) - mp.log(q(y))  # noqa: E731
+    grid = [F(k) / 8 for k in range(-480, 481)]
+    roots = [mp.findroot(gap, (a, b), solver="bisect", tol=1e-30) for a, b in itertools.pairwise(grid)
+             if mp.sign(gap(a)) != mp.sign(gap(b))]
+    cdf_p = lambda y: F("0.3") * mp.ncdf(y, 0, 1) + F("0.7") * mp.ncdf(y, 3, 2)  # noqa: E731
+    return oracle.tv_from_crossings(roots, gap, cdf_p, lambda y: mp.ncdf(y, 1, 3))
+
+
+@pytest.mark.parametrize("far", [1e6, -3e7])
+def test_a_mixture_a_few_floats_wide_far_from_zero(far):
+    """A mixture whose components are a few ulps wide, far from 0, is moved to 0 as a whole (exactly):
+    TV is invariant under the affine map to the standard pair 0.3 N(0, 1) + 0.7 N(3, 2²) against
+    N(1, 3²) (mpmath, from its crossings). At ``far`` the nodes could not resolve the kinks of |p - q|."""
+    s = 4 * math.ulp(far)
+    p = gt.Mixture([gt.Normal(far, s), gt.Normal(far + 3 * s, 2 * s)], [0.3, 0.7])
+    q = gt.Normal(far + s, 3 * s)
+    want = float(_mixture_tv_standard())
+    got = gt.tv_distance(p, q)
+    assert got.converged
+    assert abs(float(got) - want) <= got.error <= 1e-12 * want
+
+
 @pytest.mark.parametrize("case", [
     ("hellinger", (463.5226011673094, 8774.742251901296), (0.0579388132863844, 0.13449334837631424)),
     ("kl_divergence", (8.431745885328436, 0.11401369319666305), (4.589560771784956, 2623.259571643996)),
@@ -272,7 +300,6 @@ def test_a_skewed_beta_is_seen_to_its_far_tail(case):
     its outermost landmarks sit where log p is 72 below its peak. Before, a long panel beside the 10-sd
     landmark left H² 2.9e-13 off with a 4e-14 bar (and KL 3e-8 off with a 1e-8 bar), converged.
     References: closed forms (tests/oracle.py)."""
-    import oracle
     from reference import kl_beta
 
     name, (a1, b1), (a2, b2) = case

@@ -193,3 +193,25 @@ def test_tolerances_of_any_real_type(rtol, atol):
     for fn in (gt.kl_divergence, gt.js_divergence, gt.hellinger):
         got, want = fn(P, Q, rtol=rtol, atol=atol), fn(P, Q, rtol=float(rtol), atol=float(atol))
         assert float(got) == float(want) and got.error == want.error
+
+
+_FAR = 1e6
+#: (label, call(**options)) for integrals that need more than one round of refinement, each on a branch
+#: that rewrites the options on the way (a narrow pair far from 0 is moved to 0, and its breaks with it)
+BUDGETED = [
+    *[(name, lambda fn=fn, **o: fn(gt.Normal(_FAR, 1e-3), gt.Normal(_FAR + 1e-3, 2e-3), **o))
+      for name, fn in (("kl", gt.kl_divergence), ("js", gt.js_divergence), ("hellinger", gt.hellinger))],
+    ("pearson", lambda **o: gt.f_divergence(gt.Normal(_FAR, 1e-3), gt.Normal(_FAR + 1e-3, 2e-3), "pearson", **o)),
+    ("tv", lambda **o: gt.tv_distance(gt.Cauchy(_FAR, 1e-3), gt.Laplace(_FAR + 1e-3, 2e-3), **o)),
+]
+
+
+@pytest.mark.parametrize("label, call", BUDGETED, ids=[t[0] for t in BUDGETED])
+@pytest.mark.parametrize("breaks", [None, [_FAR]], ids=["no-breaks", "breaks"])
+def test_a_budget_reaches_every_integral(label, call, breaks):
+    """A refinement budget the integral cannot meet (``max_rounds=1``) is honoured, with or without
+    ``breaks`` beside it: the result says it did not converge, with a warning; without it, it does."""
+    given = {} if breaks is None else {"breaks": breaks}
+    assert call(**given).converged, label
+    with pytest.warns(gt.AccuracyWarning):
+        assert not call(max_rounds=1, **given).converged, label

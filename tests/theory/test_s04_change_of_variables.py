@@ -163,6 +163,33 @@ def test_value_over_the_noise_charges_dstar_at_rounded_images(scale, shift):
         assert got.converged and got.error <= 1e-12
 
 
+@pytest.mark.parametrize("shift, scale", [(1e6, 1 / 3), (-3e7, 0.1), (1.0, 1 / 3)])
+@pytest.mark.parametrize("end", [0, 1])
+def test_value_over_the_noise_with_narrow_data_on_a_rounded_end(shift, scale, end):
+    """Uniform noise through G(z) = shift + scale z, whose end G(1) (or G(0)) is not a float, and data a
+    few float spacings wide sitting on that end's float. Every noise point inside (0, 1) maps to a point
+    where p_g > 0, so log(1 - D*) is finite there and V(G, D*) over the noise is finite: within its bar of
+    30-digit mpmath in the noise variable (the data's location relative to the shift, exactly)."""
+    from fractions import Fraction
+
+    x_end = shift + scale * end  # (the float the end rounds to)
+    sd = 4 * math.ulp(x_end)
+    with mp.workdps(30):
+        mu = mp.mpf((Fraction(x_end) - Fraction(shift)) / Fraction(scale))
+        sdz = mp.mpf(Fraction(sd) / Fraction(scale))
+        p = lambda z: mp.npdf(z, mu, sdz)  # noqa: E731
+        pts = sorted({mu + k * sdz for k in (-40, -10, -3, 0, 3, 10, 40)} | {0, 1})
+        real = mp.quad(lambda z: p(z) * mp.log(p(z) / (p(z) + (1 if 0 < z < 1 else 0))), [-mp.inf, *pts, mp.inf])
+        want = float(real + mp.quad(lambda z: -mp.log(p(z) + 1), [z for z in pts if 0 <= z <= 1]))
+    data, g = gt.Normal(x_end, sd), gt.Pushforward(gt.Uniform(0.0, 1.0), gt.Affine(scale, shift))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = gt.value_function(data, g, gt.optimal_discriminator(data, g), space="z")
+    assert math.isfinite(float(got)) and abs(float(got) - want) <= got.error
+    flags = [str(w.message) for w in caught if issubclass(w.category, gt.AccuracyWarning)]
+    assert got.converged == (not flags)
+
+
 @pytest.mark.filterwarnings("ignore::gantheory.AccuracyWarning")
 @pytest.mark.parametrize("data, g", affine_cases(0, 24), ids=str)
 def test_value_over_x_over_the_noise_and_c_of_g_agree_within_their_bars(data, g):
