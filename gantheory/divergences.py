@@ -699,8 +699,8 @@ def _same_map(s, t):
 
 def _centred(p, q, options, always=False):
     """``p`` and ``q`` reduced by the invariance of every f-divergence under an invertible map of both.
-    Two pushforwards through the same map are replaced by their bases (unless ``breaks`` are given, in
-    the pushforwards' coordinates): a log-normal pair is computed as the normal pair it comes from.
+    Two pushforwards through the same map are replaced by their bases (and ``breaks`` by their preimages,
+    those outside the map's image dropped): a log-normal pair is computed as the normal pair it comes from.
     Then, in one dimension, ``p`` and ``q`` are moved together by one translation, exactly, and the option
     ``breaks`` with them (W1 is invariant under it too). Quadrature nodes are floats,
     spaced ``2^-52 |x|`` apart: a component far narrower than its distance from 0 (a scale of a few ulps,
@@ -713,8 +713,12 @@ def _centred(p, q, options, always=False):
     if (not always and isinstance(p, _LocationScale) and isinstance(q, _LocationScale)
             and p.scale >= _NARROW * abs(p.loc) and q.scale >= _NARROW * abs(q.loc)):
         return p, q, options  # (the common case, quickly: nothing narrow)
-    if not always and "breaks" not in options:
+    if not always:
         while type(p) is Pushforward and type(q) is Pushforward and _same_map(p.transform, q.transform):
+            if "breaks" in options and p.dim == 1:  # (the user's breaks, where they are in the bases)
+                with np.errstate(all="ignore"):
+                    z = p.transform._inverse(finite_array(options["breaks"], "breaks", ndim=1))
+                options = dict(options, breaks=z[np.isfinite(z)])
             p, q = p.base, q.base
     pp = _parts(p)
     pq = None if pp is None else _parts(q)

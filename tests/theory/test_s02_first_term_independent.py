@@ -129,3 +129,29 @@ def test_generator_losses_on_harder_integrands(case):
     est = gt.generator_loss(p, g, loss=loss)
     assert est.converged and abs(float(est) - want) <= small_error(est) + 4 * EPS * abs(want)
     assert float(est) == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("loss", ["minimax", "non_saturating"])
+def test_generator_loss_at_a_rounded_jump_of_mixture_data(loss):
+    """Data a mixture with a uniform part on [a, e], e = a + 1/3 (as the map rounds the float 1/3: not
+    a float itself), and a generator a few float spacings wide on e's float: D* jumps at e, between two
+    floats, with about a tenth of the generator's mass between them. The loss is within its bar of
+    30-digit mpmath (in units of the generator's scale from e's float), and says the bar is wide."""
+    from fractions import Fraction
+
+    a, third = 1e6, 1 / 3
+    box = gt.Pushforward(gt.Uniform(0.0, 1.0), gt.Affine(third, a))
+    data = gt.Mixture([box, gt.Normal(a, 1.0)], [0.5, 0.5])
+    xe = a + third  # (e's float)
+    s = 4 * math.ulp(xe)
+    g = gt.Pushforward(gt.Normal(0.0, 1.0), gt.Affine(s, xe))
+    with mp.workdps(30):
+        jump = mp.mpf((Fraction(a) + Fraction(third) - Fraction(xe)) / Fraction(s))  # e, in those units
+        p = lambda y: 3 * (y <= jump) / 2 + mp.npdf(mp.mpf(xe - a) + s * y) / 2  # noqa: E731
+        q = lambda y: mp.npdf(y) / s  # noqa: E731
+        h = (lambda y: -mp.log(p(y) / (p(y) + q(y)))) if loss == "non_saturating" else (
+            lambda y: mp.log(q(y) / (p(y) + q(y))))
+        want = float(mp.quad(lambda y: mp.npdf(y) * h(y), [-mp.inf, -8, -1, jump, 1, 8, mp.inf]))
+    with pytest.warns(gt.AccuracyWarning, match="generator_loss: D\\* jumps"):
+        est = gt.generator_loss(data, g, loss=loss)
+    assert not est.converged and abs(float(est) - want) <= est.error

@@ -190,6 +190,29 @@ def test_value_over_the_noise_with_narrow_data_on_a_rounded_end(shift, scale, en
     assert got.converged == (not flags)
 
 
+@pytest.mark.parametrize("far", [1e6, -3e7])
+def test_value_over_the_noise_charges_the_images_across_the_datas_end(far):
+    """Data U(a, a + 8u) (u the float spacing at a) and a generator N(a, (4u)²) over normal noise: D* jumps
+    at a, and the images G(z) = a + 4u z round to the floats on either side of it, so a quarter of the
+    fake mass lies where D* may be read on the wrong side. The value over the noise covers that in its bar
+    and says so, in a warning that names the function called. Reference: 30-digit mpmath in the noise
+    variable, where the data is U(0, 2)."""
+    u = math.ulp(far)
+    data, g = gt.Uniform(far, far + 8 * u), gt.Pushforward(gt.Normal(0.0, 1.0), gt.Affine(4 * u, far))
+    with mp.workdps(30):
+        half = mp.mpf(1) / 2
+        real = mp.quad(lambda z: half * mp.log(half / (half + mp.npdf(z))), [0, 1, 2])
+        fake = mp.quad(lambda z: mp.npdf(z) * mp.log(mp.npdf(z) / (mp.npdf(z) + (half if 0 < z < 2 else 0))),
+                       [-mp.inf, -5, 0, 2, 7, mp.inf])
+        want = float(real + fake)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = gt.value_function(data, g, gt.optimal_discriminator(data, g), space="z")
+    assert abs(float(got) - want) <= got.error
+    flags = [str(w.message) for w in caught if issubclass(w.category, gt.AccuracyWarning)]
+    assert not got.converged and any(m.startswith("value_function: D* jumps") for m in flags), flags
+
+
 @pytest.mark.filterwarnings("ignore::gantheory.AccuracyWarning")
 @pytest.mark.parametrize("data, g", affine_cases(0, 24), ids=str)
 def test_value_over_x_over_the_noise_and_c_of_g_agree_within_their_bars(data, g):
