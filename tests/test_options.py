@@ -215,3 +215,36 @@ def test_a_budget_reaches_every_integral(label, call, breaks):
     assert call(**given).converged, label
     with pytest.warns(gt.AccuracyWarning):
         assert not call(max_rounds=1, **given).converged, label
+
+
+#: (label, p_data, p_g, loss, rounds, integrals): a generator gradient in reparametrised form (a smooth D*),
+#: in score-function form (D* jumps at the ends of the data's uniform part), and that over the noise (a
+#: generator 1e-6 wide across the data's end; the loss is taken over x and again over the noise). None
+#: of its ``integrals`` meets 1e-12 in one round of refinement; all meet 1e-5 in ``rounds``
+GRADIENTS = [
+    ("reparametrised", gt.Laplace(0.0, 1.0), gt.Pushforward(gt.StudentT(5.0, 0.0, 1.0), gt.Affine(2.0, 1.0)),
+     "non_saturating", 2, 3),
+    ("score-function", gt.Mixture([gt.Uniform(-1.0, 2.0), gt.Normal(0.0, 0.1)], [0.5, 0.5]),
+     gt.Pushforward(gt.Normal(0.0, 1.0), gt.Affine(1.0, 0.3)), "minimax", 1, 3),
+    ("score-function over the noise", gt.Uniform(0.5, 2.0), gt.Pushforward(gt.Normal(0.0, 1.0), gt.Affine(1e-6, 0.5)),
+     "minimax", 2, 4),
+]
+
+
+@pytest.mark.parametrize("label, p_data, p_g, loss, rounds, integrals", GRADIENTS, ids=[t[0] for t in GRADIENTS])
+def test_tolerances_and_budgets_reach_the_generator_gradient(label, p_data, p_g, loss, rounds, integrals):
+    """The gradient hands ``rtol``, ``atol`` and the refinement budget to each of the integrals it takes:
+    an absolute tolerance alone is met; one round is too few for 1e-12 in each of them, and each says
+    so; ``rounds`` suffice, without a flag, for rtol 1e-5."""
+    import warnings
+
+    want = gt.generator_gradient(p_data, p_g, loss=loss)
+    alone = gt.generator_gradient(p_data, p_g, loss=loss, rtol=0.0, atol=1e-8)
+    np.testing.assert_allclose(alone, want, rtol=0, atol=2e-8)
+    with pytest.warns(gt.AccuracyWarning) as flags:
+        gt.generator_gradient(p_data, p_g, loss=loss, max_rounds=1)
+    assert len(flags) == integrals, [str(w.message) for w in flags]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gt.AccuracyWarning)
+        loose = gt.generator_gradient(p_data, p_g, loss=loss, rtol=1e-5, max_rounds=rounds)
+    np.testing.assert_allclose(loose, want, rtol=1e-5, atol=1e-12)
