@@ -210,13 +210,15 @@ class SinhArcsinh(Transform):
         return {"skew": self.skew, "tailweight": self.tailweight}
 
     def _forward(self, z):
-        return np.sinh(self.tailweight * np.arcsinh(z) + self.skew)
+        with np.errstate(over="ignore"):  # (beyond the float64 range: ±inf, as for Exp)
+            return np.sinh(self.tailweight * np.arcsinh(z) + self.skew)
 
     def _w(self, x):
         return (np.arcsinh(x) - self.skew) / self.tailweight
 
     def _inverse(self, x):
-        return np.sinh(self._w(x))
+        with np.errstate(over="ignore"):
+            return np.sinh(self._w(x))
 
     def _logjac(self, x):
         w = self._w(x)
