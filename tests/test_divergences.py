@@ -257,11 +257,19 @@ TV_2D = [
     (np.array([[2.0, -0.7], [-0.7, 0.5]]), np.array([[0.02, 0.0], [0.0, 300.0]]), np.array([-3.0, 40.0])),
     (np.eye(2), np.array([[0.75, 0.25], [0.25, 0.75]]), np.zeros(2)),  # equal along one principal axis
     (np.eye(2), np.diag([0.5, 1.0]), np.array([0.3, 0.0])),  # ... and the means too
+    # two pairs of a random sweep: where the roots meet, the probability of A has a square-root kink in
+    # y1; off a panel edge it left TV 2.1e-12 and 2.1e-10 off with bars of 4.9e-13 and 2.1e-12
+    (np.array([[6.987845393276502, -21.93857125142608], [-21.93857125142608, 180.28841820584188]]),
+     np.array([[139.36885384979024, 217.81977989750072], [217.81977989750072, 653.4577147190955]]),
+     np.array([0.09383782483523209, 0.17535774914240815])),
+    (np.array([[2.792767875269721, -12.120663663535813], [-12.120663663535813, 167.75877882046842]]),
+     np.array([[0.15027018088305635, 0.3750118205312803], [0.3750118205312803, 5.402313123928412]]),
+     np.array([0.24217244167761512, -0.1507847954625276])),
 ]
 
 
 @pytest.mark.parametrize(("c1", "c2", "m"), TV_2D, ids=["near", "one-equal-axis", "anisotropic", "equal-axis-0",
-                                                       "equal-axis-means"])
+                                                       "equal-axis-means", "roots-meet-a", "roots-meet-b"])
 def test_tv_of_bivariate_normals_with_two_covariances(c1, c2, m):
     """TV of two bivariate normals with different covariances against 30-digit mpmath, to 1e-12 and
     within its bar, in both argument orders (the order changes the principal frame)."""
