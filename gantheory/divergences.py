@@ -43,7 +43,7 @@ from .quadrature import (
     _scaled,
     crossings,
 )
-from .transforms import Affine, Exp, Pushforward, SinhArcsinh
+from .transforms import Affine, Exp, Pushforward, SinhArcsinh, _exact_ends, _rounded_ends
 
 __all__ = [
     "F_DIVERGENCES",
@@ -254,19 +254,43 @@ def _tail_divergent(p, q, kind):
     return False
 
 
-def _disjoint(p, q):
-    """True when the (1-D) supports of p and q meet at most in a point: JSD = log 2, TV = H² = 1."""
+def _supports(p, q, inner):
+    """The (1-D) supports of ``p`` and ``q``, as far as they are known: exact where they are (a
+    pushforward's float ends are rounded images, which may stand on the wrong side of the other's end),
+    else with the float ends moved by a few spacings, outward for ``q`` and for ``p`` unless ``inner``;
+    None in more dimensions."""
     if p.dim != 1:
+        return None
+    if not (_rounded_ends(p) or _rounded_ends(q)):
+        return p._support(), q._support()
+    ends = _exact_ends(p), _exact_ends(q)
+    if None not in ends:
+        return ends
+
+    def moved(d, out):
+        lo, hi = d._support()
+        a, b = (4.0 * np.spacing(abs(e)) if math.isfinite(e) else 0.0 for e in (lo, hi))
+        return (lo - a, hi + b) if out else (lo + a, hi - b)
+
+    return moved(p, not inner), moved(q, True)
+
+
+def _disjoint(p, q):
+    """True when the (1-D) supports of p and q are known to meet at most in a point: JSD = log 2,
+    TV = H² = 1."""
+    ends = _supports(p, q, inner=False)
+    if ends is None:
         return False
-    (plo, phi), (qlo, qhi) = p._support(), q._support()
+    (plo, phi), (qlo, qhi) = ends
     return phi <= qlo or qhi <= plo
 
 
 def _support_excess(p, q):
     """True when the support of ``p`` is known to stick out of the support of ``q`` (1-D)."""
-    if p.dim != 1:
+    ends = _supports(p, q, inner=True)
+    if ends is None:
         return False
-    (plo, phi), (qlo, qhi) = p._support(), q._support()
+    (plo, phi), (qlo, qhi) = ends
     return plo < qlo or phi > qhi
 
 
@@ -649,8 +673,9 @@ _SYMMETRIC = (Normal, Laplace, Cauchy, StudentT)
 
 def _parts(d):
     """The components of a one-dimensional density as ``(family, location, its remainder, scale, shape)``
-    (a uniform: its low end, scale None, its high end; a pushforward through a scalar affine map: the
-    location it keeps exactly as two floats), or None for anything else."""
+    (a uniform: its low end, scale None, its high end; a pushforward through a scalar affine map of a
+    symmetric law: the location it keeps exactly as two floats; of any other base: the map's shift, and
+    the pushforward itself as its shape), or None for anything else."""
     if isinstance(d, _LocationScale):
         return [(type(d), d.loc, 0.0, d.scale, getattr(d, "df", None))]
     if type(d) is Uniform:
@@ -666,6 +691,9 @@ def _parts(d):
     if type(d) is Pushforward and d._loc2 is not None and type(d.base) in _SYMMETRIC:
         hi, lo = d._loc2
         return [(type(d.base), hi, lo, abs(d.transform.scale) * d.base.scale, getattr(d.base, "df", None))]
+    if type(d) is Pushforward and d.dim == 1 and isinstance(getattr(d.transform, "scale", None), float):
+        tr = d.transform  # any other base: moved by its shift, kept exactly as a float
+        return [(Pushforward, tr.shift, 0.0, abs(tr.scale) * float(d.base._hints().scale), d)]
     return None
 
 
@@ -681,6 +709,8 @@ def _rebuilt(d, parts, shift):
             if float(high) != high:
                 return None
             comps.append(Uniform(float(moved), float(high)))
+        elif family is Pushforward:
+            comps.append(Pushforward(shape.base, Affine(shape.transform.scale, float(moved))))
         elif family is StudentT:
             comps.append(StudentT(shape, float(moved), scale))
         else:

@@ -13,7 +13,6 @@ need), so nothing is lost to rounding when ``D`` is within 1e-16 of 0 or 1.
 """
 
 import math
-from fractions import Fraction
 
 import numpy as np
 from scipy import special
@@ -23,7 +22,7 @@ from ._checks import choice, finite_array, real_array, scalar
 from .densities import _has_jumps
 from .divergences import _pair, js_divergence
 from .quadrature import _charged, _integrate_pair, _scaled, _summed, expect_nodes, float_spread, per_nodes
-from .transforms import Affine, Pushforward
+from .transforms import Affine, Pushforward, _jump_points, _rounded_ends
 
 __all__ = [
     "Discriminator",
@@ -223,24 +222,6 @@ def _jump_slivers(d, over, other, part, values=None, images=False):
         jump = np.abs(pick(_logs_at(d, lo)) - pick(_logs_at(d, hi)))
         out = mass * jump
     return float(np.sum(out[np.isfinite(out)]))
-
-
-def _rounded_ends(dens):
-    """Whether the support ends and jumps of ``dens`` may be rounded images of points that are not floats
-    (a pushforward's, unless a scalar affine map takes each of them exactly onto a float)."""
-    if isinstance(dens, Pushforward):
-        tr, base = dens.transform, dens.base
-        if dens.dim != 1 or not isinstance(tr, Affine) or _rounded_ends(base):
-            return True
-        a, b = Fraction(float(tr.scale)), Fraction(float(tr.shift))
-        return any(float(a * Fraction(e) + b) != a * Fraction(e) + b for e in _jump_points(base))
-    return any(_rounded_ends(c) for c in getattr(dens, "components", ()))
-
-
-def _jump_points(dens):
-    """The finite support ends and the jumps of a 1-D density, where ``D*`` of a pair holding it jumps."""
-    pts = [e for e in dens._support() if math.isfinite(e)]
-    return pts + [float(b) for b in np.ravel(dens._breaks())] if _has_jumps(dens) else pts
 
 
 _SLIVERS = (": D* jumps at support ends known only to a float spacing, which leaves an error up to {extra:.3g} "

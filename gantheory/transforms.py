@@ -12,7 +12,7 @@ import numpy as np
 from scipy import linalg
 
 from ._checks import finite_array, real_array, scalar
-from .densities import _EPS, _TINY, COMPACT, Density, Tail, _LocationScale, as_density
+from .densities import _EPS, _TINY, COMPACT, Density, Tail, _has_jumps, _LocationScale, as_density
 
 __all__ = ["Affine", "Exp", "Pushforward", "SinhArcsinh", "Transform"]
 
@@ -478,3 +478,40 @@ class Pushforward(Density):
         t = self.transform
         a = t.scale * np.eye(self.dim) if isinstance(t.scale, float) else t.scale
         return [(t._forward(np.asarray(m)), a @ c @ a.T) for m, c in self.base._gaussian_parts()]
+
+
+def _rounded_ends(dens):
+    """Whether the support ends and jumps of ``dens`` may be rounded images of points that are not floats
+    (a pushforward's, unless a scalar affine map takes each of them exactly onto a float)."""
+    if isinstance(dens, Pushforward):
+        tr, base = dens.transform, dens.base
+        if dens.dim != 1 or not isinstance(tr, Affine) or _rounded_ends(base):
+            return True
+        a, b = Fraction(float(tr.scale)), Fraction(float(tr.shift))
+        return any(float(a * Fraction(e) + b) != a * Fraction(e) + b for e in _jump_points(base))
+    return any(_rounded_ends(c) for c in getattr(dens, "components", ()))
+
+
+def _jump_points(dens):
+    """The finite support ends and the jumps of a 1-D density, where ``D*`` of a pair holding it jumps."""
+    pts = [e for e in dens._support() if math.isfinite(e)]
+    return pts + [float(b) for b in np.ravel(dens._breaks())] if _has_jumps(dens) else pts
+
+
+def _exact_ends(dens):
+    """The support of a 1-D density as exact numbers (rationals, or ±inf) where it is known exactly: a
+    density's own float ends, a scalar affine map's exact images of them, a mixture's outermost; None
+    where an end is the rounded image through a nonlinear map."""
+    if isinstance(dens, Pushforward):
+        tr, base = dens.transform, _exact_ends(dens.base)
+        if dens.dim != 1 or not isinstance(tr, Affine) or base is None:
+            return None
+        a, b = Fraction(float(tr.scale)), Fraction(float(tr.shift))
+        ends = [a * e + b if math.isfinite(e) else math.copysign(math.inf, float(tr.scale) * e) for e in base]
+        return min(ends), max(ends)
+    parts = [_exact_ends(c) for c in getattr(dens, "components", ())]
+    if any(e is None for e in parts):
+        return None
+    if parts:
+        return min(lo for lo, _ in parts), max(hi for _, hi in parts)
+    return tuple(Fraction(e) if math.isfinite(e) else e for e in dens._support())

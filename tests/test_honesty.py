@@ -293,6 +293,33 @@ def test_log_normals_with_mass_beyond_the_float_range_are_their_normals():
             fn(p, q, breaks=[1.0, math.nan])
 
 
+def test_supports_that_overlap_by_less_than_a_float_spacing_are_not_disjoint():
+    """Data Beta(1, 3/2) through x = a z + b, 2e-12 wide below -1000, and a generator uniform on
+    [-1000, -1000 + 6.9e-9]: the data's upper end rounds to -1000.0, where the generator starts, but truly
+    lies 4.5e-14 above it, and 2.8% of its mass with it. The supports overlap: JSD is not log 2, nor TV
+    and H² 1. Reference: 30-digit mpmath in the data's base variable z (where the generator is uniform
+    from z0 = (-1000 - b)/a, exactly); KL is infinite both ways (each support sticks out of the other)."""
+    from fractions import Fraction
+
+    a, b, s = 2.204662592552478e-12, -1000.0000000000022, 6.8773009259068105e-09
+    p = gt.Pushforward(gt.Beta(1.0, 1.5), gt.Affine(a, b))
+    q = gt.Pushforward(gt.Uniform(0.0, 1.0), gt.Affine(s, -1000.0))
+    with mp.workdps(30):
+        z0, c = mp.mpf((Fraction(-1000) - Fraction(b)) / Fraction(a)), mp.mpf(a) / mp.mpf(s)  # q = c on [z0, 1]
+        beta = lambda z: F(3) / 2 * mp.sqrt(1 - z)  # noqa: E731
+        cuts = [z0, 1 - (c / F("1.5")) ** 2, 1]  # (where the density falls to c)
+        want = {
+            gt.tv_distance: 1 - mp.quad(lambda z: min(beta(z), c), cuts),
+            gt.hellinger: 1 - mp.quad(lambda z: mp.sqrt(beta(z) * c), cuts),
+            gt.js_divergence: mp.log(2) - mp.quad(  # (p log(1 + q/p) -> 0 where p does)
+                lambda z: (beta(z) * mp.log(1 + c / beta(z)) if z < 1 else 0) + c * mp.log(1 + beta(z) / c), cuts) / 2,
+        }
+    for fn, ref in want.items():
+        for got in (fn(p, q), fn(q, p)):
+            assert got.converged and abs(float(got) - float(ref)) <= got.error <= 1e-12, fn.__name__
+    assert float(gt.kl_divergence(p, q)) == float(gt.kl_divergence(q, p)) == math.inf
+
+
 def _mixture_tv_standard():
     """TV of 0.3 N(0, 1) + 0.7 N(3, 2²) against N(1, 3²) (40 digits): every sign change of log p - log q
     on [-60, 60] (a grid of 1/8, then bisection to 1e-30; beyond, the wider N(1, 3²) is the larger)."""
