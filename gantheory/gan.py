@@ -299,11 +299,21 @@ def _fake_logs(d, p_g, nodes):
     """``log(1 - D(G(z)))`` at noise nodes. A node strictly inside the noise's support whose image rounds
     onto the image of a finite support end (where ``D*``-like discriminators read ``p_g = 0`` and ``D = 1``)
     stands for a point inside: where ``D`` is 1 on the end's float, it is taken at the next float
-    inward, an equally close rounding of that point."""
+    inward, an equally close rounding of that point. Likewise an image that rounds onto a point where
+    ``p_data`` is infinite (a Beta's end, say: ``D* = 1`` at that one point only) is taken at the
+    neighbouring float where ``log(1 - D*)`` is finite and lower."""
     mapped = nodes.mapped(p_g.transform)
     l1d = _disc_logs(d, mapped)[1]
     if p_g.dim != 1 or not np.isneginf(l1d).any():
         return l1d
+    if isinstance(d, OptimalDiscriminator):
+        spike = np.isneginf(l1d) & (mapped.logpdf(d.p_data) == np.inf)
+        if spike.any():
+            x = mapped.x[spike]
+            below, above = _logs_at(d, np.nextafter(x, -np.inf))[1], _logs_at(d, np.nextafter(x, np.inf))[1]
+            l1d = l1d.copy()
+            l1d[spike] = np.where(np.isneginf(below), above, np.where(np.isneginf(above), below,
+                                                                       np.minimum(below, above)))
     lo, hi = p_g._lohi
     for xe in p_g._ends:  # (finite images of the base's ends and singular points)
         hit = np.isneginf(l1d) & (mapped.x == xe)

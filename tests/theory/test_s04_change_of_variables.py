@@ -213,6 +213,40 @@ def test_value_over_the_noise_charges_the_images_across_the_datas_end(far):
     assert not got.converged and any(m.startswith("value_function: D* jumps") for m in flags), flags
 
 
+def _beta_pdf(a, b):
+    return lambda z: z ** (a - 1) * (1 - z) ** (b - 1) / mp.beta(a, b)
+
+
+@pytest.mark.parametrize("case", ["normal generator", "beta generator"])
+def test_value_over_the_noise_where_images_land_on_a_singular_end_of_the_data(case):
+    """Data a Beta with an infinite density at its lower end, pushed 1e-10 wide onto x = a z + b, and a
+    wide generator: images G(z) of noise points round onto that end's float, where p_data = inf and
+    D* = 1 at that one point only. V(G, D*) over the noise is finite (it was -inf, error 0, converged):
+    within its bar of 30-digit mpmath in the data's variable z, where V = -∫ β(z) log(1 + a p_g/β(z)) dz
+    - ∫ a p_g log(1 + β(z)/(a p_g)) dz (D* = 1 off the data's support contributes 0)."""
+    if case == "normal generator":
+        (ad, bd), a, b = (0.5, 4.0), 1.1368683772161603e-10, 999.9999999998863
+        g = gt.Pushforward(gt.Normal(0.0, 1.0), gt.Affine(7.0, 1000.0))
+        pg = lambda x: mp.npdf(x, 1000, 7)  # noqa: E731
+    else:
+        (ad, bd), a, b = (0.8, 1.0), 1.4562698947840934e-11, -0.9999999998689357
+        third = 0.3333333333333333
+        g = gt.Pushforward(gt.Beta(0.387, 0.5), gt.Affine(third, -1.0))
+        pg = lambda x: _beta_pdf(mp.mpf(0.387), mp.mpf(0.5))((x + 1) / mp.mpf(third)) / mp.mpf(third)  # noqa: E731
+    data = gt.Pushforward(gt.Beta(ad, bd), gt.Affine(a, b))
+    with mp.workdps(30):
+        beta, am = _beta_pdf(mp.mpf(ad), mp.mpf(bd)), mp.mpf(a)
+        q = lambda z: am * pg(am * z + mp.mpf(b))  # noqa: E731  (the generator's density in z)
+        want = float(-mp.quad(lambda z: beta(z) * mp.log(1 + q(z) / beta(z)) + q(z) * mp.log(1 + beta(z) / q(z)),
+                              [0, mp.mpf(10) ** -12, mp.mpf(10) ** -6, 1]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = gt.value_function(data, g, gt.optimal_discriminator(data, g), space="z")
+    assert math.isfinite(float(got)) and abs(float(got) - want) <= got.error
+    flagged = any(issubclass(w.category, gt.AccuracyWarning) for w in caught)
+    assert got.converged == (not flagged)
+
+
 @pytest.mark.filterwarnings("ignore::gantheory.AccuracyWarning")
 @pytest.mark.parametrize("data, g", affine_cases(0, 24), ids=str)
 def test_value_over_x_over_the_noise_and_c_of_g_agree_within_their_bars(data, g):
