@@ -19,7 +19,7 @@ from scipy import special
 
 from . import _kernels as K
 from ._checks import choice, finite_array, real_array, scalar
-from .densities import _has_jumps
+from .densities import Normal, _has_jumps
 from .divergences import _pair, js_divergence
 from .quadrature import _charged, _integrate_pair, _scaled, _summed, expect_nodes, float_spread, per_nodes
 from .transforms import Affine, Pushforward, _jump_points, _rounded_ends
@@ -82,6 +82,11 @@ class Discriminator:
     def _dlogit(self, x):
         raise TypeError(f"{type(self).__name__} has no derivative; generator gradients need one")
 
+    def _hints(self):
+        """Densities whose landmarks mark where ``log D`` and ``log(1 - D)`` bend (panel hints for the
+        integrals over x): none known for a general logit."""
+        return ()
+
 
 class OptimalDiscriminator(Discriminator):
     """``D*(x) = p_data / (p_data + p_g)``, with logit ``log p_data - log p_g``.
@@ -142,6 +147,28 @@ class QuadraticDiscriminator(Discriminator):
     def _dlogit(self, x):
         with np.errstate(over="ignore"):
             return 2.0 * self.a * x + self.b
+
+    def _hints(self):
+        """``log(1 - D) = -softplus(ℓ)`` bends within ``1/|ℓ'|`` of each root of ``ℓ``, and near the vertex
+        (where ``ℓ`` turns) within ``1/sqrt(2|a|)``: features that a generator's or the data's own panels
+        may step over (a unit wide under a density a thousand wide), marked by normals of those widths."""
+        a, b, c = self.a, self.b, self.c
+        marks = []
+        if a != 0.0:
+            marks.append((-b / (2.0 * a), 1.0 / math.sqrt(2.0 * abs(a))))
+            disc = b * b - 4.0 * a * c
+            if disc > 0.0:
+                qq = -0.5 * (b + math.copysign(math.sqrt(disc), b))
+                marks += [(r, 1.0 / abs(2.0 * a * r + b)) for r in ((qq / a,) + ((c / qq,) if qq != 0.0 else ()))]
+        elif b != 0.0:
+            marks.append((-c / b, 1.0 / abs(b)))
+        out = []
+        for loc, width in marks:
+            try:
+                out.append(Normal(loc, min(max(width, 1e-150), 1e150)))
+            except ValueError:  # (a mark beyond the range of locations: no panel there to shape)
+                pass
+        return tuple(out)
 
 
 def optimal_discriminator(p_data, p_g):
@@ -281,13 +308,22 @@ def value_function(p_data, p_g, d, *, space="x", rtol=1e-12, atol=0.0, **options
                 noise = None if noise[0] is None else noise
             return lp, lq, ld, l1d, noise, nodes.logpdf_err(p_data, lp), nodes.logpdf_err(p_g, lq)
 
-        return _integrate_pair((p_data, p_g), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)
+        if not isinstance(d, Discriminator) or not d._hints():
+            return _integrate_pair((p_data, p_g), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)
+        # a logit that bends where neither density has a landmark: each term over its own density, with
+        # the bends as hints (one integral's panels, made for the larger term, can step over the other's)
+        real = expect_nodes(p_data, lambda nodes: _disc_logs(d, nodes)[0], hints=(p_g, *d._hints()), rtol=rtol,
+                            atol=atol, noise=lambda nodes: _disc_spread(d, nodes.x, 0), **options)
+        fake = expect_nodes(p_g, lambda nodes: _disc_logs(d, nodes)[1], hints=(p_data, *d._hints()), rtol=rtol,
+                            atol=atol, noise=lambda nodes: _disc_spread(d, nodes.x, 1), **options)
+        return _summed(real, fake)
     if not isinstance(p_g, Pushforward):
         raise TypeError(f"space='z' needs p_g to be a Pushforward (a generator), got {type(p_g).__name__}")
-    real = expect_nodes(p_data, lambda nodes: _disc_logs(d, nodes)[0], hints=(p_g,), rtol=rtol, atol=atol,
+    bends = d._hints() if isinstance(d, Discriminator) else ()
+    real = expect_nodes(p_data, lambda nodes: _disc_logs(d, nodes)[0], hints=(p_g, *bends), rtol=rtol, atol=atol,
                         noise=lambda nodes: _disc_spread(d, nodes.x, 0), **options)
     fake = expect_nodes(p_g.base, lambda nodes: _fake_logs(d, p_g, nodes),
-                        hints=_pulled_back(p_data, p_g.transform), rtol=rtol, atol=atol,
+                        hints=_pulled_back((p_data, *bends), p_g.transform), rtol=rtol, atol=atol,
                         noise=lambda nodes: _disc_spread(d, nodes.mapped(p_g.transform).x, 1, rounded=True),
                         **options)
     real = _slivers_charged(real, _jump_slivers(d, p_data, p_g, 0), rtol, atol, "value_function")
@@ -324,12 +360,18 @@ def _fake_logs(d, p_g, nodes):
     return l1d
 
 
-def _pulled_back(p_data, transform):
-    """``p_data`` seen in the noise variable (for its breakpoints), when the map is affine."""
-    if not transform.affine or p_data.dim != 1:
+def _pulled_back(densities, transform):
+    """``densities`` seen in the noise variable (for their breakpoints), when the map is affine."""
+    if not transform.affine or densities[0].dim != 1:
         return ()
     inv = Affine(1.0 / transform.scale, -transform.shift / transform.scale)
-    return (Pushforward(p_data, inv),)
+    out = []
+    for dens in densities:
+        try:
+            out.append(Pushforward(dens, inv))
+        except ValueError:  # (an image too narrow for its place in float64: no panel hint from it)
+            pass
+    return tuple(out)
 
 
 def virtual_criterion(p_data, p_g, **options):
@@ -353,10 +395,10 @@ def _loss_integrand(loss, ld, l1d):
 
 def _loss_hints(p_data, d):
     """Densities whose breakpoints shape the panels of a loss at ``d``: where ``D*`` of another pair jumps
-    too."""
+    too, or where ``d``'s logit bends."""
     if isinstance(d, OptimalDiscriminator):
         return (p_data, d.p_data, d.p_g)
-    return (p_data,)
+    return (p_data, *d._hints()) if isinstance(d, Discriminator) else (p_data,)
 
 
 def generator_loss(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=0.0, **options):
