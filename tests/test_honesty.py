@@ -586,7 +586,8 @@ def test_value_at_dstar_with_data_far_narrower_than_the_generator(data, g):
         ell = lambda u: (a_ * u + b_) * u + c_  # noqa: E731
         disc = b_ * b_ - 4 * a_ * c_
         roots = sorted((-b_ + k * mp.sqrt(disc)) / (2 * a_) for k in (-1, 1)) if disc > 0 else []
-        cuts = sorted({F(0), *roots, *(r + k for r in roots for k in (-3, 3))})
+        steps = (-10, -3, -1, -0.3, -0.1, -0.03, 0.03, 0.1, 0.3, 1, 3, 10)  # (across the softplus at each root)
+        cuts = sorted({F(0), *roots, *(r + k for r in roots for k in steps)})
         softplus = lambda t: t + mp.log1p(mp.exp(-t)) if t > 0 else mp.log1p(mp.exp(t))  # noqa: E731
         real = mp.quad(lambda u: mp.npdf(u) * -softplus(-ell(u)), [-mp.inf, *cuts, mp.inf])
         fake = s * mp.quad(lambda u: mp.npdf(m + s * u, mg, sg) * -softplus(ell(u)), [-mp.inf, *cuts, mp.inf])
