@@ -368,6 +368,12 @@ def test_scipy_frozen_distributions_are_densities():
     mvn = stats.multivariate_normal([0, 0], [[1, 0.5], [0.5, 1]])
     assert gt.kl_divergence(mvn, REFERENCE["mvn2_correlated"][1]) == pytest.approx(
         VALUES["mvn2_correlated"]["kl_pq"], rel=REFERENCE_REL)
+    # a frozen q says nothing of its tails: KL(t_3 || N(0, 1)) = -h(t_3) + log(2π)/2 + E[X²]/2, E[X²] = 3
+    with mp.workdps(30):
+        h = 2 * (mp.digamma(2) - mp.digamma(1.5)) + mp.log(mp.sqrt(3) * mp.beta(1.5, 0.5))
+        want = float(-h + mp.log(2 * mp.pi) / 2 + mp.mpf(3) / 2)
+    got = gt.kl_divergence(gt.StudentT(3.0, 0.0, 1.0), stats.norm(0, 1))
+    assert got.converged and abs(float(got) - want) <= got.error <= 1e-12 * want
 
 
 def test_estimate_is_a_float_with_metadata():
@@ -480,6 +486,10 @@ def test_narrow_components_far_from_zero(far):
     got = gt.kl_divergence(gt.Normal(far, w), gt.Normal(far + w, 2 * w))
     ref = float(kl_normal(far, w, far + w, 2 * w))  # (at the locations as the floats hold them)
     assert got.converged and abs(float(got) - ref) <= got.error + 2e-16 * ref
+    # W1 of U(a, a + w) and U(a + w/4, a + 2w): ∫ |Q_p - Q_q| = w ∫_0^1 |1/4 + 3t/4| dt = 5w/8
+    u = w / 8
+    got = gt.w1_distance(gt.Uniform(far, far + 8 * u), gt.Uniform(far + 2 * u, far + 16 * u))
+    assert got.converged and abs(float(got) - 5 * u) <= got.error <= 1e-12 * 5 * u
 
 
 @pytest.mark.parametrize("nu", ["2.0001", "2.01", "2.1", "2.5", "4"])
@@ -551,3 +561,14 @@ def test_a_break_at_the_end_of_the_float_range():
                       (gt.kl_divergence(p, q, breaks=breaks), 0.125),
                       (gt.tv_distance(p, q, breaks=breaks), 2 * float(mp.ncdf(0.25)) - 1)):
         assert got.converged and abs(float(got) - want) <= got.error + 1e-15
+
+
+@pytest.mark.parametrize("d", [30.0, 40.0, 60.0, 100.0, 1000.0])
+def test_jsd_of_pairs_far_apart_is_log_2_within_a_small_bar(d):
+    """Normals, and a uniform against a narrow normal, d >= 30 apart: JSD = log 2 - ε with ε below 1e-48
+    (the overlap of the tails, 15 standard deviations out); the result is log 2 within its bar, and the
+    bar is small."""
+    for p, q in ((gt.Normal(0, 1), gt.Normal(d, 1)), (gt.Normal(0, 1), gt.Normal(d, 0.01)),
+                 (gt.Uniform(0, 1), gt.Normal(d, 0.1))):
+        got = gt.js_divergence(p, q)
+        assert got.converged and abs(float(got) - math.log(2)) <= got.error <= 2e-13

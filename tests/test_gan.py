@@ -279,6 +279,13 @@ def test_dlogit_is_checked():
         gt.generator_gradient(gt.Normal(0, 1), affine_generator(1.0, 0.5), d)
 
 
+def test_dlogit_gives_floats_whatever_the_callable_returns():
+    """A user's derivative returning integers or a list still gives float slopes (ℓ(x) = 2x + 1: ℓ' = 2)."""
+    d = gt.LogitDiscriminator(lambda x: 2 * np.asarray(x) + 1, lambda x: [2] * len(x))
+    slope = d.dlogit([0.5, 1.5])
+    assert slope.dtype == np.float64 and slope.tolist() == [2.0, 2.0]
+
+
 def test_z_space_value_carries_both_error_bars():
     """V in z-space is the sum of two expectations, and its error bar the sum of theirs: positive, small,
     and covering the 30-digit mpmath value. D = sigmoid(x); p_data = N(0, 1); p_g = 2 N(0, 1) + 1."""

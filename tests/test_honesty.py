@@ -320,28 +320,38 @@ def test_supports_that_overlap_by_less_than_a_float_spacing_are_not_disjoint():
     assert float(gt.kl_divergence(p, q)) == float(gt.kl_divergence(q, p)) == math.inf
 
 
-def _mixture_tv_standard():
-    """TV of 0.3 N(0, 1) + 0.7 N(3, 2²) against N(1, 3²) (40 digits): every sign change of log p - log q
-    on [-60, 60] (a grid of 1/8, then bisection to 1e-30; beyond, the wider N(1, 3²) is the larger)."""
-    p = lambda y: F("0.3") * mp.npdf(y, 0, 1) + F("0.7") * mp.npdf(y, 3, 2)  # noqa: E731
+def _mixture_tv_standard(second):
+    """TV of 0.3 N(0, 1) + 0.7 X against N(1, 3²), X = N(3, 2²) or 3 + 2 t_3 (40 digits): every sign
+    change of log p - log q on [-60, 60] (a grid of 1/8, then bisection to 1e-30; beyond, the wider
+    N(1, 3²) is the larger against the normal, the heavier t_3 against itself)."""
+    if second == "normal":
+        pdf2, cdf2 = (lambda y: mp.npdf(y, 3, 2)), (lambda y: mp.ncdf(y, 3, 2))
+    else:
+        t3 = lambda v: 2 / (mp.pi * mp.sqrt(3) * (1 + v * v / 3) ** 2)  # noqa: E731
+        pdf2 = lambda y: t3((y - 3) / 2) / 2  # noqa: E731
+        cdf2 = lambda y: mp.quad(t3, [-mp.inf, 0, (y - 3) / 2]) if y < 3 else 1 - mp.quad(t3, [(y - 3) / 2, mp.inf])  # noqa: E731
+    p = lambda y: F("0.3") * mp.npdf(y, 0, 1) + F("0.7") * pdf2(y)  # noqa: E731
     q = lambda y: mp.npdf(y, 1, 3)  # noqa: E731
     gap = lambda y: mp.log(p(y)) - mp.log(q(y))  # noqa: E731
     grid = [F(k) / 8 for k in range(-480, 481)]
     roots = [mp.findroot(gap, (a, b), solver="bisect", tol=1e-30) for a, b in itertools.pairwise(grid)
              if mp.sign(gap(a)) != mp.sign(gap(b))]
-    cdf_p = lambda y: F("0.3") * mp.ncdf(y, 0, 1) + F("0.7") * mp.ncdf(y, 3, 2)  # noqa: E731
+    cdf_p = lambda y: F("0.3") * mp.ncdf(y, 0, 1) + F("0.7") * cdf2(y)  # noqa: E731
     return oracle.tv_from_crossings(roots, gap, cdf_p, lambda y: mp.ncdf(y, 1, 3))
 
 
+@pytest.mark.parametrize("second", ["normal", "student-t"])
 @pytest.mark.parametrize("far", [1e6, -3e7])
-def test_a_mixture_a_few_floats_wide_far_from_zero(far):
-    """A mixture whose components are a few ulps wide, far from 0, is moved to 0 as a whole (exactly):
-    TV is invariant under the affine map to the standard pair 0.3 N(0, 1) + 0.7 N(3, 2²) against
-    N(1, 3²) (mpmath, from its crossings). At ``far`` the nodes could not resolve the kinks of |p - q|."""
+def test_a_mixture_a_few_floats_wide_far_from_zero(far, second):
+    """A mixture whose components are a few ulps wide, far from 0, is moved to 0 as a whole (exactly),
+    each component in its own family (a Student-t keeps its degrees of freedom and its scale): TV is
+    invariant under the affine map to the standard pair (mpmath, from its crossings). At ``far`` the
+    nodes could not resolve the kinks of |p - q|."""
     s = 4 * math.ulp(far)
-    p = gt.Mixture([gt.Normal(far, s), gt.Normal(far + 3 * s, 2 * s)], [0.3, 0.7])
+    other = gt.Normal(far + 3 * s, 2 * s) if second == "normal" else gt.StudentT(3.0, far + 3 * s, 2 * s)
+    p = gt.Mixture([gt.Normal(far, s), other], [0.3, 0.7])
     q = gt.Normal(far + s, 3 * s)
-    want = float(_mixture_tv_standard())
+    want = float(_mixture_tv_standard(second))
     got = gt.tv_distance(p, q)
     assert got.converged
     assert abs(float(got) - want) <= got.error <= 1e-12 * want

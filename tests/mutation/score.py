@@ -10,6 +10,7 @@ changed line, so a stale entry is noticed) is equivalent and leaves the count; e
     python tests/mutation/score.py --tests tests/theory --only gan.py   # the derivation ledger alone
     python tests/mutation/score.py --sample 200 --seed 0   # a random sample: an estimate with its error
     python tests/mutation/score.py --names NAME ...        # a fixed sample (CI)
+    python tests/mutation/score.py --check-equivalent      # every equivalent.md entry still names its mutant
 
 Options: ``--jobs`` (mutmut's --max-children), ``--workdir`` (keep the copy there; default a temporary
 directory). Exit status 1 if the score is below ``--floor`` (percent; default 95) or an equivalent entry is
@@ -98,6 +99,26 @@ def _in(name, only):
     return not only or any(name.startswith(f"gantheory.{t[:-3]}.") for t in only)
 
 
+def _check_equivalent(work):
+    """Whether every equivalent.md entry names a mutant mutmut still makes, with the same change (seconds:
+    the mutants are generated, no test runs); for an entry whose name moved (code added before it in its
+    function), the mutant of that function that now makes the change."""
+    names = set(_generated(work))
+    bad = 0
+    for name, (old, new, _) in sorted(equivalent_entries().items()):
+        def change(n):
+            return _changed(subprocess.run([sys.executable, "-m", "mutmut", "show", n], cwd=work,
+                                           capture_output=True, text=True).stdout)
+        if name in names and change(name) == (old, new):
+            continue
+        bad += 1
+        stem = name.rsplit("__mutmut_", 1)[0] + "__mutmut_"
+        moved = [n for n in sorted(names) if n.startswith(stem) and change(n) == (old, new)]
+        print(f"stale: {name}" + (f" (the change is now {', '.join(moved)})" if moved else " (no such change now)"))
+    print(f"{len(equivalent_entries()) - bad} of {len(equivalent_entries())} equivalent.md entries match")
+    return 1 if bad else 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tests", nargs="*", help="restrict the tests mutmut may select (e.g. tests/theory)")
@@ -111,6 +132,8 @@ def main(argv=None):
     ap.add_argument("--workdir", type=Path)
     ap.add_argument("--json", type=Path, help="write every mutant's status here")
     ap.add_argument("--no-run", action="store_true", help="only score what an earlier run left in --workdir")
+    ap.add_argument("--check-equivalent", action="store_true", help="only check equivalent.md against the "
+                    "mutants mutmut makes now (no tests run)")
     args = ap.parse_args(argv)
     from mutmut.stats import status_by_exit_code  # (mutmut: pip install ".[dev]")
 
@@ -124,6 +147,11 @@ def main(argv=None):
     if not (work / "pyproject.toml").exists():
         copy_repo(work)
         _configure(work, args.tests, args.only)
+    if args.check_equivalent:
+        code = _check_equivalent(work)
+        if tmp is not None:
+            tmp.cleanup()
+        return code
     if args.sample and not args.no_run:
         args.names = _sample(work, args.sample, args.seed, args.only)
         print(f"a random sample of {len(args.names)} mutants (seed {args.seed})", flush=True)
