@@ -100,9 +100,9 @@ def _in(name, only):
 
 
 def _check_equivalent(work):
-    """Whether every equivalent.md entry names a mutant mutmut still makes, with the same change (seconds:
-    the mutants are generated, no test runs); for an entry whose name moved (code added before it in its
-    function), the mutant of that function that now makes the change."""
+    """Whether every equivalent.md entry names a mutant mutmut still makes, with the same change (minutes:
+    the mutants are generated and shown, no test runs); for an entry whose name moved (code added before
+    it in its function), the mutant of that function that now makes the change."""
     names = set(_generated(work))
     bad = 0
     for name, (old, new, _) in sorted(equivalent_entries().items()):
