@@ -358,6 +358,26 @@ def test_w1_is_infinite_when_one_tail_has_no_mean(side):
             assert float(got) == math.inf and got.converged and got.error == 0.0
 
 
+@pytest.mark.parametrize("b", [0.93, 0.95, 0.98, 1.0, 1.02])
+def test_w1_of_log_laplace_laws_near_the_end_of_their_mean(b):
+    """X = e^Y, Y ~ Laplace(0, b): F = x^(1/b)/2 below 1, 1 - x^(-1/b)/2 above, a mean for b < 1 only. Against
+    e^Laplace(0, 1/2) the CDFs cross at 1 alone: W1 = |b/(1 + b) - 1/3|/2 + |b/(1 - b) - 1|/2, finite for
+    b < 1 however slowly |F_p - F_q| ~ x^(-1/b) falls (it was inf, converged, from b = 0.93 up), inf from
+    b = 1. Far out the tail beyond the float range is charged to the bar, and flagged."""
+    p, q = gt.Pushforward(gt.Laplace(0.0, b), gt.Exp()), gt.Pushforward(gt.Laplace(0.0, 0.5), gt.Exp())
+    if b >= 1.0:
+        assert float(gt.w1_distance(p, q)) == float(gt.w1_distance(q, p)) == math.inf
+        return
+    want = abs(b / (1 + b) - 1 / 3) / 2 + abs(b / (1 - b) - 1) / 2
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = gt.w1_distance(p, q)
+    assert abs(float(got) - want) <= got.error
+    assert got.converged == (not caught)
+    if b <= 0.95:
+        assert got.converged and got.error <= 1e-12 * want
+
+
 def test_scipy_frozen_distributions_are_densities():
     from scipy import stats
 
