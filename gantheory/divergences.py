@@ -820,8 +820,8 @@ def w1_distance(p, q, *, rtol=1e-12, atol=0.0, **options):
         tails = np.where(far < 0, p._cdf(far) + q._cdf(far), p._sf(far) + q._sf(far))
         g = np.maximum(gap(far) - 4.0 * _EPS * tails, 0.0)
         for near, out in ((1, 0), (2, 3)):
-            slow = g[near] == 0.0 or math.log(g[near] / g[out]) <= 100.0 * math.log(10.0) * (1.0 + 1e-12)
-            if 1e200 * g[out] > 1e-8 and slow:
+            # (log 10^100 = 230.26: a decay of 1/|x|, up to the rounding of the ratio)
+            if 1e200 * g[out] > 1e-8 and (g[near] == 0.0 or math.log(g[near] / g[out]) <= 230.2585092994046 + 1e-9):
                 return Estimate(math.inf, 0.0, 4, "quad", True)
 
     def evaluate(nodes):
@@ -830,7 +830,8 @@ def w1_distance(p, q, *, rtol=1e-12, atol=0.0, **options):
         # a difference of two CDF values carries a few ulps of the larger: the round-off scale
         fp, fq, sp, sq = p._cdf(nodes.x), q._cdf(nodes.x), p._sf(nodes.x), q._sf(nodes.x)
         # and the node itself is a rounded float: F moves by the density times half its spacing
-        dens = np.exp(p._logpdf(nodes.x)) + np.exp(q._logpdf(nodes.x))
+        with np.errstate(over="ignore"):  # (next to a singular end)
+            dens = np.exp(p._logpdf(nodes.x)) + np.exp(q._logpdf(nodes.x))
         moved = 0.5 * np.spacing(np.abs(nodes.x)) * dens
         # (a node rounded onto a singular end has no meaningful slope there: its weight is 0)
         noise = 4.0 * _EPS * np.where(fp + fq < 1.0, fp + fq, sp + sq) + np.where(np.isfinite(moved), moved, 0.0)
