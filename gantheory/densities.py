@@ -575,10 +575,27 @@ class StudentT(_LocationScale):
         return self.loc + self.scale * special.stdtrit(self.df, u)
 
     def _cdf(self, x):
-        return special.stdtr(self.df, (x - self.loc) / self.scale)
+        return self._lower((x - self.loc) / self.scale)
 
     def _sf(self, x):
-        return special.stdtr(self.df, (self.loc - x) / self.scale)
+        return self._lower((self.loc - x) / self.scale)
+
+    def _lower(self, z):
+        """``P(T <= z)`` for the standard Student-t. Below -1e150 (where ``z²`` overflows inside stdtr, which
+        then returns 0) from the tail's leading term ``C ν^((ν-1)/2) |z|^-ν`` (``C`` the density's constant),
+        exact to ``ν²/z²``, far below an ulp there."""
+        nu = self.df
+        z = np.asarray(z, dtype=float)
+        far = z < -1e150
+        if not np.any(far):
+            return special.stdtr(nu, z)
+        log_c = self._lognorm + math.log(self.scale) + 0.5 * (nu - 1.0) * math.log(nu)
+        with np.errstate(under="ignore", divide="ignore", over="ignore"):  # (z = -inf: 0; entries not far)
+            if log_c < 700.0:  # (the constant and the power apart: each to an ulp)
+                tail = math.exp(log_c) * np.power(np.where(far, -z, 1.0), -nu)
+            else:  # (large ν: |z|^-ν is 0 in float64 anyway)
+                tail = np.exp(log_c - nu * np.log(np.where(far, -z, 1.0)))
+        return np.where(far, tail, special.stdtr(nu, np.where(far, 0.0, z)))
 
     def _score_z(self, z):
         nu = self.df

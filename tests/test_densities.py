@@ -265,3 +265,20 @@ def test_beta_far_landmarks_lie_where_the_density_has_fallen_72(a, b):
             assert 0.0 < x < 1.0 and mode is not None
             drop = (A - 1) * mp.log(mode / x) + (B - 1) * mp.log((1 - mode) / (1 - mp.mpf(x)))
             assert abs(float(drop) - 72.0) < 0.01
+
+
+@pytest.mark.parametrize("df", [0.1, 0.5, 1.0, 3.0, 1e6])
+def test_student_t_cdf_keeps_its_far_tails(df):
+    """P(T <= z) = I_{ν/(ν+z²)}(ν/2, 1/2)/2 for z < 0 (60-digit mpmath), to a few ulps out to -1e300, where
+    z² overflows inside scipy's stdtr (which returned 0: a Student-t with ν = 1 then differed from the
+    Cauchy law by all of its tail); the survival function mirrors it."""
+    z = np.array([-1e300, -1e200, -1e151, -1e149, -1e20, -3.0])
+    with mp.workdps(60):
+        want = np.array([float(mp.betainc(mp.mpf(df) / 2, mp.mpf(1) / 2, 0, mp.mpf(df) / (mp.mpf(df) + mp.mpf(v) ** 2),
+                                          regularized=True) / 2) for v in z])
+    t = gt.StudentT(df, 0.0, 1.0)
+    got = t._cdf(z)
+    np.testing.assert_allclose(got, want, rtol=4e-15, atol=0.0)
+    assert np.array_equal(t._sf(-z), got) and t._cdf(np.array([-np.inf]))[0] == 0.0
+    if df == 1.0:
+        np.testing.assert_allclose(got, gt.Cauchy(0.0, 1.0)._cdf(z), rtol=4e-16)
