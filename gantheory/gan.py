@@ -308,18 +308,19 @@ def value_function(p_data, p_g, d, *, space="x", rtol=1e-12, atol=0.0, **options
                 noise = None if noise[0] is None else noise
             return lp, lq, ld, l1d, noise, nodes.logpdf_err(p_data, lp), nodes.logpdf_err(p_g, lq)
 
-        if not isinstance(d, Discriminator) or not d._hints():
+        bends = _bends(d, p_data, p_g)
+        if not bends:
             return _integrate_pair((p_data, p_g), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)
         # a logit that bends where neither density has a landmark: each term over its own density, with
         # the bends as hints (one integral's panels, made for the larger term, can step over the other's)
-        real = expect_nodes(p_data, lambda nodes: _disc_logs(d, nodes)[0], hints=(p_g, *d._hints()), rtol=rtol,
+        real = expect_nodes(p_data, lambda nodes: _disc_logs(d, nodes)[0], hints=(p_g, *bends), rtol=rtol,
                             atol=atol, noise=lambda nodes: _disc_spread(d, nodes.x, 0), **options)
-        fake = expect_nodes(p_g, lambda nodes: _disc_logs(d, nodes)[1], hints=(p_data, *d._hints()), rtol=rtol,
+        fake = expect_nodes(p_g, lambda nodes: _disc_logs(d, nodes)[1], hints=(p_data, *bends), rtol=rtol,
                             atol=atol, noise=lambda nodes: _disc_spread(d, nodes.x, 1), **options)
         return _summed(real, fake)
     if not isinstance(p_g, Pushforward):
         raise TypeError(f"space='z' needs p_g to be a Pushforward (a generator), got {type(p_g).__name__}")
-    bends = d._hints() if isinstance(d, Discriminator) else ()
+    bends = _bends(d, p_data, p_g)
     real = expect_nodes(p_data, lambda nodes: _disc_logs(d, nodes)[0], hints=(p_g, *bends), rtol=rtol, atol=atol,
                         noise=lambda nodes: _disc_spread(d, nodes.x, 0), **options)
     fake = expect_nodes(p_g.base, lambda nodes: _fake_logs(d, p_g, nodes),
@@ -393,12 +394,22 @@ def _loss_integrand(loss, ld, l1d):
     return l1d if loss == "minimax" else -ld
 
 
-def _loss_hints(p_data, d):
+def _loss_hints(p_data, p_g, d):
     """Densities whose breakpoints shape the panels of a loss at ``d``: where ``D*`` of another pair jumps
     too, or where ``d``'s logit bends."""
     if isinstance(d, OptimalDiscriminator):
         return (p_data, d.p_data, d.p_g)
-    return (p_data, *d._hints()) if isinstance(d, Discriminator) else (p_data,)
+    return (p_data, *_bends(d, p_data, p_g))
+
+
+def _bends(d, *densities):
+    """``d``'s marks of where ``log D`` bends (:meth:`Discriminator._hints`) that are narrower than a tenth
+    of the wider density's scale: those its panels may step over (a wider bend they resolve, and marking
+    it only adds nodes)."""
+    if not isinstance(d, Discriminator) or densities[0].dim != 1:
+        return ()
+    scale = max(float(dens._hints().scale) for dens in densities)
+    return tuple(h for h in d._hints() if h.scale < 0.1 * scale)
 
 
 def generator_loss(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=0.0, **options):
@@ -413,7 +424,7 @@ def generator_loss(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=0.0,
     d = optimal_discriminator(p_data, p_g) if d is None else d
     _check_disc(d)
     est = expect_nodes(p_g, lambda nodes: _loss_integrand(loss, *_disc_logs(d, nodes)),
-                       hints=_loss_hints(p_data, d), rtol=rtol, atol=atol, **options)
+                       hints=_loss_hints(p_data, p_g, d), rtol=rtol, atol=atol, **options)
     sliver = _jump_slivers(d, p_g, p_data, None, values=lambda ld, l1d: _loss_integrand(loss, ld, l1d))
     return _slivers_charged(est, sliver, rtol, atol, "generator_loss")
 
@@ -488,7 +499,7 @@ def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=
     if not math.isfinite(value):  # +inf: p_g has mass where D is 0; -inf: where D is 1
         raise ValueError(f"the {loss} loss is {float(value)} at this d (p_g has mass where D is 0 or 1): "
                          "no gradient")
-    options = dict(options, hints=_loss_hints(p_data, d), rtol=rtol, atol=atol)
+    options = dict(options, hints=_loss_hints(p_data, p_g, d), rtol=rtol, atol=atol)
     if score_form:
         return _score_function_gradient(p_g, d, loss, float(value), options)
     tr = p_g.transform

@@ -68,9 +68,17 @@ def _generated(work):
     try:
         for _ in range(600):
             if all(m.exists() for m in metas):
-                time.sleep(2)  # (written whole by then)
                 break
             time.sleep(0.5)
+        # then until the mutated sources stop growing (``mutmut show`` reads them)
+        files = [work / "mutants" / "gantheory" / t for t in TARGETS] + metas
+        sizes = None
+        for _ in range(120):
+            now = [f.stat().st_size if f.exists() else -1 for f in files]
+            if now == sizes:
+                break
+            sizes = now
+            time.sleep(2)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
