@@ -43,7 +43,7 @@ def equivalent_entries():
     """name -> (changed line as written in equivalent.md, reason)"""
     if not EQUIVALENT.exists():
         return {}
-    rows = re.findall(r"^- `(gantheory\.[\w.]+__mutmut_\d+)`: `(.*)` -> `(.*)`: (.*)$", EQUIVALENT.read_text(), re.M)
+    rows = re.findall(r"^- `(gantheory\.[\w.]+__mutmut_\d+)`: `(.*)` -> `(.*?)`: (.*)$", EQUIVALENT.read_text(), re.M)
     return {name: (old, new, why) for name, old, new, why in rows}
 
 
