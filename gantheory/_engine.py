@@ -40,6 +40,7 @@ _LOG2 = math.log(2.0)
 _PLAIN, _NEAR_ZERO, _NEAR_ONE = 0.0, 1.0, 2.0  # a Beta's form: plain, or written about a mode below/above 1/2
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+_INT64_MIN = np.int64(-(2**63))
 _EPS = float(np.finfo(float).eps)
 _NEG_INF = -math.inf
 _FLT_MAX = float(np.finfo(float).max)
@@ -646,7 +647,7 @@ def _sign_gap(TP, TQ, x):
 def crossings(TP, TQ, marks, xk):
     """Points where ``log p - log q`` changes sign, to machine precision (see
     ``gantheory.quadrature.crossings``): bracketed by the nodes of the initial panels, then 60
-    bisections."""
+    bisections over the floats (:func:`float_key`)."""
     geo = geometry(TP, TQ, np.empty(0), marks)
     x0 = geo[1]
     n = x0.shape[0]
@@ -678,15 +679,44 @@ def crossings(TP, TQ, marks, xk):
             lo[nb], hi[nb], slo[nb] = pts[a], pts[b], s[a]
             nb += 1
     lo, hi, slo = lo[:nb], hi[:nb], slo[:nb]
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
+    klo, khi, kmid = float_key(lo), float_key(hi), np.empty(nb, np.int64)
+    bits = np.empty(nb, np.int64)
+    mid = bits.view(np.float64)  # (the floats of the keys, written through their bits)
+    for _ in range(64):
+        if np.all(khi - klo <= 1):
+            break
+        for i in range(nb):
+            a, b = klo[i], khi[i]
+            k = a // 2 + b // 2 + (a % 2 + b % 2) // 2  # (no overflow across the whole range)
+            kmid[i] = k
+            bits[i] = _INT64_MIN - k if k < 0 else k
         sm = _sign_gap(TP, TQ, mid)
         for i in range(nb):
             if sm[i] == slo[i]:
-                lo[i] = mid[i]
+                klo[i] = kmid[i]
             else:
-                hi[i] = mid[i]
-    return 0.5 * (lo + hi)
+                khi[i] = kmid[i]
+    return 0.5 * (key_float(klo) + key_float(khi))
+
+
+@njit(**_JIT)
+def float_key(x):
+    """Integers in the order of the (finite) floats ``x``, consecutive for adjacent floats: bisecting
+    between two keys closes any bracket (1e-140 to 1 as 1 to 2) on adjacent floats in 64 steps."""
+    bits = np.ascontiguousarray(x).view(np.int64)
+    return np.where(bits < 0, _INT64_MIN - bits, bits)
+
+
+@njit(**_JIT)
+def key_float(k):
+    """The inverse of :func:`float_key`."""
+    return np.ascontiguousarray(np.where(k < 0, _INT64_MIN - k, k)).view(np.float64)
+
+
+@njit(**_JIT)
+def key_mid(a, b):
+    """The midpoint of two keys, without overflow across the whole range."""
+    return a // 2 + b // 2 + (a % 2 + b % 2) // 2  # (the loop in crossings writes this out per bracket)
 
 
 @njit(**_JIT)

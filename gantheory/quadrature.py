@@ -707,28 +707,16 @@ def crossings(densities, sign):
     x, s = x[keep], s[keep]
     i = np.flatnonzero(s[:-1] * s[1:] < 0)
     lo, hi, slo = x[i], x[i + 1], s[i]
-    # bisection over the floats themselves (their order as integers), so a bracket from 1e-140 to 1 closes
-    # on adjacent floats in at most 64 steps, as one from 1 to 2 does
-    klo, khi = _float_key(lo), _float_key(hi)
+    # bisection over the floats themselves (their order as integers: _engine.float_key)
+    klo, khi = _engine.float_key(lo), _engine.float_key(hi)
     for _ in range(64):
-        kmid = klo // 2 + khi // 2 + (klo % 2 + khi % 2) // 2  # (no overflow across the whole range)
-        mid = _key_float(kmid)
+        if np.all(khi - klo <= 1):  # (every bracket closed on adjacent floats)
+            break
+        kmid = _engine.key_mid(klo, khi)
         with np.errstate(all="ignore"):
-            left = np.sign(sign(mid)) == slo
+            left = np.sign(sign(_engine.key_float(kmid))) == slo
         klo, khi = np.where(left, kmid, klo), np.where(left, khi, kmid)
-    return 0.5 * (_key_float(klo) + _key_float(khi))
-
-
-def _float_key(x):
-    """Integers in the order of the floats ``x`` (finite), consecutive for adjacent floats."""
-    bits = np.asarray(x, dtype=np.float64).view(np.int64)
-    return np.where(bits < 0, np.int64(-(2**63)) - bits, bits)
-
-
-def _key_float(k):
-    """The inverse of :func:`_float_key`."""
-    k = np.asarray(k, dtype=np.int64)
-    return np.where(k < 0, np.int64(-(2**63)) - k, k).view(np.float64)
+    return 0.5 * (_engine.key_float(klo) + _engine.key_float(khi))
 
 
 def _checked(evaluate):

@@ -489,7 +489,8 @@ def _rounded_ends(dens):
             return True
         a, b = Fraction(float(tr.scale)), Fraction(float(tr.shift))
         return any(float(a * Fraction(e) + b) != a * Fraction(e) + b for e in _jump_points(base))
-    return any(_rounded_ends(c) for c in getattr(dens, "components", ()))
+    comps = getattr(dens, "components", None)
+    return bool(comps) and any(_rounded_ends(c) for c in comps)
 
 
 def _jump_points(dens):

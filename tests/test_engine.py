@@ -144,3 +144,21 @@ def test_compiled_crossings_match_the_python_ones():
         # crossing rests on libm's or numpy's logs and arcsinh, a few ulps apart)
         mapped = "Exp" in repr((p, q)) or "SinhArcsinh" in repr((p, q))
         np.testing.assert_allclose(got, want, rtol=1e-13 if mapped else 1e-15, atol=1e-20)
+
+
+def test_crossings_close_brackets_across_the_float_range():
+    """N(0, s²) against N(0, 1) cross at ±s sqrt(2 log(1/s) / (1 - s²)) (closed form, 40-digit mpmath):
+    2.539e-139 for s = 1e-140, bracketed by nodes up to 1e-21 away; both searches (compiled and Python)
+    bisect over the floats and land on it to a few ulps."""
+    import mpmath as mp
+
+    from gantheory.quadrature import _XK, crossings
+
+    for s in (1e-140, 1e-30, 0.5):
+        with mp.workdps(40):
+            sm = mp.mpf(s)
+            want = float(sm * mp.sqrt(2 * mp.log(1 / sm) / (1 - sm * sm)))
+        p, q = gt.Normal(0.0, s), gt.Normal(0.0, 1.0)
+        for got in (_engine.crossings(_engine.table(p), _engine.table(q), _engine.FAST, _XK),
+                    crossings((p, q), lambda x, p=p, q=q: p._logpdf(x) - q._logpdf(x))):
+            np.testing.assert_allclose(got, [-want, want], rtol=1e-14)
