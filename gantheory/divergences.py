@@ -87,7 +87,7 @@ def _dispatch(name, p, q, method, options):
     return fn(name, p, q, **options)
 
 
-def _log_pair(p, q, moved=False):
+def _log_pair(p, q, moved):
     """Log-densities at the nodes with their errors; ``moved``: also the error from the rounding of the
     node coordinates through a nonlinear map (bounded integrands only: for KL and χ² it is amplified by
     the log-ratio, while it shifts p and q alike and cancels to first order)."""

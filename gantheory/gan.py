@@ -134,19 +134,51 @@ class LogitDiscriminator(Discriminator):
         return self._df(x)
 
 
+def _two_sum(a, b):
+    """``a + b`` as a float and its rounding error (Knuth): ``s + e == a + b`` exactly."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _two_prod(a, b):
+    """``a * b`` as a float and its rounding error (Dekker, through Veltkamp's split of each factor)."""
+    p = a * b
+    (a1, a2), (b1, b2) = ((h, v - h) for v in (a, b) for h in [134217729.0 * v - (134217729.0 * v - v)])
+    return p, a2 * b2 - (((p - a1 * b1) - a2 * b1) - a1 * b2)
+
+
+def _horner(coeffs, x):
+    """The polynomial ``coeffs[0] x^n + ... + coeffs[n]`` at ``x``, compensated (Graillat, Langlois and
+    Louvet): as accurate as if evaluated in twice the precision, then rounded, so a logit that nearly
+    cancels (``c - b²/4a`` small beside ``c``) keeps its relative accuracy. Plain Horner where a step
+    overflows (``±inf``: D is 0 or 1 there)."""
+    with np.errstate(all="ignore"):
+        s, err = np.full_like(x, coeffs[0]), np.zeros_like(x)
+        for c in coeffs[1:]:
+            prod, e1 = _two_prod(s, x)
+            s, e2 = _two_sum(prod, c)
+            err = err * x + (e1 + e2)
+        out = s + err
+        plain = np.zeros_like(x) + coeffs[0]
+        for c in coeffs[1:]:
+            plain = plain * x + c
+    return np.where(np.isfinite(out), out, plain)
+
+
 class QuadraticDiscriminator(Discriminator):
-    """``D(x) = sigmoid(a x² + b x + c)``; contains ``D*`` exactly for two normals."""
+    """``D(x) = sigmoid(a x² + b x + c)``; contains ``D*`` exactly for two normals. The logit and its
+    derivative are evaluated compensated: near the vertex, where ``a x² + b x`` nearly cancels ``c``,
+    they keep their relative accuracy (plain Horner loses ``|c| / |ℓ|`` ulps)."""
 
     def __init__(self, a, b, c):
         self.a, self.b, self.c = scalar(a, "a"), scalar(b, "b"), scalar(c, "c")
 
     def _logit(self, x):
-        with np.errstate(over="ignore"):  # ±inf: D is 0 or 1 there
-            return (self.a * x + self.b) * x + self.c
+        return _horner((self.a, self.b, self.c), np.asarray(x, dtype=float))
 
     def _dlogit(self, x):
-        with np.errstate(over="ignore"):
-            return 2.0 * self.a * x + self.b
+        return _horner((2.0 * self.a, self.b), np.asarray(x, dtype=float))
 
     def _hints(self):
         """``log(1 - D) = -softplus(ℓ)`` bends within ``1/|ℓ'|`` of each root of ``ℓ``, and near the vertex

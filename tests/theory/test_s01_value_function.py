@@ -237,6 +237,11 @@ _QUADRATIC_CASES = {
         gt.Pushforward(gt.Normal(0, 1), gt.Affine(1000.0, 1000.0)),
         lambda: (reference.uniform(1999.9999999994914, 2000.0), [1999.9999999994914, 2000.0]),
         lambda: (reference.normal(1000, 1000), [1000])),
+    "vertex far out, no roots": (  # (D > 1/2 everywhere: log D dips by 0.47 over a few units at x = -500)
+        gt.Pushforward(gt.Normal(0, 1), gt.Affine(1000.0, 0.0)), (0.5, 500.0, 125000.5),
+        gt.Pushforward(gt.Laplace(0, 1), gt.Affine(1000.0, 100.0)),
+        lambda: (reference.normal(0, 1000), [0]),
+        lambda: (reference.laplace(100, 1000), [100])),
 }
 
 
