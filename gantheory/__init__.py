@@ -51,7 +51,7 @@ from .gan import (
     value_function,
     virtual_criterion,
 )
-from .quadrature import AccuracyWarning, Estimate
+from .quadrature import AccuracyWarning, Estimate, EstimateArray
 from .transforms import Affine, Exp, Pushforward, SinhArcsinh, Transform
 
 __version__ = "0.1.0"
@@ -65,6 +65,7 @@ __all__ = [
     "Density",
     "Discriminator",
     "Estimate",
+    "EstimateArray",
     "Exp",
     "FGenerator",
     "GridDensity",

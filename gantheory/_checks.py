@@ -1,5 +1,7 @@
 """Input validation shared by the public wrappers: every message names the parameter."""
 
+import functools
+import inspect
 import math
 import numbers
 import operator
@@ -7,13 +9,56 @@ import operator
 import numpy as np
 
 __all__ = [
+    "QUAD_OPTIONS",
     "as_generator",
     "choice",
     "finite_array",
     "positive_int",
     "real_array",
     "scalar",
+    "takes_options",
 ]
+
+#: the options every quadrature-based function passes on to its integrals
+QUAD_OPTIONS = ("max_panels", "max_rounds", "max_nodes", "breaks")
+
+
+def _keywords(fn):
+    """The keyword-only parameters of ``fn`` (unwrapped)."""
+    params = inspect.signature(inspect.unwrap(fn)).parameters.values()
+    return tuple(p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY)
+
+
+def takes_options(*forwards, methods=None):
+    """Decorate a public function whose ``**options`` reach its integrals: an unknown keyword raises a
+    TypeError naming the function and what it takes, before any work (instead of one deep inside the
+    quadrature naming a private helper). It takes its own keyword-only parameters, those of the functions
+    in ``forwards`` (to which it passes its options), and :data:`QUAD_OPTIONS`; with ``method=`` other
+    than ``"quad"``, ``methods(method)`` names the estimator's options instead of the quadrature's."""
+    def decorate(fn):
+        own = tuple(dict.fromkeys(_keywords(fn) + tuple(k for g in forwards for k in _keywords(g))))
+        name = fn.__name__
+
+        @functools.wraps(fn)
+        def checked(*args, **kwargs):
+            method = kwargs.get("method", "quad")
+            method = method if isinstance(method, str) else "quad"  # (a bad method is the function's to name)
+            accepted = None
+            for key in kwargs:
+                if key in own:
+                    continue
+                if accepted is None:
+                    extra = methods(method) if methods is not None and method != "quad" else QUAD_OPTIONS
+                    accepted = own + tuple(extra or ())
+                if key not in accepted:
+                    where = "" if method == "quad" else f" with method={method!r}"
+                    raise TypeError(f"{name}() got an unexpected keyword argument {key!r}; it takes "
+                                    f"{', '.join(accepted)}{where}")
+            return fn(*args, **kwargs)
+
+        return checked
+
+    return decorate
 
 
 def real_array(value, name, *, ndim=None):

@@ -25,7 +25,6 @@ integrands) takes the Python path, which has the same invariants.
 import math
 
 import numpy as np
-from numba import njit
 
 from . import _kernels as K
 
@@ -39,7 +38,6 @@ _AFFINE, _EXP, _SINH = 0.0, 1.0, 2.0
 _LOG2 = math.log(2.0)
 _PLAIN, _NEAR_ZERO, _NEAR_ONE = 0.0, 1.0, 2.0  # a Beta's form: plain, or written about a mode below/above 1/2
 
-_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 _INT64_MIN = np.int64(-(2**63))
 _EPS = float(np.finfo(float).eps)
 _NEG_INF = -math.inf
@@ -75,7 +73,7 @@ OK, INFINITE, UNDEFINED = 0, 1, 2
 
 
 # ------------------------------------------------------------------------------------ log-densities
-@njit(**_JIT)
+@K.jit
 def _log1p_square_ratio(d, s):
     """``log(1 + (d/s)^2)``, also where ``d / s`` overflows (from the logs far out)."""
     ad = abs(d)
@@ -87,7 +85,7 @@ def _log1p_square_ratio(d, s):
     return 2.0 * (math.log(big) - math.log(s)) + math.log1p(r * r)
 
 
-@njit(**_JIT)
+@K.jit
 def _beta_logs(T, i, logx, log1mx):
     """A Beta's plain log-density from ``log x`` and ``log(1 - x)`` (an exponent of 0 contributes 0), and
     the terms whose rounding it carries (see :func:`_beta`)."""
@@ -97,7 +95,7 @@ def _beta_logs(T, i, logx, log1mx):
     return ta + tb - T[i, _LNORM], abs(T[i, _LNORM]) + abs(ta) + abs(tb)
 
 
-@njit(**_JIT)
+@K.jit
 def _beta_centred(T, i, x, y):
     """A Beta with ``a, b >= 10`` at ``x`` (``y = 1 - x``), written about its mode (see
     ``gantheory.densities.Beta._logpdf_centred``), and the terms whose rounding it carries."""
@@ -111,7 +109,7 @@ def _beta_centred(T, i, x, y):
     return T[i, _LMODE] + au * lu + av * lv, abs(T[i, _LMODE]) + au * abs(lu) + av * abs(lv)
 
 
-@njit(**_JIT)
+@K.jit
 def _beta(T, i, x0, off, hook, loff):
     """``log`` of the Beta component ``i`` at ``x0 + off``, and its error: ``2 eps`` times the terms of size
     up to ``a |log x|`` that cancel in it (``gantheory.densities.Beta._logpdf_err``). Next to a singular
@@ -147,7 +145,7 @@ def _beta(T, i, x0, off, hook, loff):
     return v, (err if math.isfinite(err) else 0.0)
 
 
-@njit(**_JIT)
+@K.jit
 def _grid(T, i, x0, off, hook, loff, guess=0):
     """``log`` of the grid density whose header is row ``i`` (its ``m`` nodes follow as rows ``x_k, h_k,
     v_k, slope_k``) at ``x0 + off``: the interpolant in the cell of the rounded node, from its left node
@@ -193,7 +191,7 @@ def _grid(T, i, x0, off, hook, loff, guess=0):
     return (math.log(v) if v > 0.0 else _NEG_INF), lo
 
 
-@njit(**_JIT)
+@K.jit
 def _component(T, i, x0, off):
     """``log`` of component ``i``'s density (without its weight) at ``x0 + off``, from ``(x0 - loc) + off``."""
     fam = int(T[i, _FAM])
@@ -212,7 +210,7 @@ def _component(T, i, x0, off):
     return T[i, _LNORM] - 0.5 * (T[i, _SHAPE] + 1.0) * _log1p_square_ratio(d, T[i, _AUX])
 
 
-@njit(**_JIT)
+@K.jit
 def _score(T, i, z):
     """``d/dz log`` of the location-scale component ``i`` at ``z`` (as ``gantheory.densities``)."""
     fam = int(T[i, _FAM])
@@ -228,7 +226,7 @@ def _score(T, i, z):
     return -(nu + 1.0) * (1.0 / (u + nu / u) if abs(u) > 1.0 else u / (nu + u * u)) / sc
 
 
-@njit(**_JIT)
+@K.jit
 def _forward(T, i, z):
     """The map ``G`` of a mapped component at the base point ``z``."""
     if T[i, _MAP] == _EXP:
@@ -237,7 +235,7 @@ def _forward(T, i, z):
     return math.sinh(v) if abs(v) < 711.0 else math.copysign(math.inf, v)
 
 
-@njit(**_JIT)
+@K.jit
 def _mapped(T, i, x0, off, hook, loff, moved):
     """``log`` of the component ``i``, a location-scale base pushed through ``x = e^z`` or the sinh-arcsinh
     map, at ``x0 + off`` (``gantheory.transforms.Pushforward``): ``log p_z(G^-1(x)) + log |dG^-1/dx|``
@@ -271,7 +269,7 @@ def _mapped(T, i, x0, off, hook, loff, moved):
     return v, e
 
 
-@njit(**_JIT)
+@K.jit
 def _starts(T):
     """The rows where the components of ``T`` start (a grid's node rows follow its header)."""
     out = np.empty(T.shape[0], np.int64)
@@ -283,7 +281,7 @@ def _starts(T):
     return out[:n]
 
 
-@njit(**_JIT)
+@K.jit
 def _value(T, i, x0, off, hook, loff, moved):
     """``(log, error, moved error)`` of the component starting at row ``i`` (see :func:`_beta`,
     :func:`_grid`, :func:`_mapped`)."""
@@ -299,14 +297,14 @@ def _value(T, i, x0, off, hook, loff, moved):
     return _component(T, i, x0, off), 0.0, 0.0
 
 
-@njit(**_JIT)
+@K.jit
 def _clamped(T, i):
     """True when the component's log-density far out is exp-power: where it overflows to ``-inf`` at a
     finite point, KL's ``q`` reads ``-1.8e308`` (its float64 bound)."""
     return int(T[i, _FAM]) <= LAPLACE and T[i, _MAP] != _EXP
 
 
-@njit(**_JIT)
+@K.jit
 def logpdf(T, x0, off, hook, loff, clamp, moved, out, err):
     """``out[j] = log p(x0[j] + off[j])`` of the density ``T`` (mixtures by log-sum-exp), and in ``err[j]``
     the error of that log beyond its own rounding, as the Python path takes it: the largest of the
@@ -357,7 +355,7 @@ def logpdf(T, x0, off, hook, loff, clamp, moved, out, err):
 
 
 # ----------------------------------------------------------------------------------------- geometry
-@njit(**_JIT)
+@K.jit
 def _argsort(v):
     """Indices that sort ``v`` ascending (Shell sort with Ciura's gaps: quick to compile, and fast for
     the few hundred points and panels of a quadrature)."""
@@ -374,7 +372,7 @@ def _argsort(v):
     return idx
 
 
-@njit(**_JIT)
+@K.jit
 def _hints(T, marks, pts, own, n, sing, ns):
     """Append the panel edges of the density ``T`` (landmarks, kinks, finite component ends) to ``pts``
     from index ``n``, with the scale of the component each landmark belongs to in ``own`` (0 for kinks
@@ -449,7 +447,7 @@ def _hints(T, marks, pts, own, n, sing, ns):
     return n, ns, lo, hi, scale, heavy
 
 
-@njit(**_JIT)
+@K.jit
 def _thinned(v, own, lo, hi, merge):
     """The distinct finite points of ``v`` within ``[lo, hi]``, sorted; with ``merge > 0``, a landmark
     closer than ``merge`` times its own scale (and the kept neighbour's) to the last kept point is
@@ -484,7 +482,7 @@ def _thinned(v, own, lo, hi, merge):
     return keep[:m]
 
 
-@njit(**_JIT)
+@K.jit
 def _geometric(pts, scale):
     """Points at 4, 16, 64, ... scales inside every gap longer than 64 scales, from both of its ends."""
     widest, nlong = 0.0, 0
@@ -513,7 +511,7 @@ def _geometric(pts, scale):
     return _thinned(out[:n], np.zeros(n), -math.inf, math.inf, 0.0)
 
 
-@njit(**_JIT)
+@K.jit
 def _near_singular(v, sing, width):
     """True when ``v`` lies within ``1e-3 width`` of one of the singular points ``sing``."""
     for s in sing:
@@ -522,7 +520,7 @@ def _near_singular(v, sing, width):
     return False
 
 
-@njit(**_JIT)
+@K.jit
 def geometry(TP, TQ, breaks, marks):
     """Segments ``(stype, x0, x0lo, sgn, length, x1)`` over the union of the two supports, with the extra
     panel edges ``breaks`` (``marks``: the landmark sets, and ``merge``, see :func:`_thinned`); ``x1`` is a
@@ -591,7 +589,7 @@ def geometry(TP, TQ, breaks, marks):
 
 
 # --------------------------------------------------------------------------------------- the engine
-@njit(**_JIT)
+@K.jit
 def _nodes(geo, seg, ta, tb, xk):
     """The nodes of the panels ``[ta, tb]`` of the segments ``seg`` of the geometry ``geo``: ``(anchors, x,
     offsets, log |offsets|, lj, hook)`` (see ``gantheory._kernels.map_nodes``; ``hook``: the node lies
@@ -609,7 +607,7 @@ def _nodes(geo, seg, ta, tb, xk):
     return anchors, x, off, loff, lj, hook
 
 
-@njit(**_JIT)
+@K.jit
 def _evaluate(kind, TP, TQ, geo, seg, ta, tb, xk, wk, wg, lshift=0.0):
     """Map the panels' nodes, evaluate both densities there and return the per-panel sums and the
     log-densities (for the sensitivity of KL and χ² to missed mass). ``lshift``: added to the log of
@@ -628,7 +626,7 @@ def _evaluate(kind, TP, TQ, geo, seg, ta, tb, xk, wk, wg, lshift=0.0):
     return res, lp, lq
 
 
-@njit(**_JIT)
+@K.jit
 def _sign_gap(TP, TQ, x):
     """The sign of ``log p - log q`` at the points ``x`` (0 where equal, NaN where both vanish)."""
     lp, lq, e = np.empty(x.shape[0]), np.empty(x.shape[0]), np.empty(x.shape[0])
@@ -643,7 +641,7 @@ def _sign_gap(TP, TQ, x):
     return out
 
 
-@njit(**_JIT)
+@K.jit
 def crossings(TP, TQ, marks, xk):
     """Points where ``log p - log q`` changes sign, to machine precision (see
     ``gantheory.quadrature.crossings``): bracketed by the nodes of the initial panels, then 60
@@ -699,7 +697,7 @@ def crossings(TP, TQ, marks, xk):
     return 0.5 * (key_float(klo) + key_float(khi))
 
 
-@njit(**_JIT)
+@K.jit
 def float_key(x):
     """Integers in the order of the (finite) floats ``x``, consecutive for adjacent floats: bisecting
     between two keys closes any bracket (1e-140 to 1 as 1 to 2) on adjacent floats in 64 steps."""
@@ -707,19 +705,19 @@ def float_key(x):
     return np.where(bits < 0, _INT64_MIN - bits, bits)
 
 
-@njit(**_JIT)
+@K.jit
 def key_float(k):
     """The inverse of :func:`float_key`."""
     return np.ascontiguousarray(np.where(k < 0, _INT64_MIN - k, k)).view(np.float64)
 
 
-@njit(**_JIT)
+@K.jit
 def key_mid(a, b):
     """The midpoint of two keys, without overflow across the whole range."""
     return a // 2 + b // 2 + (a % 2 + b % 2) // 2  # (the loop in crossings writes this out per bracket)
 
 
-@njit(**_JIT)
+@K.jit
 def _sensitivity(kind, lp, lq):
     """Twice the largest value a unit of mass adds to the integrand at these nodes (see
     ``gantheory.quadrature._sensitivity``)."""
@@ -735,7 +733,7 @@ def _sensitivity(kind, lp, lq):
     return 2.0 * best if seen else math.inf
 
 
-@njit(**_JIT)
+@K.jit
 def adaptive(kind, TP, TQ, breaks, marks, rtol, atol, max_panels, max_rounds, xk, wk, wg, want_p, want_q):
     """Adaptive Gauss-Kronrod quadrature of ``kind`` between the densities ``TP`` and ``TQ``, concluded
     (see :func:`conclude`; ``want_p``, ``want_q``: what the masses must be, NaN for unchecked).
@@ -860,7 +858,7 @@ def adaptive(kind, TP, TQ, breaks, marks, rtol, atol, max_panels, max_rounds, xk
     return total, etot, converged, roundoff, lost, neval, OK
 
 
-@njit(**_JIT)
+@K.jit
 def _accurate_sum(v):
     """Neumaier's compensated sum: within about ``eps`` of the sum's size, whatever the order of the terms."""
     s, c = 0.0, 0.0
@@ -874,7 +872,7 @@ def _accurate_sum(v):
     return s + c
 
 
-@njit(**_JIT)
+@K.jit
 def _beyond_float_range(kind, TP, TQ, geo, xk, wk, wg):
     """What heavy-tail segments leave out past their cap, or ``inf`` where the integrand per unit of
     ``u`` decays slower than ``u^-2`` (see ``gantheory.quadrature._beyond_float_range``)."""
@@ -920,7 +918,7 @@ SPREAD = 1e-10
 _ROUNDOFF = 50.0 * _EPS  # the least relative error of an integral of |f| claimed, as in QUADPACK
 
 
-@njit(**_JIT)
+@K.jit
 def per_mass(kind):
     """What a unit of mass adds at most to a bounded integrand (JSD <= (p + q) log 2 / 2, TV and H² <=
     (p + q)/2); 0 for the others, which are unbounded in the densities' ratio."""
@@ -931,7 +929,7 @@ def per_mass(kind):
     return 0.0
 
 
-@njit(**_JIT)
+@K.jit
 def charge(kind, lost, sens, abs_f, mass):
     """What a mass discrepancy ``lost`` may change the integral by. Bounded integrands: ``lost`` times
     their bound per unit of mass. The others: a discrepancy below ``SPREAD`` is a relative error of the
@@ -946,7 +944,7 @@ def charge(kind, lost, sens, abs_f, mass):
     return lost * sens
 
 
-@njit(**_JIT)
+@K.jit
 def weight_charge(kind, got_p, got_q, rule_p, rule_q, want_p, want_q, total, abs_f):
     """What the measured error on the masses (whose values ``want`` are known; NaN: not checked) says
     about the value: the nodes' weights ``exp(lp + lj)`` are rounded, and the same rounding moves the
@@ -970,7 +968,7 @@ def weight_charge(kind, got_p, got_q, rule_p, rule_q, want_p, want_q, total, abs
     return out
 
 
-@njit(**_JIT)
+@K.jit
 def conclude(kind, sums, exact, sens, converged, roundoff, etot, beyond, want_p, want_q, rtol, atol):
     """The error of a 1-D result from the sums of its final panels (both paths): what heavy tails leave
     beyond the float64 range, the mass check and its charges, the final rounding. ``sums``: plain sums of
@@ -1127,7 +1125,7 @@ def mvn_table(d):
     return out
 
 
-@njit(**_JIT)
+@K.jit
 def _mvn_log(T, x, z, g):
     """``(log p(x), its error beyond 2 eps (|log p| + 1))`` of the normal ``T`` (see
     ``MultivariateNormal._logpdf_err``: the spacing of the coordinates times the gradient, and the
@@ -1157,7 +1155,7 @@ def _mvn_log(T, x, z, g):
 _HALF_EPS = 0.5 * _EPS
 
 
-@njit(**_JIT)
+@K.jit
 def _coset(kind, TP, TQ, mu, W, start, n, H, mask, lj, pm, acc):
     """Add to ``acc`` the sums over the grid ``start_k + H_k (j + mask_k / 2)``, ``j < n_k`` (in the whitened
     frame ``y``; ``x = mu + W y``), each node weighted ``exp(lj)``: ``acc`` holds the value and its
@@ -1213,7 +1211,7 @@ def _coset(kind, TP, TQ, mu, W, start, n, H, mask, lj, pm, acc):
     return True
 
 
-@njit(**_JIT)
+@K.jit
 def _log_volume(H):
     out = 0.0
     for k in range(H.shape[0]):
@@ -1221,7 +1219,7 @@ def _log_volume(H):
     return out
 
 
-@njit(**_JIT)
+@K.jit
 def tensor(kind, TP, TQ, mu, W, lo, hi, h, logdet, rtol, atol, max_nodes, want_p, want_q):
     """The nested tensor trapezoid rule for two multivariate normals, in the frame ``x = mu + W y`` of
     ``gantheory.quadrature._tensor``: the grid ``G`` of spacings ``H = 2h`` (one per axis) over the box

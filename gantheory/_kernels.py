@@ -41,6 +41,25 @@ __all__ = [
 #: One settings dict for every kernel: cached on disk, IEEE semantics (no fastmath).
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
+
+def jit(fn):
+    """``numba.njit(**_JIT)``, and without the disk cache where numba finds no writable place for it (a
+    read-only install with no writable home or ``NUMBA_CACHE_DIR``): the kernels then compile in every
+    process, said once with a warning, instead of ``import gantheory`` failing."""
+    if _JIT["cache"]:
+        try:
+            return njit(**_JIT)(fn)
+        except RuntimeError as exc:
+            if "cannot cache" not in str(exc):
+                raise
+            _JIT["cache"] = False
+            import warnings
+
+            warnings.warn("gantheory: no writable cache location for the compiled kernels (numba found none; "
+                          "set NUMBA_CACHE_DIR to a writable directory to keep them): they are compiled in every "
+                          "process, which adds about a minute to the first computation", UserWarning, stacklevel=2)
+    return njit(**_JIT)(fn)
+
 KL, JSD, TV, HELLINGER, PEARSON, NEYMAN, LINEAR = range(7)
 
 _LN2 = math.log(2.0)
@@ -49,13 +68,13 @@ _EPS = 2.220446049250313e-16
 _UNDERFLOW = -745.2  # exp of anything below rounds to 0
 
 
-@njit(**_JIT)
+@jit
 def _exp(x):
     """``math.exp(x)``, without the libm slow path of an underflow (tail nodes are full of them)."""
     return 0.0 if x < _UNDERFLOW else math.exp(x)
 
 
-@njit(**_JIT)
+@jit
 def _bregman(d):
     """``d + expm1(-d)`` for ``d >= -1`` without cancellation (series near 0)."""
     if abs(d) < 0.25:
@@ -76,13 +95,13 @@ def _bregman(d):
 _JS_SERIES = np.array([0.0] + [1.0 / (k * (2 * k - 1)) for k in range(1, 40)])
 
 
-@njit(**_JIT)
+@jit
 def _js_weight(a):
     """``(1 + r) (log 2 - log1p r) - r a`` with ``r = exp(-a)``, for ``a >= 0``: see ``_js_weight_r``."""
     return _js_weight_r(a, _exp(-a))
 
 
-@njit(**_JIT)
+@jit
 def _js_weight_r(a, r):
     """``(1 + r) (log 2 - log1p r) - r a`` for ``a >= 0`` and ``r = exp(-a)`` (given).
 
@@ -104,7 +123,7 @@ def _js_weight_r(a, r):
     return (1.0 + r) * (_LN2 - math.log1p(r)) - r * a
 
 
-@njit(**_JIT)
+@jit
 def _log_abs_expm1(d):
     """``log |expm1(d)|`` for any real ``d`` (``-inf`` at 0, ``d`` for large ``d``)."""
     if d > 30.0:
@@ -114,7 +133,7 @@ def _log_abs_expm1(d):
     return math.log(abs(math.expm1(d)))
 
 
-@njit(**_JIT)
+@jit
 def _chi2(lw, lo, lj):
     """``w (o/w - 1)^2`` with ``w = exp(lw)``, ``o = exp(lo)``: Pearson with (w, o) = (q, p)."""
     if lw == _NEG_INF:
@@ -124,7 +143,7 @@ def _chi2(lw, lo, lj):
     return _exp(lw + lj + 2.0 * _log_abs_expm1(lo - lw))
 
 
-@njit(**_JIT)
+@jit
 def _scaled(lw, v, lj):
     """``exp(lw + lj) * v`` in log space (no inf * 0). An infinite ``v`` counts where the weight is
     representable (> 1e-308); below that the node carries no float64 mass and adds 0. A node of weight
@@ -136,7 +155,7 @@ def _scaled(lw, v, lj):
     return math.copysign(_exp(lw + lj + math.log(abs(v))), v)
 
 
-@njit(**_JIT)
+@jit
 def _term(kind, lp, lq, a, b, lj):
     """One weighted integrand value ``exp(lj) * integrand(kind)`` at one node."""
     if kind == LINEAR:
@@ -177,7 +196,7 @@ def _term(kind, lp, lq, a, b, lj):
     return math.nan
 
 
-@njit(**_JIT)
+@jit
 def _noise(kind, lp, lq, f, lj, a_val, b_val, P, Q, xp, xq):
     """Round-off scale of one term ``f``, by first-order error propagation: a float64 log-density
     ``l`` carries an absolute error of about ``η = 2 eps (|l| + 1)``, plus what the density reports
@@ -222,7 +241,7 @@ def _noise(kind, lp, lq, f, lj, a_val, b_val, P, Q, xp, xq):
     return out + 0.5 * g * (math.sqrt(P) * ep + math.sqrt(Q) * eq) + 0.125 * second
 
 
-@njit(**_JIT)
+@jit
 def terms(kind, lp, lq, a, b, lj, elp, elq, out, noise):
     """Fill ``out[i] = exp(lj[i]) * integrand(kind)`` and its round-off scale, node by node (``elp``,
     ``elq``: errors of the log-densities beyond their own rounding, see ``_noise``)."""
@@ -234,7 +253,7 @@ def terms(kind, lp, lq, a, b, lj, elp, elq, out, noise):
         noise[i] = _noise(kind, lp[i], lq[i], v, lj[i], a[i], b[i], P, Q, elp[i], elq[i])
 
 
-@njit(**_JIT)
+@jit
 def _qp_err(resk, resg, resasc):
     """QUADPACK's error estimate ``resasc * min(1, (200 |K - G| / resasc)^1.5)`` (Piessens et al. 1983)."""
     e = abs(resk - resg)
@@ -243,7 +262,7 @@ def _qp_err(resk, resg, resasc):
     return e
 
 
-@njit(**_JIT)
+@jit
 def gk_panels(kind, lp, lq, a, b, lj, elp, elq, wk, wg, res):
     """Gauss-Kronrod sums panel by panel, with the QUADPACK error estimate.
 
@@ -323,7 +342,7 @@ def gk_panels(kind, lp, lq, a, b, lj, elp, elq, wk, wg, res):
         res[11, i] = dmax
 
 
-@njit(**_JIT)
+@jit
 def map_nodes(stype, x0, x0lo, x1, x1lo, sgn, length, seg, ta, tb, xk, anc, x, off, loff, lj):
     """Nodes of the panels ``[ta, tb]`` (in each segment's own variable ``t``) mapped to ``x``.
 
@@ -391,7 +410,7 @@ def map_nodes(stype, x0, x0lo, x1, x1lo, sgn, length, seg, ta, tb, xk, anc, x, o
 MC_KL, MC_JSD, MC_TV, MC_HELLINGER, MC_LOG2D, MC_LOG2_1MD = range(6)
 
 
-@njit(**_JIT)
+@jit
 def mc_sums(kind, lp, lq, shift, out):
     """Accumulate Monte Carlo moments of one chunk into ``out`` (5 floats).
 

@@ -21,7 +21,7 @@ from scipy.special import xlogy
 from . import _engine
 from . import _kernels as K
 from . import estimators as _est
-from ._checks import choice, finite_array, scalar
+from ._checks import choice, finite_array, scalar, takes_options
 from .densities import (
     Cauchy,
     Laplace,
@@ -294,6 +294,7 @@ def _support_excess(p, q):
     return plo < qlo or phi > qhi
 
 
+@takes_options(methods=_est.method_options)
 def kl_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **options):
     r"""Kullback-Leibler divergence ``KL(p || q) = ∫ p log(p/q)``.
 
@@ -340,6 +341,7 @@ def kl_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **opt
     return _scaled(est, 1.0 / unit)
 
 
+@takes_options(methods=_est.method_options)
 def js_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **options):
     r"""Jensen-Shannon divergence ``JSD = KL(p || m)/2 + KL(q || m)/2``, ``m = (p + q)/2``.
 
@@ -372,6 +374,7 @@ def js_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **opt
     return Estimate(clipped / unit, error, est.neval, est.method, est.converged)
 
 
+@takes_options(js_divergence, methods=_est.method_options)
 def js_distance(p, q, *, base=None, **options):
     """Jensen-Shannon distance ``sqrt(JSD)`` (a metric; Endres and Schindelin 2003).
 
@@ -384,6 +387,7 @@ def js_distance(p, q, *, base=None, **options):
     return Estimate(root, error, jsd.neval, jsd.method, jsd.converged)
 
 
+@takes_options(methods=_est.method_options)
 def tv_distance(p, q, *, method="quad", rtol=None, atol=0.0, **options):
     """Total variation distance ``TV = (1/2) ∫ |p - q|`` in ``[0, 1]``.
 
@@ -544,10 +548,12 @@ def _uncertainty(g, x, p, q):
     return np.where(np.isfinite(d), d, 0.0)
 
 
+@takes_options(methods=_est.method_options)
 def hellinger(p, q, *, method="quad", rtol=1e-12, atol=0.0, **options):
     """Squared Hellinger distance ``H² = (1/2) ∫ (sqrt p - sqrt q)² = 1 - ∫ sqrt(p q)`` in ``[0, 1]``.
 
-    The f-divergence with ``f(u) = (sqrt u - 1)²`` (``f_divergence(p, q, "hellinger")``) is ``2 H²``.
+    ``f_divergence(p, q, "hellinger")`` is the same ``H²`` (its ``f(u) = (sqrt u - 1)²/2``); the
+    generator ``(sqrt u - 1)²`` of f-GAN's table gives ``2 H²``.
     """
     p, q = _pair(p, q)
     if _method(method) != "quad":
@@ -575,7 +581,7 @@ def _named_f(name, p, q, rtol, atol, options):
     if name == "tv":
         return tv_distance(p, q, rtol=rtol, atol=atol, **options)
     if name == "hellinger":
-        return _scaled(hellinger(p, q, rtol=rtol, atol=atol, **options), 2.0)
+        return hellinger(p, q, rtol=rtol, atol=atol, **options)
     kind = K.PEARSON if name == "pearson" else K.NEYMAN
     p, q, options = _centred(p, q, options)
     big, small = (p, q) if kind == K.PEARSON else (q, p)
@@ -594,7 +600,9 @@ class FGenerator(NamedTuple):
 
 
 #: Named generators of :func:`f_divergence` (``D_f(P || Q) = ∫ q f(p/q)``, docs/theory.md B1), with
-#: ``f'`` (the optimal critic is ``T* = f'(p/q)``) and ``f*``. ``js`` is scaled to give JSD itself;
+#: ``f'`` (the optimal critic is ``T* = f'(p/q)``) and ``f*``. Each gives the quantity of the function of
+#: its name: ``js`` is scaled to give JSD itself and ``hellinger``, ``(sqrt u - 1)²/2``, gives ``H²`` as
+#: :func:`hellinger` does (f-GAN's table lists ``(sqrt u - 1)²``, which is ``2 H²``);
 #: ``gan`` has ``f(1) = -log 4`` and gives ``2 JSD - log 4``. The tests check every entry against
 #: finite differences and a numerical supremum rather than trusting a table.
 F_DIVERGENCES = {
@@ -603,8 +611,8 @@ F_DIVERGENCES = {
     "pearson": FGenerator(lambda u: (u - 1.0) ** 2, lambda u: 2.0 * (u - 1.0), lambda t: 0.25 * t * t + t),
     "neyman": FGenerator(lambda u: (1.0 - u) ** 2 / u, lambda u: 1.0 - 1.0 / (u * u),
                          lambda t: 2.0 - 2.0 * np.sqrt(1.0 - t)),
-    "hellinger": FGenerator(lambda u: (np.sqrt(u) - 1.0) ** 2, lambda u: 1.0 - 1.0 / np.sqrt(u),
-                            lambda t: t / (1.0 - t)),
+    "hellinger": FGenerator(lambda u: 0.5 * (np.sqrt(u) - 1.0) ** 2, lambda u: 0.5 - 0.5 / np.sqrt(u),
+                            lambda t: t / (1.0 - 2.0 * t)),
     "tv": FGenerator(lambda u: 0.5 * np.abs(u - 1.0), lambda u: 0.5 * np.sign(u - 1.0),
                      lambda t: np.where(np.abs(t) <= 0.5, t, np.inf)),
     "js": FGenerator(lambda u: 0.5 * (xlogy(u, u) - xlogy(u + 1.0, 0.5 * (u + 1.0))),
@@ -615,6 +623,7 @@ F_DIVERGENCES = {
 }
 
 
+@takes_options()
 def f_divergence(p, q, f, *, f_inf=math.inf, rtol=1e-12, atol=0.0, **options):
     r"""f-divergence ``D_f(p || q) = ∫ q f(p/q)`` (Nowozin et al. 2016, docs/theory.md B1).
 
@@ -622,7 +631,7 @@ def f_divergence(p, q, f, *, f_inf=math.inf, rtol=1e-12, atol=0.0, **options):
     ----------
     f : str or callable
         A name in :data:`F_DIVERGENCES` (``kl``, ``reverse_kl``, ``pearson``, ``neyman``,
-        ``hellinger`` (``2 H²``), ``js`` (JSD itself), ``gan`` (``2 JSD - log 4``), ``tv``), computed by
+        ``hellinger`` (``H²``, as :func:`hellinger`), ``js`` (JSD itself), ``gan`` (``2 JSD - log 4``), ``tv``), computed by
         the matching cancellation-free integrand; or a vectorised convex ``f`` evaluated at
         ``u = p/q`` on the quadrature nodes.
     f_inf : float
@@ -791,6 +800,7 @@ def _w1_tails(p, q):
     return out
 
 
+@takes_options()
 def w1_distance(p, q, *, rtol=1e-12, atol=0.0, **options):
     r"""Wasserstein-1 distance of one-dimensional densities, ``W1 = ∫ |F_p(x) - F_q(x)| dx``.
 

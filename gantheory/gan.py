@@ -18,10 +18,11 @@ import numpy as np
 from scipy import special
 
 from . import _kernels as K
-from ._checks import choice, finite_array, real_array, scalar
+from . import estimators as _est
+from ._checks import choice, finite_array, real_array, scalar, takes_options
 from .densities import Normal, _has_jumps
-from .divergences import _pair, js_divergence
-from .quadrature import _charged, _integrate_pair, _scaled, _summed, expect_nodes, float_spread, per_nodes
+from .divergences import _pair, _unit, js_divergence
+from .quadrature import _EPS, Estimate, _charged, _joined, _integrate_pair, _scaled, _summed, expect_nodes, float_spread, per_nodes
 from .transforms import Affine, Pushforward, _jump_points, _rounded_ends
 
 __all__ = [
@@ -56,7 +57,9 @@ class Discriminator:
         """``ℓ(x) = log D(x) - log(1 - D(x))``."""
         x = real_array(x, "x")
         ell = np.asarray(self._logit(x), dtype=float)
-        if ell.shape != x.shape and not (x.ndim >= 2 and ell.shape == x.shape[:-1]):
+        # (points of a d-dimensional discriminator are rows: one point is a vector of d coordinates)
+        rows = x.ndim >= 2 or (x.ndim == 1 and getattr(self, "dim", None) not in (None, 1))
+        if ell.shape != x.shape and not (rows and ell.shape == x.shape[:-1]):
             raise ValueError(f"the logit must return one value per point x, got shape {ell.shape} for x of "
                              f"shape {x.shape}")
         if np.isnan(ell).any():
@@ -96,6 +99,10 @@ class OptimalDiscriminator(Discriminator):
 
     def __init__(self, p_data, p_g):
         self.p_data, self.p_g = _pair(p_data, p_g, ("p_data", "p_g"))
+        self.dim = self.p_data.dim
+
+    def __repr__(self):
+        return f"OptimalDiscriminator(p_data={self.p_data!r}, p_g={self.p_g!r})"
 
     def _logit(self, x):
         lp, lq = self.p_data._logpdf(x), self.p_g._logpdf(x)
@@ -124,6 +131,9 @@ class LogitDiscriminator(Discriminator):
         if not callable(logit) or (dlogit is not None and not callable(dlogit)):
             raise TypeError("logit and dlogit must be callables")
         self._f, self._df = logit, dlogit
+
+    def __repr__(self):
+        return f"LogitDiscriminator({self._f!r}" + ("" if self._df is None else f", {self._df!r}") + ")"
 
     def _logit(self, x):
         return self._f(x)
@@ -173,6 +183,9 @@ class QuadraticDiscriminator(Discriminator):
 
     def __init__(self, a, b, c):
         self.a, self.b, self.c = scalar(a, "a"), scalar(b, "b"), scalar(c, "c")
+
+    def __repr__(self):
+        return f"QuadraticDiscriminator(a={self.a!r}, b={self.b!r}, c={self.c!r})"
 
     def _logit(self, x):
         return _horner((self.a, self.b, self.c), np.asarray(x, dtype=float))
@@ -299,6 +312,7 @@ def _check_disc(d):
         raise TypeError(f"d must be a callable discriminator x -> D(x) in [0, 1], got {type(d).__name__}")
 
 
+@takes_options()
 def value_function(p_data, p_g, d, *, space="x", rtol=1e-12, atol=0.0, **options):
     r"""``V(G, D) = E_{p_data}[log D] + E_{p_g}[log(1 - D)]`` by quadrature (docs/theory.md S1, S4).
 
@@ -407,18 +421,27 @@ def _pulled_back(densities, transform):
     return tuple(out)
 
 
-def virtual_criterion(p_data, p_g, **options):
+@takes_options(js_divergence, methods=_est.method_options)
+def virtual_criterion(p_data, p_g, *, base=None, **options):
     r"""``C(G) = max_D V(G, D) = V(G, D*) = -log 4 + 2 JSD(p_data || p_g)`` (docs/theory.md S7-S10).
 
     Computed from the JSD integral, so ``C(G) >= -log 4`` holds exactly in floating point and
-    ``C(G) = 0`` for disjoint supports.
+    ``C(G) = 0`` for disjoint supports. ``base``: the logarithm's base (None: nats, 2: bits, where
+    ``C(G) = -2 + 2 JSD`` in bits); the other options are :func:`js_divergence`'s.
 
     >>> import gantheory as gt
     >>> float(gt.virtual_criterion(gt.Uniform(0, 1), gt.Uniform(2, 3)))
     0.0
+    >>> float(gt.virtual_criterion(gt.Normal(0, 1), gt.Normal(0, 1), base=2))
+    -2.0
     """
     p_data, p_g = _pair(p_data, p_g, ("p_data", "p_g"))
-    return _scaled(js_divergence(p_data, p_g, **options), 2.0, -_LOG4)
+    unit = _unit(base)
+    nats = _scaled(js_divergence(p_data, p_g, **options), 2.0, -_LOG4)
+    if unit == 1.0:
+        return nats
+    value = float(nats) / unit  # (log 4 / log 2 rounds to 2 exactly: -2 + 2 JSD in bits)
+    return Estimate(value, nats.error / unit + _EPS * abs(value), nats.neval, nats.method, nats.converged)
 
 
 def _loss_integrand(loss, ld, l1d):
@@ -444,6 +467,7 @@ def _bends(d, *densities):
     return tuple(h for h in d._hints() if h.scale < 0.1 * scale)
 
 
+@takes_options()
 def generator_loss(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=0.0, **options):
     r"""The generator's loss at fixed ``d`` (``D*`` by default): it minimises
 
@@ -452,20 +476,12 @@ def generator_loss(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=0.0,
     """
     p_data, p_g = _pair(p_data, p_g, ("p_data", "p_g"))
     choice(loss, "loss", LOSSES)
-    _own_options(options)
     d = optimal_discriminator(p_data, p_g) if d is None else d
     _check_disc(d)
     est = expect_nodes(p_g, lambda nodes: _loss_integrand(loss, *_disc_logs(d, nodes)),
                        hints=_loss_hints(p_data, p_g, d), rtol=rtol, atol=atol, **options)
     sliver = _jump_slivers(d, p_g, p_data, None, values=lambda ld, l1d: _loss_integrand(loss, ld, l1d))
     return _slivers_charged(est, sliver, rtol, atol, "generator_loss")
-
-
-def _own_options(options):
-    """``hints`` and ``noise`` are set by the generator losses themselves."""
-    for key in ("hints", "noise"):
-        if key in options:
-            raise TypeError(f"{key} is not an option of the generator losses (they set it themselves)")
 
 
 def _score_form(d, p_g):
@@ -493,6 +509,7 @@ def _score_form(d, p_g):
     return True
 
 
+@takes_options()
 def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=0.0, **options):
     r"""Exact gradient of :func:`generator_loss` with respect to ``(scale, shift)`` of an Affine
     generator ``p_g = Pushforward(p_z, Affine(scale, shift))``, at fixed ``d`` (``D*`` by default).
@@ -515,8 +532,10 @@ def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=
 
     Returns
     -------
-    numpy.ndarray
-        ``[dL/dscale, dL/dshift]``; the attribute-free array of two floats.
+    EstimateArray
+        ``[dL/dscale, dL/dshift]``: an array of two floats with ``error`` (each component's error
+        estimate), ``neval``, ``method`` and ``converged``; not converged (with an AccuracyWarning) when
+        either integral stopped short of the tolerance.
     """
     p_data, p_g = _pair(p_data, p_g, ("p_data", "p_g"))
     choice(loss, "loss", LOSSES)
@@ -525,7 +544,6 @@ def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=
     d = optimal_discriminator(p_data, p_g) if d is None else d
     if not isinstance(d, Discriminator):
         raise TypeError("d must be a gantheory Discriminator (generator gradients need dlogit)")
-    _own_options(options)
     score_form = _score_form(d, p_g)
     value = generator_loss(p_data, p_g, d, loss=loss, rtol=rtol, atol=atol, **options)
     if not math.isfinite(value):  # +inf: p_g has mass where D is 0; -inf: where D is 1
@@ -560,7 +578,7 @@ def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=
     options["noise"] = lambda nodes: parts(nodes)[1]
     g_scale = expect_nodes(p_g, lambda nodes: parts(nodes)[0] * (nodes.x - tr.shift) / tr.scale, **options)
     g_shift = expect_nodes(p_g, lambda nodes: parts(nodes)[0], **options)
-    return np.array([float(g_scale), float(g_shift)])
+    return _joined(g_scale, g_shift)
 
 
 def _checked_dlogit(d, x):
@@ -629,11 +647,10 @@ def _score_function_gradient(p_g, d, loss, value, options):
     options["noise"] = lambda nodes: weighted(nodes)[2]
     g_scale = expect_nodes(over, lambda nodes: weighted(nodes)[0], **options)
     g_shift = expect_nodes(over, lambda nodes: weighted(nodes)[1], **options)
-    grad = np.array([float(g_scale), float(g_shift)])
-    if not np.all(np.isfinite(grad)):
+    if not (math.isfinite(g_scale) and math.isfinite(g_shift)):
         raise ValueError(f"p_g's scale {tr.scale:g} and shift {tr.shift:g} leave the jumps of D* unresolved in "
                          "float64: the gradient could not be integrated")
-    return grad
+    return _joined(g_scale, g_shift)
 
 
 def pointwise_argmax(a, b):

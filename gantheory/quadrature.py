@@ -30,7 +30,7 @@ from . import _engine
 from . import _kernels as K
 from ._checks import finite_array, positive_int, scalar
 
-__all__ = ["GK21", "AccuracyWarning", "Estimate", "expectation", "integrate_pair"]
+__all__ = ["GK21", "AccuracyWarning", "Estimate", "EstimateArray", "expectation", "integrate_pair"]
 
 # Gauss-Kronrod 21-point rule on [-1, 1] (nodes of the 10-point Gauss rule plus 11 Kronrod nodes).
 # Computed at 50 digits with mpmath (tests/reference.py recomputes and compares them).
@@ -105,7 +105,46 @@ class Estimate(float):
 
     def __repr__(self):
         return (f"Estimate({float(self)!r}, error={self.error:.3g}, neval={self.neval}, "
-                f"method={self.method!r})")
+                f"method={self.method!r}, converged={self.converged})")
+
+
+class EstimateArray(np.ndarray):
+    """An array of values computed together (a gradient's components), with ``error`` (an array of the
+    same shape: each component's absolute error estimate) and, for all of them, ``neval``, ``method``
+    and ``converged``. Indexing and arithmetic give plain floats and arrays."""
+
+    def __new__(cls, values, error, neval=0, method="quad", converged=True):
+        obj = np.array(values, dtype=float).view(cls)
+        err = np.array(error, dtype=float)
+        if err.shape != obj.shape or not np.all(err >= 0.0):
+            raise ValueError(f"EstimateArray: error must be {obj.shape} values >= 0, got {error!r}")
+        err.flags.writeable = False
+        obj.error, obj.neval, obj.method, obj.converged = err, operator.index(neval), str(method), bool(converged)
+        return obj
+
+    def __array_finalize__(self, obj):
+        if obj is not None and not hasattr(self, "error"):
+            self.error, self.neval, self.method, self.converged = None, 0, "quad", True
+
+    def __array_wrap__(self, arr, context=None, return_scalar=False):
+        out = np.asarray(arr)
+        return out[()] if return_scalar else out
+
+    def __getitem__(self, key):
+        return np.asarray(self)[key]
+
+    def __reduce__(self):
+        return (EstimateArray, (np.asarray(self), self.error, self.neval, self.method, self.converged))
+
+    def __repr__(self):
+        return (f"EstimateArray({np.asarray(self).tolist()!r}, error={self.error.tolist()!r}, "
+                f"neval={self.neval}, method={self.method!r}, converged={self.converged})")
+
+
+def _joined(*ests):
+    """Estimates of one computation's components as an :class:`EstimateArray`."""
+    return EstimateArray([float(e) for e in ests], [e.error for e in ests], sum(e.neval for e in ests),
+                         ests[0].method, all(e.converged for e in ests))
 
 
 def _scaled(est, factor, offset=0.0):

@@ -3,9 +3,12 @@
 import inspect
 import json
 import math
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+
 
 import pytest
 
@@ -78,6 +81,61 @@ def test_kernels_are_cached_across_processes():
     _run(code)  # warm the cache (compiles if this is the first run)
     second = _run(code)
     assert second["hits"] >= 1 and second["misses"] == 0
+
+
+def _no_cache_location(tmp_path):
+    """A copy of the package where numba can write no cache: its ``__pycache__`` is a file, and so are
+    the parents of HOME, XDG_CACHE_HOME and NUMBA_CACHE_DIR (as a read-only install in a container)."""
+    import shutil
+
+    site = tmp_path / "site"
+    shutil.copytree(Path(gt.__file__).parent, site / "gantheory", ignore=shutil.ignore_patterns("__pycache__"))
+    (site / "gantheory" / "__pycache__").write_text("")
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    env = dict(os.environ, PYTHONPATH=str(site), HOME=str(blocker / "home"), XDG_CACHE_HOME=str(blocker / "c"),
+               NUMBA_CACHE_DIR=str(blocker / "numba"), PYTHONDONTWRITEBYTECODE="1")
+    return site, env
+
+
+def _run_in(env, code, cwd):
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                         env=env, cwd=cwd)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+_NO_CACHE_CODE = """
+    import json, warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        import gantheory as gt
+        from gantheory import _kernels as K
+        value = {value}
+    print(json.dumps({{"file": gt.__file__, "cache": K._JIT["cache"], "value": value,
+                      "warnings": [str(w.message) for w in caught]}}))
+"""
+
+
+def test_import_without_a_writable_cache_location(tmp_path):
+    """``import gantheory`` with nowhere to write numba's cache: it imports (it raised "cannot cache
+    function '_bregman': no locator available"), says so once, and densities work."""
+    site, env = _no_cache_location(tmp_path)
+    res = _run_in(env, _NO_CACHE_CODE.format(value="float(gt.Normal(0, 1).logpdf(0.0))"), tmp_path)
+    assert res["file"].startswith(str(site)) and res["cache"] is False
+    assert res["value"] == -0.5 * math.log(2 * math.pi)
+    assert len(res["warnings"]) == 1 and "NUMBA_CACHE_DIR" in res["warnings"][0]
+
+
+@pytest.mark.slow
+def test_divergences_without_a_writable_cache_location(tmp_path):
+    """The same, through the compiled kernels (compiled in the process, about a minute): JSD of two unit
+    normals one apart, against the mpmath value."""
+    _, env = _no_cache_location(tmp_path)
+    res = _run_in(env, _NO_CACHE_CODE.format(value="float(gt.js_divergence(gt.Normal(0, 1), gt.Normal(1, 1)))"),
+                  tmp_path)
+    assert res["cache"] is False and len(res["warnings"]) == 1
+    assert res["value"] == pytest.approx(0.111421482184736179717, rel=1e-12)
 
 
 def test_kernels_settings_keep_ieee_semantics():

@@ -102,21 +102,26 @@ def test_knn_handles_repeated_samples():
 
 
 def test_discriminator_bound_is_below_jsd_and_tight_for_normals():
-    """A quadratic logistic regression contains D* for two normals: the population bound is within
-    sampling error of JSD, and never above it."""
+    """A quadratic logistic regression contains D* for two normals: the population bound (V(G, D̂) by
+    quadrature, to 1e-12) is below JSD and close to it. Its error is reported as unknown (inf): the gap
+    to JSD is the regression's misfit, which nothing but JSD itself measures (for two equal normals it
+    is about 1e-5 while the bound's own precision is 1e-15)."""
     p, q = REFERENCE["normal_scale_3"]
     jsd = VALUES["normal_scale_3"]["jsd"]
     b = gt.js_divergence(p, q, method="discriminator", n=20_000, rng=4)
-    assert b <= jsd + b.error
-    assert jsd - b < 2e-3
+    assert b <= jsd + 1e-12 and jsd - b < 2e-3 and b.error == math.inf
     lap = gt.js_divergence(gt.Laplace(0, 1), gt.Cauchy(1, 0.5), method="discriminator", n=5000, rng=1)
-    assert lap <= float(gt.js_divergence(gt.Laplace(0, 1), gt.Cauchy(1, 0.5))) + lap.error
+    assert lap <= float(gt.js_divergence(gt.Laplace(0, 1), gt.Cauchy(1, 0.5))) + 1e-12
+    same = gt.js_divergence(gt.Normal(0, 1), gt.Normal(0, 1), method="discriminator", n=20_000, rng=5)
+    assert -1e-12 <= -float(same) and same.error == math.inf  # (JSD = 0: the bound is at most 0)
 
 
 def test_discriminator_bound_on_held_out_samples():
+    """Averaged over 20,000 fresh samples of each (terms of spread below 1: a standard error below 0.01),
+    the bound stays below JSD up to that noise."""
     p, q = REFERENCE["mvn2_correlated"]
     b = E.discriminator_jsd(p, q, n=20_000, rng=2, population=False)
-    assert b <= VALUES["mvn2_correlated"]["jsd"] + 4 * b.error
+    assert b <= VALUES["mvn2_correlated"]["jsd"] + 0.03 and b.error == math.inf
 
 
 def test_same_seed_same_number_and_global_state_untouched():

@@ -21,7 +21,7 @@ KEYS = {
     "bounds": ["pair", "tv_squared", "c_plus_log4", "upper", "holds"],
     "gradients": ["shift", "mean_dstar_on_fakes", "minimax", "non_saturating", "ratio", "grad_2jsd_identity"],
     "training": ["run", "steps", "measure", "final", "final_c_plus_log4", "final_params", "converged", "seconds"],
-    "estimators": ["pair", "method", "n", "estimate", "abs_error", "reported_error", "seconds"],
+    "estimators": ["pair", "method", "n", "estimate", "abs_error", "reported_error", "error_is", "seconds"],
 }
 
 

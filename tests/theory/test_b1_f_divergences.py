@@ -27,7 +27,7 @@ P, Q = gt.Normal(0, 1), gt.Normal(0.6, 1.25)
 # so that a drawn critic T = act(v(x)) is admissible.
 ACT = {
     "kl": lambda v: v, "reverse_kl": lambda v: -np.exp(-v), "pearson": lambda v: v,
-    "neyman": lambda v: -np.expm1(-v), "hellinger": lambda v: -np.expm1(-v), "tv": lambda v: 0.5 * np.tanh(v),
+    "neyman": lambda v: -np.expm1(-v), "hellinger": lambda v: -0.5 * np.expm1(-v), "tv": lambda v: 0.5 * np.tanh(v),
     "js": lambda v: 0.5 * (math.log(2) - np.logaddexp(0, -v)), "gan": lambda v: -np.logaddexp(0, -v),
 }
 
@@ -56,10 +56,13 @@ def test_named_equals_direct_definition(name):
 
 
 def test_closed_forms():
-    """D_GAN = 2 JSD - log 4 = C(G); js gives JSD itself; hellinger gives 2 H²; tv gives TV."""
+    """D_GAN = 2 JSD - log 4 = C(G); js gives JSD itself; hellinger gives H², as gt.hellinger does (for
+    N(0, 1) and N(0.6, 1.25²): 1 - sqrt(2 s1 s2 / (s1² + s2²)) exp(-Δ² / (4 (s1² + s2²)))); tv gives TV."""
     assert gt.f_divergence(P, Q, "gan") == pytest.approx(float(gt.virtual_criterion(P, Q)), abs=IDENTITY_ABS)
     assert gt.f_divergence(P, Q, "js") == pytest.approx(float(gt.js_divergence(P, Q)), rel=1e-13)
-    assert gt.f_divergence(P, Q, "hellinger") == pytest.approx(2 * float(gt.hellinger(P, Q)), rel=1e-13)
+    h2 = 1 - math.sqrt(2 * 1.25 / (1 + 1.5625)) * math.exp(-0.36 / (4 * (1 + 1.5625)))
+    assert gt.f_divergence(P, Q, "hellinger") == pytest.approx(h2, rel=1e-13)
+    assert float(gt.f_divergence(P, Q, "hellinger")) == float(gt.hellinger(P, Q))
     assert gt.f_divergence(P, Q, "kl") == pytest.approx(
         math.log(1.25) + (1 + 0.36) / (2 * 1.5625) - 0.5, rel=1e-12)
 
