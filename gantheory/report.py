@@ -12,9 +12,16 @@ training     one row per training run (function space, Algorithm 1, parametric, 
 estimators   quadrature, Monte Carlo, QMC, k-NN and the discriminator bound on a small panel
 
 Formats: ``--format markdown`` (default), ``csv``, ``json`` (one object mapping each section to its
-rows), ``latex``. ``--out DIR`` writes one file per section and format (plus ``report.json``) and PNG
-figures (matplotlib, the ``report`` extra). ``--quick`` uses small panels. Exit code 0 on success, 1
-if a ledger row fails, 2 on usage errors. ``main(argv=None) -> int`` is the entry point.
+rows; numbers are JSON numbers, arrays JSON arrays, and the non-finite ones ``Infinity``, ``-Infinity``
+and ``NaN``, the extension that Python's ``json`` and pandas read back), ``latex``. ``--out DIR``
+writes one file per section and format (plus ``report.json``), PNG figures (matplotlib, the ``report``
+extra) and ``manifest.json`` (the files of this run, written last). A run owns its files: it replaces
+those of an earlier run in DIR (the files its manifest lists, and the report's own names), all at once,
+and says so. ``--quick`` uses small panels.
+
+Exit codes: 0 on success, 1 if a ledger row fails or does not converge, 2 on usage or I/O errors (a
+message, no traceback), 130 when interrupted (nothing half-written: an interrupted run leaves DIR as it
+was). ``main(argv=None) -> int`` is the entry point.
 """
 
 import argparse
@@ -23,6 +30,8 @@ import io
 import json
 import math
 import os
+import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -351,8 +360,8 @@ def training(args):
             conv = bool(final < target)
         rows.append({"run": name, "steps": int(h.steps[-1]), "measure": measure, "final": final,
                      "final_c_plus_log4": float(h.c_plus_log4[-1]) if target is not None else None,
-                     "final_params": " ".join(f"{v:.6g}" for v in np.ravel(h.params[-1])[:4]) if h.params.shape[1] <= 4
-                     else f"grid of {h.params.shape[1]}",
+                     "n_params": int(h.params.shape[1]),
+                     "final_params": [float(v) for v in np.ravel(h.params[-1])] if h.params.shape[1] <= 4 else None,
                      "converged": conv, "seconds": dt})
     return rows
 
@@ -395,6 +404,8 @@ SECTIONS = {fn.__name__: (fn, fn.__doc__.splitlines()[0]) for fn in
 def _fmt(v):
     if v is None:
         return "-"
+    if isinstance(v, (list, tuple)):
+        return " ".join(_fmt(x) for x in v)
     if isinstance(v, bool):
         return "yes" if v else "NO"
     if isinstance(v, (float, np.floating)):
@@ -423,23 +434,32 @@ def _markdown(rows):
     return "\n".join(lines)
 
 
+def _csv_value(v):
+    """Every digit of a float (its repr); a list as its numbers separated by spaces."""
+    if isinstance(v, (list, tuple)):
+        return " ".join(_csv_value(x) for x in v)
+    return repr(float(v)) if isinstance(v, (float, np.floating)) else v
+
+
 def _csv(rows):
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
     w.writeheader()
     for r in rows:
-        w.writerow({k: (repr(float(v)) if isinstance(v, (float, np.floating)) else v) for k, v in r.items()})
+        w.writerow({k: _csv_value(v) for k, v in r.items()})
     return buf.getvalue()
 
 
 def _json_value(v):
+    """A JSON value: numbers stay numbers (non-finite ones as Python's json writes them), lists arrays."""
     if isinstance(v, (bool, np.bool_)):
         return bool(v)
     if isinstance(v, (int, np.integer)):
         return int(v)
     if isinstance(v, (float, np.floating)):
-        v = float(v)
-        return v if math.isfinite(v) else ("inf" if v > 0 else "-inf" if v < 0 else None)
+        return float(v)
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return [_json_value(x) for x in v]
     return v
 
 
@@ -488,17 +508,57 @@ def _publish(tmp, path):
     os.replace(tmp, path)
 
 
-def _write(path, text):
-    """Write a file whole: a temporary name in the same directory, then an atomic rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+#: the figures a run may write (see _figures)
+_FIGURES = ("training_curves.png", "dirac_gan.png", "estimators_error_vs_time.png", "densities_and_dstar.png")
+
+
+def _own_names():
+    """Every file name a run of the report writes into its directory."""
+    tables = {f"{name}.{ext}" for name in SECTIONS for ext, _ in FORMATS.values()}
+    return tables | {"report.json", "manifest.json", *_FIGURES}
+
+
+def _previous(path):
+    """The files of an earlier run in ``path``: those its manifest lists and the report's own names."""
+    names = set(_own_names())
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        _publish(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        listed = json.loads((path / "manifest.json").read_text()).get("files", [])
+        names |= {f for f in listed if isinstance(f, str) and f == os.path.basename(f) and not f.startswith(".")}
+    except (OSError, ValueError, AttributeError):
+        pass
+    return sorted(f for f in names if (path / f).is_file())
+
+
+def _publish_run(path, results, args):
+    """Write every table, the figures and the manifest into a staging directory inside ``path``, then
+    replace an earlier run's files with them in one step that an interrupt (SIGINT is held back) cannot
+    cut in half. Returns (the files written, the earlier files replaced or removed)."""
+    stage = Path(tempfile.mkdtemp(dir=path, prefix=".report-"))
+    try:
+        files = []
+        for name, rows in results.items():
+            for fmt, (ext, _) in FORMATS.items():
+                (stage / f"{name}.{ext}").write_text(render({name: rows}, fmt) + "\n")
+                files.append(f"{name}.{ext}")
+        (stage / "report.json").write_text(render(results, "json") + "\n")
+        files += ["report.json", *_figures(stage, results, args)]
+        manifest = {"gantheory": gt.__version__, "sections": list(results), "quick": bool(args.quick),
+                    "seed": args.seed, "files": files + ["manifest.json"]}
+        (stage / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+        old = _previous(path)
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if hasattr(signal, "pthread_sigmask") else None
+        try:
+            for f in old:
+                if f not in files:
+                    (path / f).unlink(missing_ok=True)
+            for f in files + ["manifest.json"]:  # (the manifest last: it vouches for the others)
+                os.replace(stage / f, path / f)
+        finally:
+            if held is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        return files, old
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def _outdir(out):
@@ -622,6 +682,7 @@ def main(argv=None):
             raise UsageError(f"unknown section {unknown[0]!r}; valid: {', '.join(SECTIONS)}")
         if args.format not in FORMATS:
             raise UsageError(f"unknown format {args.format!r}; valid: {', '.join(FORMATS)}")
+        created = bool(args.out) and not os.path.lexists(args.out)
         outdir = _outdir(args.out) if args.out else None
     except (argparse.ArgumentError, UsageError) as exc:
         print(f"gantheory.report: error: {exc}", file=sys.stderr)
@@ -637,23 +698,34 @@ def main(argv=None):
             bar = tqdm(total=len(sections), desc="report", leave=False)
         except ImportError:
             bar = None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", gt.AccuracyWarning)
-        for name in sections:
-            results[name] = SECTIONS[name][0](args)
-            if bar is not None:
-                bar.update(1)
-    if bar is not None:
-        bar.close()
-    if outdir is None:
-        print(render(results, args.format))
-    else:
-        for name, rows in results.items():
-            for fmt, (ext, _) in FORMATS.items():
-                _write(outdir / f"{name}.{ext}", render({name: rows}, fmt) + "\n")
-        _write(outdir / "report.json", render(results, "json") + "\n")
-        written = _figures(outdir, results, args)
-        print(f"wrote {len(results) * len(FORMATS) + 1} tables and {len(written)} figures to {outdir}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", gt.AccuracyWarning)
+            for name in sections:
+                results[name] = SECTIONS[name][0](args)
+                if bar is not None:
+                    bar.update(1)
+        if bar is not None:
+            bar.close()
+        if outdir is None:
+            print(render(results, args.format))
+        else:
+            files, old = _publish_run(outdir, results, args)
+            figures = sum(f.endswith(".png") for f in files)
+            print(f"wrote {len(files) - figures} tables, {figures} figures and manifest.json to {outdir}"
+                  + (f" (replacing the {len(old)} files of an earlier run)" if old else ""))
+    except KeyboardInterrupt:
+        if created:
+            try:
+                outdir.rmdir()  # (made by this run, and left empty)
+            except OSError:
+                pass
+        print("gantheory.report: interrupted; nothing written", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        print(f"gantheory.report: error: cannot write the report into {outdir}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 2
     failed = [r["step"] for r in results.get("ledger", []) if not r["pass"]]
     if failed:
         print(f"gantheory.report: ledger rows failed (a residual above its tolerance, or a quantity that did not "

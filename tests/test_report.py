@@ -6,7 +6,11 @@ import io
 import json
 import math
 import os
+import signal
 import stat
+import subprocess
+import sys
+import time
 import warnings
 
 import pytest
@@ -20,7 +24,8 @@ KEYS = {
                     "references", "max_rel_error"],
     "bounds": ["pair", "tv_squared", "c_plus_log4", "upper", "holds"],
     "gradients": ["shift", "mean_dstar_on_fakes", "minimax", "non_saturating", "ratio", "grad_2jsd_identity"],
-    "training": ["run", "steps", "measure", "final", "final_c_plus_log4", "final_params", "converged", "seconds"],
+    "training": ["run", "steps", "measure", "final", "final_c_plus_log4", "n_params", "final_params", "converged",
+                 "seconds"],
     "estimators": ["pair", "method", "n", "estimate", "abs_error", "reported_error", "error_is", "seconds"],
 }
 
@@ -149,3 +154,73 @@ def test_unwritable_directory_exits_2(tmp_path, capsys):
         assert "cannot create" in capsys.readouterr().err
     finally:
         locked.chmod(stat.S_IRWXU)
+
+
+def test_json_keeps_numbers_numbers_and_arrays_arrays(written):
+    """In the JSON files a number is a JSON number, an infinite one included (written Infinity, which
+    json.load reads back as float('inf')), and a parameter vector a JSON array; never strings."""
+    _, out = written
+    text = (out / "divergences.json").read_text()
+    assert '"inf"' not in text and "Infinity" in text
+    rows = json.loads(text)["divergences"]
+    disjoint = next(r for r in rows if r["pair"] == "uniform disjoint")
+    assert isinstance(disjoint["kl_pq"], float) and disjoint["kl_pq"] == math.inf
+    training = json.loads((out / "training.json").read_text())["training"]
+    small = [r for r in training if r["n_params"] <= 4]
+    assert small and all(isinstance(r["final_params"], list) and len(r["final_params"]) == r["n_params"]
+                         and all(isinstance(v, float) for v in r["final_params"]) for r in small)
+    assert all(r["final_params"] is None for r in training if r["n_params"] > 4)
+    est = json.loads((out / "estimators.json").read_text())["estimators"]
+    assert all(r["reported_error"] == math.inf for r in est if r["method"] == "discriminator")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert sorted(manifest["files"]) == sorted(f for f in os.listdir(out) if not f.startswith("."))
+
+
+def test_a_run_owns_its_files(tmp_path, capsys):
+    """A second run into the same directory replaces the first one's files (and says so), leaves files
+    that are not the report's alone, and its report.json and manifest hold what it ran."""
+    out = tmp_path / "out"
+    assert report.main(["--quick", "--section", "bounds", "--out", str(out)]) == 0
+    (out / "notes.txt").write_text("mine")
+    capsys.readouterr()
+    assert report.main(["--quick", "--section", "gradients", "--out", str(out)]) == 0
+    assert "replacing the" in capsys.readouterr().out
+    names = set(os.listdir(out))
+    assert "notes.txt" in names and not any(n.startswith("bounds.") for n in names)
+    assert {f"gradients.{e}" for e in ("md", "csv", "json", "tex")} <= names
+    assert list(json.loads((out / "report.json").read_text())) == ["gradients"]
+    assert set(json.loads((out / "manifest.json").read_text())["files"]) == names - {"notes.txt"}
+
+
+def test_an_io_error_while_writing_exits_2_without_a_traceback(tmp_path, monkeypatch, capsys):
+    """The output directory failing mid-run (a read-only mount, a full disk): a one-line message and exit
+    code 2, not a traceback and not 1 (which means a ledger row failed); nothing half-written."""
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(report.tempfile, "mkdtemp", refuse)
+    assert report.main(["--quick", "--section", "bounds", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot write the report" in err[0] and "Permission denied" in err[0]
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("earlier", [False, True], ids=["new directory", "earlier run"])
+def test_an_interrupted_run_exits_130_and_writes_nothing(tmp_path, earlier):
+    """SIGINT while the report computes: exit code 130, one line, no traceback, and the directory as it
+    was (not created, or an earlier run's files untouched)."""
+    out = tmp_path / "out"
+    if earlier:
+        assert report.main(["--quick", "--section", "bounds", "--out", str(out)]) == 0
+        before = {f: (out / f).read_bytes() for f in os.listdir(out)}
+    proc = subprocess.Popen([sys.executable, "-m", "gantheory.report", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4.0)  # (imported and computing: a full report takes many seconds)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and err.strip().splitlines() == ["gantheory.report: interrupted; nothing written"]
+    if earlier:
+        assert {f: (out / f).read_bytes() for f in os.listdir(out)} == before
+    else:
+        assert not out.exists()
