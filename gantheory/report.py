@@ -13,7 +13,7 @@ estimators   quadrature, Monte Carlo, QMC, k-NN and the discriminator bound on a
 
 Formats: ``--format markdown`` (default), ``csv``, ``json`` (one object mapping each section to its
 rows; numbers are JSON numbers, arrays JSON arrays, and the non-finite ones ``Infinity``, ``-Infinity``
-and ``NaN``, the extension that Python's ``json`` and pandas read back), ``latex``. ``--out DIR``
+and ``NaN``, the extension that Python's ``json`` and pandas 1.0 or later read back), ``latex``. ``--out DIR``
 writes one file per section and format (plus ``report.json``), PNG figures (matplotlib, the ``report``
 extra) and ``manifest.json`` (the files of this run, written last). A run owns its files: it replaces
 those of an earlier run in DIR (the files its manifest lists, and the report's own names), all at once,

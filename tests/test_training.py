@@ -177,3 +177,16 @@ def test_runs_are_reproducible_and_validated():
         T.function_space(gt.Normal(0, 1), X, lr=1.5)
     with pytest.raises(ValueError, match="p_g0"):
         T.function_space(gt.Normal(0, 1), X, p_g0=np.zeros(X.size))
+
+
+def test_a_grid_run_beyond_an_hour_is_refused_up_front():
+    """steps x nodes above MAX_GRID_WORK (10^10 node-steps, about 0.2 us each here) is refused before any
+    step, with the estimate in hours; algorithm1 counts its k discriminator steps too."""
+    x = np.linspace(-8.0, 8.0, 10**6)
+    with pytest.raises(ValueError, match=r"^function_space: 100000 steps on a grid of 1000000 nodes .* hours"):
+        T.function_space(gt.Normal(0, 1), x, steps=10**5)
+    with pytest.raises(ValueError, match=r"^algorithm1: 1001 steps .* 1e\+10 node-steps"):
+        T.algorithm1(gt.Normal(0, 1), x, steps=1001, k=9)  # (1001 x 10^6 x 10: just beyond)
+    assert T.MAX_GRID_WORK == 10**10
+    h = T.algorithm1(gt.Normal(0, 1), x[::100], steps=2, k=9)  # (within the budget: runs)
+    assert h.jsd.size == 3

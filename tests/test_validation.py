@@ -133,6 +133,7 @@ CASES = [
     (lambda: Q.expectation(gt.Normal(), lambda x: np.where(x > 0, np.inf, -np.inf)), ValueError, "undefined"),
     (lambda: Q.expectation(gt.Normal(), lambda x: x[:3]), ValueError, "one value per point"),
     (lambda: gt.LogitDiscriminator(lambda x: np.nan * x)(1.0), ValueError, "NaN"),
+    (lambda: gt.Mixture([gt.Normal()] * 10_001, np.full(10_001, 1 / 10_001)), ValueError, "at most 10000"),
     # an f that is NaN at a single ratio (its first): named, not an IndexError
     (lambda: gt.f_divergence(gt.Normal(), gt.Normal(1), lambda u: np.where(np.arange(u.size) == 0, np.nan, u - 1)),
      ValueError, "f returned NaN at u ="),
