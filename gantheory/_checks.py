@@ -41,7 +41,7 @@ def takes_options(*forwards, methods=None):
 
         @functools.wraps(fn)
         def checked(*args, **kwargs):
-            method = kwargs.get("method", "quad")
+            method = kwargs.get("method", "quad") if "method" in own else "quad"
             method = method if isinstance(method, str) else "quad"  # (a bad method is the function's to name)
             accepted = None
             for key in kwargs:

@@ -382,7 +382,7 @@ def js_distance(p, q, *, base=None, **options):
     ``scipy.spatial.distance.jensenshannon``.
     """
     jsd = js_divergence(p, q, base=base, **options)
-    root = math.sqrt(float(jsd))
+    root = math.sqrt(max(float(jsd), 0.0))  # (a sampled estimate may fall below 0, where JSD cannot)
     error = jsd.error / (2.0 * root) if root > 0 else math.sqrt(jsd.error)
     return Estimate(root, error, jsd.neval, jsd.method, jsd.converged)
 
@@ -590,6 +590,14 @@ def _named_f(name, p, q, rtol, atol, options):
     return _quad(kind, p, q, rtol, atol, options)
 
 
+def _outside(inside, conj, t):
+    """A convex conjugate: ``conj(t)`` where ``inside`` (its domain), ``+inf`` elsewhere (the supremum
+    over ``u >= 0`` of ``t u - f(u)`` diverges there)."""
+    t = np.asarray(t, dtype=float)
+    with np.errstate(all="ignore"):
+        return np.where(inside, conj(np.where(inside, t, 0.0)), np.inf)[()]
+
+
 class FGenerator(NamedTuple):
     """A convex generator ``f`` with its derivative ``f'`` and convex conjugate
     ``f*(t) = sup_u (t u - f(u))``, all vectorised."""
@@ -607,19 +615,21 @@ class FGenerator(NamedTuple):
 #: finite differences and a numerical supremum rather than trusting a table.
 F_DIVERGENCES = {
     "kl": FGenerator(lambda u: xlogy(u, u), lambda u: 1.0 + np.log(u), lambda t: np.exp(t - 1.0)),
-    "reverse_kl": FGenerator(lambda u: -np.log(u), lambda u: -1.0 / u, lambda t: -1.0 - np.log(-t)),
-    "pearson": FGenerator(lambda u: (u - 1.0) ** 2, lambda u: 2.0 * (u - 1.0), lambda t: 0.25 * t * t + t),
+    "reverse_kl": FGenerator(lambda u: -np.log(u), lambda u: -1.0 / u,
+                             lambda t: _outside(t < 0.0, lambda t: -1.0 - np.log(-t), t)),
+    "pearson": FGenerator(lambda u: (u - 1.0) ** 2, lambda u: 2.0 * (u - 1.0),
+                          lambda t: np.where(t >= -2.0, 0.25 * t * t + t, -1.0)),  # (u >= 0: at t < -2, u = 0)
     "neyman": FGenerator(lambda u: (1.0 - u) ** 2 / u, lambda u: 1.0 - 1.0 / (u * u),
-                         lambda t: 2.0 - 2.0 * np.sqrt(1.0 - t)),
+                         lambda t: _outside(t <= 1.0, lambda t: 2.0 - 2.0 * np.sqrt(1.0 - t), t)),
     "hellinger": FGenerator(lambda u: 0.5 * (np.sqrt(u) - 1.0) ** 2, lambda u: 0.5 - 0.5 / np.sqrt(u),
-                            lambda t: t / (1.0 - 2.0 * t)),
+                            lambda t: _outside(t < 0.5, lambda t: t / (1.0 - 2.0 * t), t)),
     "tv": FGenerator(lambda u: 0.5 * np.abs(u - 1.0), lambda u: 0.5 * np.sign(u - 1.0),
-                     lambda t: np.where(np.abs(t) <= 0.5, t, np.inf)),
+                     lambda t: np.where(t > 0.5, np.inf, np.maximum(t, -0.5))),  # (t < -1/2: u = 0)
     "js": FGenerator(lambda u: 0.5 * (xlogy(u, u) - xlogy(u + 1.0, 0.5 * (u + 1.0))),
                      lambda u: 0.5 * np.log(2.0 * u / (u + 1.0)),
-                     lambda t: -0.5 * np.log(2.0 - np.exp(2.0 * t))),
+                     lambda t: _outside(t < 0.5 * _LOG2, lambda t: -0.5 * np.log(2.0 - np.exp(2.0 * t)), t)),
     "gan": FGenerator(lambda u: xlogy(u, u) - xlogy(u + 1.0, u + 1.0), lambda u: np.log(u / (u + 1.0)),
-                      lambda t: -np.log(1.0 - np.exp(t))),
+                      lambda t: _outside(t < 0.0, lambda t: -np.log(-np.expm1(t)), t)),
 }
 
 
@@ -647,28 +657,68 @@ def f_divergence(p, q, f, *, f_inf=math.inf, rtol=1e-12, atol=0.0, **options):
         raise TypeError(f"f must be a name in {sorted(F_DIVERGENCES)} or a callable, got {type(f).__name__}")
     f_inf = float(f_inf)
     p, q, options = _centred(p, q, options)
+    beyond = {"high": False, "low": False}  # (whether p/q left [e^-700, e^700] where the mass is)
 
     def evaluate(nodes):
         lp, lq = nodes.logpdf(p), nodes.logpdf(q)
         qpos = ~np.isneginf(lq)
-        # u = p/q with log u clipped to ±700: f stays finite where the ratio would under/overflow;
-        # there q f(u) underflows to 0 unless the divergence is astronomically large anyway
-        u = np.exp(np.clip(np.where(qpos, lp - np.where(qpos, lq, 0.0), 0.0), -700.0, 700.0))
-        try:
-            fu = np.asarray(f(u), dtype=float)
-        except Exception as exc:
-            raise TypeError(f"f must accept a numpy array of ratios u = p/q: {exc}") from None
-        if fu.shape != u.shape:
-            raise ValueError(f"f must return one value per ratio, got shape {fu.shape} for {u.shape}")
+        # u = p/q with log u clipped to ±700, where f can still be evaluated; beyond, q f(u) is p f(u)/u
+        # (p f_inf, up to a bound charged below) or q f(u) near f(0)
+        with np.errstate(invalid="ignore"):
+            logu = np.where(qpos, lp - np.where(qpos, lq, 0.0), 0.0)
+        # (where the density that weights the integrand there is below e^-700, nothing float64 holds is lost)
+        high, low = qpos & (logu > 700.0) & (lp > -700.0), qpos & (logu < -700.0) & (lq > -700.0)
+        beyond["high"] |= bool(high.any())
+        beyond["low"] |= bool(low.any())
+        u = np.exp(np.clip(logu, -700.0, 700.0))
+        fu = _f_values(f, u)
         if np.isnan(fu[qpos]).any():
             bad = u[qpos][np.isnan(fu[qpos])][0]
             raise ValueError(f"f returned NaN at u = {bad!r}")
-        only_p = ~qpos & ~np.isneginf(lp)
+        only_p = (~qpos & ~np.isneginf(lp)) | (high if math.isfinite(f_inf) else False)
         a = np.where(only_p, f_inf, 0.0)
-        return np.where(only_p, lp, -np.inf), np.where(qpos, lq, -np.inf), a, np.where(qpos, fu, 0.0)
+        return np.where(only_p, lp, -np.inf), np.where(qpos & ~only_p, lq, -np.inf), a, np.where(qpos, fu, 0.0)
 
     # p's weights are kept only where q vanishes: its mass is not checked, q's is
-    return _integrate_pair((p, q), K.LINEAR, evaluate, rtol=rtol, atol=atol, masses=(None, 1.0), **options)
+    est = _integrate_pair((p, q), K.LINEAR, evaluate, rtol=rtol, atol=atol, masses=(None, 1.0), **options)
+    return _charged(est, _f_clip_charge(f, f_inf, beyond), max(atol, rtol * abs(float(est)), est.error),
+                    "f_divergence: p/q leaves [e^-700, e^700] where the densities have mass, and f there is "
+                    "known only up to {extra:.3g} on {value:.17g} (pass f_inf = lim f(u)/u, finite, for the part "
+                    "beyond e^700)")
+
+
+def _f_values(f, u):
+    """The user's ``f`` at the ratios ``u``: one float per ratio."""
+    try:
+        with np.errstate(all="ignore"):
+            fu = np.asarray(f(u), dtype=float)
+    except Exception as exc:
+        raise TypeError(f"f must accept a numpy array of ratios u = p/q: {exc}") from None
+    if fu.shape != u.shape:
+        raise ValueError(f"f must return one value per ratio, got shape {fu.shape} for {u.shape}")
+    return fu
+
+
+def _f_clip_charge(f, f_inf, beyond):
+    """A bound on what the ratios beyond ``[L, U] = [e^-700, e^700]`` can change, for a convex ``f``
+    (inf where none can be given). Above ``U`` the integrand ``p f(u)/u`` was taken as ``p f_inf``:
+    ``(f(u) - f(1))/(u - 1)`` rises with ``u`` from ``s_U`` at ``U`` to ``f_inf``, so ``f(u)/u`` stays within
+    ``|f_inf - s_U| + (|f_inf| + |s_U| + |f(1)|)/U`` of ``f_inf``, per unit of p's mass. Below ``L``, ``q f(u)``
+    was taken as ``q f(L)``: there ``f`` lies between ``f(0)`` and ``f(L)`` or rises by at most
+    ``f(2L) - f(L)`` (the slope at ``L`` is below ``(f(2L) - f(L))/L``), per unit of q's mass."""
+    charge = 0.0
+    if beyond["high"]:
+        if not math.isfinite(f_inf):
+            return math.inf
+        big = math.exp(700.0)
+        f1, fu = _f_values(f, np.array([1.0, big]))
+        s = (fu - f1) / (big - 1.0)
+        charge += abs(f_inf - s) + (abs(f_inf) + abs(s) + abs(f1)) / big
+    if beyond["low"]:
+        small = math.exp(-700.0)
+        f0, fl, f2l = _f_values(f, np.array([0.0, small, 2.0 * small]))
+        charge += max(abs(f0 - fl), abs(f2l - fl))
+    return charge if math.isfinite(charge) else math.inf
 
 
 #: A component narrower than this fraction of its distance from 0 is recentred (see :func:`_centred`).

@@ -93,6 +93,9 @@ def monte_carlo(name, p, q, *, n=10**6, rng=None, variance_reduction=True, chunk
     n = positive_int(n, "n", minimum=2, maximum=10**11)
     rng = as_generator(rng)
     kind = _MC_KIND[name]
+    if not isinstance(variance_reduction, (bool, np.bool_)):
+        raise TypeError(f"variance_reduction must be True or False, got {variance_reduction!r}")
+    chunk = positive_int(chunk, "chunk")
     if not variance_reduction and name not in ("kl", "js"):
         raise ValueError(f"variance_reduction=False is defined for kl and js, not {name}")
     if name == "kl":
@@ -383,6 +386,8 @@ def discriminator_jsd(p, q, *, n=20_000, degree=2, rng=None, population=None):
     With ``population=True`` (the default up to three dimensions) V(G, D̂) is integrated by quadrature,
     so the bound holds for the population exactly; otherwise it is averaged over ``n`` fresh samples
     of each density.
+
+    With ``population=False`` the average carries sampling noise and may land above JSD (or below 0).
 
     The returned ``error`` is ``inf``: the value is a lower bound of JSD, below it by how far D̂ is from
     D* (the misfit of the regression, which only JSD itself would measure), so no error bar can be

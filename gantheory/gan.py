@@ -304,7 +304,7 @@ def _slivers_charged(est, extra, rtol, atol, what):
     """``est`` charged with what ``D*``'s jumps can cost it (:func:`_jump_slivers`), a finite one only."""
     if not math.isfinite(float(est)):
         return est
-    return _charged(est, extra, max(atol, rtol * abs(float(est))), what + _SLIVERS, depth=1)
+    return _charged(est, extra, max(atol, rtol * abs(float(est))), what + _SLIVERS)
 
 
 def _check_disc(d):

@@ -28,7 +28,7 @@ from scipy import linalg
 
 from . import _engine
 from . import _kernels as K
-from ._checks import finite_array, positive_int, scalar
+from ._checks import finite_array, positive_int, scalar, takes_options
 
 __all__ = ["GK21", "AccuracyWarning", "Estimate", "EstimateArray", "expectation", "integrate_pair"]
 
@@ -108,36 +108,52 @@ class Estimate(float):
                 f"method={self.method!r}, converged={self.converged})")
 
 
-class EstimateArray(np.ndarray):
-    """An array of values computed together (a gradient's components), with ``error`` (an array of the
-    same shape: each component's absolute error estimate) and, for all of them, ``neval``, ``method``
-    and ``converged``. Indexing and arithmetic give plain floats and arrays."""
+class EstimateArray(np.lib.mixins.NDArrayOperatorsMixin):
+    """Values computed together (a gradient's components), read-only, with ``error`` (an array of the
+    same shape: each component's absolute error estimate) and, for all of them, ``neval``, ``method`` and
+    ``converged``. It is not itself an ndarray: indexing gives floats, arithmetic and numpy functions give
+    plain arrays, ``np.asarray`` the values (so an array's methods never separate a value from its bar)."""
 
-    def __new__(cls, values, error, neval=0, method="quad", converged=True):
-        obj = np.array(values, dtype=float).view(cls)
-        err = np.array(error, dtype=float)
-        if err.shape != obj.shape or not np.all(err >= 0.0):
-            raise ValueError(f"EstimateArray: error must be {obj.shape} values >= 0, got {error!r}")
-        err.flags.writeable = False
-        obj.error, obj.neval, obj.method, obj.converged = err, operator.index(neval), str(method), bool(converged)
-        return obj
+    __slots__ = ("_values", "converged", "error", "method", "neval")
 
-    def __array_finalize__(self, obj):
-        if obj is not None and not hasattr(self, "error"):
-            self.error, self.neval, self.method, self.converged = None, 0, "quad", True
+    def __init__(self, values, error, neval=0, method="quad", converged=True):
+        vals, err = np.array(values, dtype=float), np.array(error, dtype=float)
+        if err.shape != vals.shape or not np.all(err >= 0.0):
+            raise ValueError(f"EstimateArray: error must be {vals.shape} values >= 0, got {error!r}")
+        vals.flags.writeable = err.flags.writeable = False
+        self._values, self.error = vals, err
+        self.neval, self.method, self.converged = operator.index(neval), str(method), bool(converged)
 
-    def __array_wrap__(self, arr, context=None, return_scalar=False):
-        out = np.asarray(arr)
-        return out[()] if return_scalar else out
+    def __array__(self, dtype=None, copy=None):
+        return np.array(self._values, dtype=dtype)  # (a copy: the estimate stays as computed)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        plain = [np.asarray(x) if isinstance(x, EstimateArray) else x for x in inputs]
+        return getattr(ufunc, method)(*plain, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        def plain(x):
+            return np.asarray(x) if isinstance(x, EstimateArray) else x
+        return func(*[plain(a) for a in args], **{k: plain(v) for k, v in kwargs.items()})
 
     def __getitem__(self, key):
-        return np.asarray(self)[key]
+        return self._values[key]
+
+    def __len__(self):
+        return len(self._values)
+
+    def __iter__(self):
+        return iter(self._values)
+
+    @property
+    def shape(self):
+        return self._values.shape
 
     def __reduce__(self):
-        return (EstimateArray, (np.asarray(self), self.error, self.neval, self.method, self.converged))
+        return (EstimateArray, (self._values, self.error, self.neval, self.method, self.converged))
 
     def __repr__(self):
-        return (f"EstimateArray({np.asarray(self).tolist()!r}, error={self.error.tolist()!r}, "
+        return (f"EstimateArray({self._values.tolist()!r}, error={self.error.tolist()!r}, "
                 f"neval={self.neval}, method={self.method!r}, converged={self.converged})")
 
 
@@ -166,14 +182,14 @@ def _summed(a, b):
                     a.converged and b.converged)
 
 
-def _charged(est, extra, limit, message, depth=0):
+def _charged(est, extra, limit, message):
     """``est`` with ``extra`` (an error source the integration did not see) added to its error; not
     converged, with an AccuracyWarning (``message``, formatted with ``extra`` and ``value``) raised at the
-    caller of the public function (``depth`` more helpers down), when ``extra`` alone exceeds ``limit``."""
+    caller of the public function, when ``extra`` alone exceeds ``limit``."""
     converged = est.converged
     if extra > limit:
         converged = False
-        warnings.warn(message.format(extra=extra, value=float(est)), AccuracyWarning, stacklevel=3 + depth)
+        warnings.warn(message.format(extra=extra, value=float(est)), AccuracyWarning, stacklevel=_user_level())
     return Estimate(float(est), est.error + extra, est.neval, est.method, converged)
 
 
@@ -817,6 +833,9 @@ def _integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_pane
         max_nodes = scalar(max_nodes, "max_nodes", positive=True)
     if not (isinstance(breaks, tuple) and not breaks):
         breaks = finite_array(breaks, "breaks", ndim=1)
+        if densities[0].dim != 1 and breaks.size:
+            raise ValueError(f"breaks are points of a one-dimensional integral; these densities have "
+                             f"dim={densities[0].dim}")
     if tables is not None and densities[0].dim == 1:
         return _compiled_1d(kind, tables, breaks, rtol, atol, max_panels, max_rounds, masses)
     if densities[0].dim == 1:
@@ -880,6 +899,7 @@ def per_nodes(fn):
     return cached
 
 
+@takes_options()
 def expectation(p, g, *, rtol=1e-12, atol=0.0, **options):
     """``E_p[g(X)] = ∫ p(x) g(x) dx`` by quadrature; ``g`` maps an array of points to values."""
     from .densities import as_density
@@ -899,9 +919,8 @@ def expectation(p, g, *, rtol=1e-12, atol=0.0, **options):
             raise ValueError(f"g returned NaN at x = {nodes.x[bad][0]!r}")
         return v
 
-    if "noise" not in options:
-        options = dict(options, noise=lambda nodes: float_spread(lambda x: (np.asarray(g(x), dtype=float),),
-                                                               nodes.x, (values(nodes),)))
+    options = dict(options, noise=lambda nodes: float_spread(lambda x: (np.asarray(g(x), dtype=float),),
+                                                           nodes.x, (values(nodes),)))
     try:
         return expect_nodes(p, values, rtol=rtol, atol=atol, **options)
     except ValueError as exc:

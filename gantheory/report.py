@@ -20,8 +20,8 @@ those of an earlier run in DIR (the files its manifest lists, and the report's o
 and says so. ``--quick`` uses small panels.
 
 Exit codes: 0 on success, 1 if a ledger row fails or does not converge, 2 on usage or I/O errors (a
-message, no traceback), 130 when interrupted (nothing half-written: an interrupted run leaves DIR as it
-was). ``main(argv=None) -> int`` is the entry point.
+message, no traceback), 130 when interrupted: nothing half-written (an interrupted run leaves DIR as it
+was, or, when the interrupt comes while its finished files are put in place, finishes that first). ``main(argv=None) -> int`` is the entry point.
 """
 
 import argparse
@@ -508,6 +508,14 @@ def _publish(tmp, path):
     os.replace(tmp, path)
 
 
+class _Published(KeyboardInterrupt):
+    """An interrupt that arrived while a finished run's files were being put in place (they all were)."""
+
+    def __init__(self, files, old):
+        super().__init__()
+        self.files, self.old = files, old
+
+
 #: the figures a run may write (see _figures)
 _FIGURES = ("training_curves.png", "dirac_gan.png", "estimators_error_vs_time.png", "densities_and_dstar.png")
 
@@ -546,7 +554,11 @@ def _publish_run(path, results, args):
                     "seed": args.seed, "files": files + ["manifest.json"]}
         (stage / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
         old = _previous(path)
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if hasattr(signal, "pthread_sigmask") else None
+        deferred = []  # an interrupt while the files change places waits until they all have
+        try:
+            previous = signal.signal(signal.SIGINT, lambda *_: deferred.append(True))
+        except ValueError:  # (not the main thread: no signal reaches this code)
+            previous = None
         try:
             for f in old:
                 if f not in files:
@@ -554,8 +566,10 @@ def _publish_run(path, results, args):
             for f in files + ["manifest.json"]:  # (the manifest last: it vouches for the others)
                 os.replace(stage / f, path / f)
         finally:
-            if held is not None:
-                signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        if deferred:
+            raise _Published(files, old)
         return files, old
     finally:
         shutil.rmtree(stage, ignore_errors=True)
@@ -682,8 +696,10 @@ def main(argv=None):
             raise UsageError(f"unknown section {unknown[0]!r}; valid: {', '.join(SECTIONS)}")
         if args.format not in FORMATS:
             raise UsageError(f"unknown format {args.format!r}; valid: {', '.join(FORMATS)}")
-        created = bool(args.out) and not os.path.lexists(args.out)
-        outdir = _outdir(args.out) if args.out else None
+        if args.out is not None and not args.out.strip():
+            raise UsageError("--out needs a directory name")
+        created = args.out is not None and not os.path.lexists(args.out)
+        outdir = _outdir(args.out) if args.out is not None else None
     except (argparse.ArgumentError, UsageError) as exc:
         print(f"gantheory.report: error: {exc}", file=sys.stderr)
         return 2
@@ -714,6 +730,10 @@ def main(argv=None):
             figures = sum(f.endswith(".png") for f in files)
             print(f"wrote {len(files) - figures} tables, {figures} figures and manifest.json to {outdir}"
                   + (f" (replacing the {len(old)} files of an earlier run)" if old else ""))
+    except _Published as done:
+        print(f"gantheory.report: interrupted; this run's {len(done.files)} files and manifest.json were "
+              f"already in place in {outdir}", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         if created:
             try:

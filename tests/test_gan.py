@@ -390,6 +390,14 @@ def test_generator_gradient_carries_its_error_and_status():
     assert isinstance(got, gt.EstimateArray) and got.converged and got.method == "quad" and got.neval > 0
     assert np.all(np.abs(got - want) <= got.error) and np.all(got.error <= 1e-12 * np.abs(want))
     assert type(got[1]) is np.float64 and type(got * 2.0) is np.ndarray and "converged=True" in repr(got)
+    import copy
+    import pickle
+
+    for twin in (copy.copy(got), copy.deepcopy(got), pickle.loads(pickle.dumps(got))):  # (bars stay with values)
+        assert repr(twin) == repr(got)
+    assert type(np.sort(got)) is np.ndarray and np.asarray(got).tolist() == list(got)
+    with pytest.raises(TypeError):
+        got[0] = 99.0  # (a value cannot be changed under its error bar)
     with pytest.warns(gt.AccuracyWarning):
         short = gt.generator_gradient(gt.Normal(0, 1), g, d, max_rounds=1)
     assert not short.converged and np.all(np.abs(short - want) <= short.error) and "converged=False" in repr(short)

@@ -224,3 +224,25 @@ def test_an_interrupted_run_exits_130_and_writes_nothing(tmp_path, earlier):
         assert {f: (out / f).read_bytes() for f in os.listdir(out)} == before
     else:
         assert not out.exists()
+
+
+def test_an_interrupt_while_the_files_move_into_place_waits_for_them(tmp_path, monkeypatch, capsys):
+    """SIGINT to the process in the middle of putting a finished run's files in place (after the earlier
+    run's were removed): the move completes, manifest included, and the run exits 130 saying so."""
+    out = tmp_path / "out"
+    assert report.main(["--quick", "--section", "bounds", "--out", str(out)]) == 0
+    moves, real = [], os.replace
+
+    def replace(a, b):
+        moves.append(b)
+        if len(moves) == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        real(a, b)
+
+    monkeypatch.setattr(report.os, "replace", replace)
+    capsys.readouterr()
+    assert report.main(["--quick", "--section", "gradients", "--out", str(out)]) == 130
+    assert "already in place" in capsys.readouterr().err
+    names = set(os.listdir(out))
+    assert set(json.loads((out / "manifest.json").read_text())["files"]) == names
+    assert not any(n.startswith("bounds.") for n in names) and "gradients.json" in names

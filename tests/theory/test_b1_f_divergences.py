@@ -108,3 +108,21 @@ def test_property_bound_below_divergence(q, a, b, c, name):
     with np.errstate(over="ignore"):
         lb = _bound(name, p, q, critic)
     assert lb <= float(d) + 1e-9 * max(1.0, abs(float(d)))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_conjugates_outside_their_domains(name):
+    """f*(t) = sup over u >= 0 of (t u - f(u)), also for t where f' never reaches: +inf where t u - f(u)
+    still grows by more than 1 from u = 10^6 to 10^8 (GAN's at t = 0 grows as log u), else the supremum on
+    a fine grid of u (at the boundary u = 0 for Pearson at t < -2: -f(0) = -1). Never NaN."""
+    gen = gt.F_DIVERGENCES[name]
+    for t in (-5.0, -2.5, 0.0, 0.6, 1.0, 2.0):
+        conj = float(gen.conjugate(t))
+        with np.errstate(all="ignore"):
+            u = np.concatenate([[0.0], np.logspace(-12, 8, 40001)])
+            vals = t * u - gen.f(u)
+            far = t * np.array([1e6, 1e8]) - gen.f(np.array([1e6, 1e8]))
+        if far[1] > far[0] + 1.0:
+            assert conj == math.inf, (name, t)
+        else:
+            assert conj == pytest.approx(float(np.max(vals[np.isfinite(vals)])), rel=1e-5, abs=1e-5), (name, t)
