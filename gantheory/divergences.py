@@ -646,7 +646,11 @@ def f_divergence(p, q, f, *, f_inf=math.inf, rtol=1e-12, atol=0.0, **options):
         ``u = p/q`` on the quadrature nodes.
     f_inf : float
         For a callable ``f``: ``lim_{u -> inf} f(u)/u``, the weight of ``p``'s mass where ``q = 0``
-        (``inf`` by default, which makes such a divergence infinite).
+        (``inf`` by default, which makes such a divergence infinite), and where ``p/q`` passes ``e^700``
+        (beyond which ``u`` itself is not a float): there ``q f(u) = p f(u)/u`` is integrated as ``p f_inf``,
+        with a bound on the difference charged to the error (convex ``f``). Where ``p`` has mass there
+        and ``f_inf`` is infinite, that part cannot be bounded: the result is not converged, with an
+        infinite error and an AccuracyWarning (name KL by ``"kl"`` instead, which integrates in log space).
     """
     p, q = _pair(p, q)
     rtol, atol = scalar(rtol, "rtol", lower=0.0), scalar(atol, "atol", lower=0.0)
