@@ -1,6 +1,5 @@
 """Input validation shared by the public wrappers: every message names the parameter."""
 
-import functools
 import inspect
 import math
 import numbers
@@ -11,12 +10,12 @@ import numpy as np
 __all__ = [
     "QUAD_OPTIONS",
     "as_generator",
+    "check_options",
     "choice",
     "finite_array",
     "positive_int",
     "real_array",
     "scalar",
-    "takes_options",
 ]
 
 #: the options every quadrature-based function passes on to its integrals
@@ -29,36 +28,22 @@ def _keywords(fn):
     return tuple(p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY)
 
 
-def takes_options(*forwards, methods=None):
-    """Decorate a public function whose ``**options`` reach its integrals: an unknown keyword raises a
+def check_options(name, options, own, method="quad", methods=None):
+    """For a public function ``name`` whose ``**options`` reach its integrals: an unknown keyword raises a
     TypeError naming the function and what it takes, before any work (instead of one deep inside the
-    quadrature naming a private helper). It takes its own keyword-only parameters, those of the functions
-    in ``forwards`` (to which it passes its options), and :data:`QUAD_OPTIONS`; with ``method=`` other
-    than ``"quad"``, ``methods(method)`` names the estimator's options instead of the quadrature's."""
-    def decorate(fn):
-        own = tuple(dict.fromkeys(_keywords(fn) + tuple(k for g in forwards for k in _keywords(g))))
-        name = fn.__name__
-
-        @functools.wraps(fn)
-        def checked(*args, **kwargs):
-            method = kwargs.get("method", "quad") if "method" in own else "quad"
-            method = method if isinstance(method, str) else "quad"  # (a bad method is the function's to name)
-            accepted = None
-            for key in kwargs:
-                if key in own:
-                    continue
-                if accepted is None:
-                    extra = methods(method) if methods is not None and method != "quad" else QUAD_OPTIONS
-                    accepted = own + tuple(extra or ())
-                if key not in accepted:
-                    where = "" if method == "quad" else f" with method={method!r}"
-                    raise TypeError(f"{name}() got an unexpected keyword argument {key!r}; it takes "
-                                    f"{', '.join(accepted)}{where}")
-            return fn(*args, **kwargs)
-
-        return checked
-
-    return decorate
+    quadrature naming a private helper). It takes its keywords ``own`` and :data:`QUAD_OPTIONS`; with
+    ``method`` other than ``"quad"``, ``methods(method)`` names the estimator's options instead. (A call
+    in the function's body, not a decorator: the mutation tool mutates only undecorated functions.)"""
+    method = method if isinstance(method, str) else "quad"  # (a bad method is the function's to name)
+    for key in options:
+        if key in own:
+            continue
+        extra = methods(method) if methods is not None and method != "quad" else QUAD_OPTIONS
+        accepted = tuple(own) + tuple(extra or ())
+        if key not in accepted:
+            where = "" if method == "quad" else f" with method={method!r}"
+            raise TypeError(f"{name}() got an unexpected keyword argument {key!r}; it takes "
+                            f"{', '.join(accepted)}{where}")
 
 
 def real_array(value, name, *, ndim=None):

@@ -21,7 +21,7 @@ from scipy.special import xlogy
 from . import _engine
 from . import _kernels as K
 from . import estimators as _est
-from ._checks import choice, finite_array, scalar, takes_options
+from ._checks import check_options, choice, finite_array, scalar
 from .densities import (
     Cauchy,
     Laplace,
@@ -59,6 +59,9 @@ __all__ = [
 ]
 
 _LOG2 = math.log(2.0)
+#: the keywords of the public functions besides their options (see gantheory._checks.check_options)
+_KW_DIVERGENCE, _KW_METHOD, _KW_F, _KW_TOL = ("base", "method", "rtol", "atol"), ("method", "rtol", "atol"), \
+    ("f_inf", "rtol", "atol"), ("rtol", "atol")
 _FLT_MAX = float(np.finfo(float).max)
 _EPS = float(np.finfo(float).eps)
 
@@ -294,7 +297,6 @@ def _support_excess(p, q):
     return plo < qlo or phi > qhi
 
 
-@takes_options(methods=_est.method_options)
 def kl_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **options):
     r"""Kullback-Leibler divergence ``KL(p || q) = ∫ p log(p/q)``.
 
@@ -319,6 +321,7 @@ def kl_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **opt
     >>> round(float(gt.kl_divergence(gt.Normal(0, 1), gt.Normal(1, 1))), 12)
     0.5
     """
+    check_options("kl_divergence", options, _KW_DIVERGENCE, method, _est.method_options)
     p, q = _pair(p, q)
     unit = _unit(base)
     rtol, atol = scalar(rtol, "rtol", lower=0.0), scalar(atol, "atol", lower=0.0)
@@ -341,7 +344,6 @@ def kl_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **opt
     return _scaled(est, 1.0 / unit)
 
 
-@takes_options(methods=_est.method_options)
 def js_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **options):
     r"""Jensen-Shannon divergence ``JSD = KL(p || m)/2 + KL(q || m)/2``, ``m = (p + q)/2``.
 
@@ -355,6 +357,7 @@ def js_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **opt
     >>> round(float(gt.js_divergence(gt.Normal(0, 1), gt.Normal(1, 1))), 15)
     0.111421482184736
     """
+    check_options("js_divergence", options, _KW_DIVERGENCE, method, _est.method_options)
     p, q = _pair(p, q)
     unit = _unit(base)
     rtol, atol = scalar(rtol, "rtol", lower=0.0), scalar(atol, "atol", lower=0.0)
@@ -374,20 +377,20 @@ def js_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **opt
     return Estimate(clipped / unit, error, est.neval, est.method, est.converged)
 
 
-@takes_options(js_divergence, methods=_est.method_options)
 def js_distance(p, q, *, base=None, **options):
     """Jensen-Shannon distance ``sqrt(JSD)`` (a metric; Endres and Schindelin 2003).
 
     With ``base`` the divergence is taken in that base before the square root, as in
     ``scipy.spatial.distance.jensenshannon``.
     """
+    check_options("js_distance", options, _KW_DIVERGENCE, options.get("method", "quad"),
+                  _est.method_options)
     jsd = js_divergence(p, q, base=base, **options)
     root = math.sqrt(max(float(jsd), 0.0))  # (a sampled estimate may fall below 0, where JSD cannot)
     error = jsd.error / (2.0 * root) if root > 0 else math.sqrt(jsd.error)
     return Estimate(root, error, jsd.neval, jsd.method, jsd.converged)
 
 
-@takes_options(methods=_est.method_options)
 def tv_distance(p, q, *, method="quad", rtol=None, atol=0.0, **options):
     """Total variation distance ``TV = (1/2) ∫ |p - q|`` in ``[0, 1]``.
 
@@ -399,6 +402,7 @@ def tv_distance(p, q, *, method="quad", rtol=None, atol=0.0, **options):
     and ``h^3``) instead of geometrically; 1e-6 takes about a second in 2-D, each further digit
     roughly four times the nodes (raise ``max_nodes`` with ``rtol``).
     """
+    check_options("tv_distance", options, _KW_METHOD, method, _est.method_options)
     p, q = _pair(p, q)
     p, q, options = _centred(p, q, options)
     low = _one_dim("tv", p, q, options) if _method(method) == "quad" else None
@@ -548,13 +552,13 @@ def _uncertainty(g, x, p, q):
     return np.where(np.isfinite(d), d, 0.0)
 
 
-@takes_options(methods=_est.method_options)
 def hellinger(p, q, *, method="quad", rtol=1e-12, atol=0.0, **options):
     """Squared Hellinger distance ``H² = (1/2) ∫ (sqrt p - sqrt q)² = 1 - ∫ sqrt(p q)`` in ``[0, 1]``.
 
     ``f_divergence(p, q, "hellinger")`` is the same ``H²`` (its ``f(u) = (sqrt u - 1)²/2``); the
     generator ``(sqrt u - 1)²`` of f-GAN's table gives ``2 H²``.
     """
+    check_options("hellinger", options, _KW_METHOD, method, _est.method_options)
     p, q = _pair(p, q)
     if _method(method) != "quad":
         return _dispatch("hellinger", p, q, method, options)
@@ -633,7 +637,6 @@ F_DIVERGENCES = {
 }
 
 
-@takes_options()
 def f_divergence(p, q, f, *, f_inf=math.inf, rtol=1e-12, atol=0.0, **options):
     r"""f-divergence ``D_f(p || q) = ∫ q f(p/q)`` (Nowozin et al. 2016, docs/theory.md B1).
 
@@ -641,9 +644,9 @@ def f_divergence(p, q, f, *, f_inf=math.inf, rtol=1e-12, atol=0.0, **options):
     ----------
     f : str or callable
         A name in :data:`F_DIVERGENCES` (``kl``, ``reverse_kl``, ``pearson``, ``neyman``,
-        ``hellinger`` (``H²``, as :func:`hellinger`), ``js`` (JSD itself), ``gan`` (``2 JSD - log 4``), ``tv``), computed by
-        the matching cancellation-free integrand; or a vectorised convex ``f`` evaluated at
-        ``u = p/q`` on the quadrature nodes.
+        ``hellinger`` (``H²``, as :func:`hellinger`), ``js`` (JSD itself), ``gan`` (``2 JSD - log 4``),
+        ``tv``), computed by the matching cancellation-free integrand; or a vectorised convex ``f``
+        evaluated at ``u = p/q`` on the quadrature nodes.
     f_inf : float
         For a callable ``f``: ``lim_{u -> inf} f(u)/u``, the weight of ``p``'s mass where ``q = 0``
         (``inf`` by default, which makes such a divergence infinite), and where ``p/q`` passes ``e^700``
@@ -652,6 +655,7 @@ def f_divergence(p, q, f, *, f_inf=math.inf, rtol=1e-12, atol=0.0, **options):
         and ``f_inf`` is infinite, that part cannot be bounded: the result is not converged, with an
         infinite error and an AccuracyWarning (name KL by ``"kl"`` instead, which integrates in log space).
     """
+    check_options("f_divergence", options, _KW_F)
     p, q = _pair(p, q)
     rtol, atol = scalar(rtol, "rtol", lower=0.0), scalar(atol, "atol", lower=0.0)
     if isinstance(f, str):
@@ -854,7 +858,6 @@ def _w1_tails(p, q):
     return out
 
 
-@takes_options()
 def w1_distance(p, q, *, rtol=1e-12, atol=0.0, **options):
     r"""Wasserstein-1 distance of one-dimensional densities, ``W1 = ∫ |F_p(x) - F_q(x)| dx``.
 
@@ -862,6 +865,7 @@ def w1_distance(p, q, *, rtol=1e-12, atol=0.0, **options):
     relative accuracy. ``inf`` when the integral diverges (for example Cauchy laws of different
     scales, whose CDFs differ like ``1/|x|``).
     """
+    check_options("w1_distance", options, _KW_TOL)
     p, q = _pair(p, q)
     if p.dim != 1:
         raise ValueError(f"w1_distance is implemented for one-dimensional densities, got dim={p.dim}")

@@ -19,10 +19,21 @@ from scipy import special
 
 from . import _kernels as K
 from . import estimators as _est
-from ._checks import choice, finite_array, real_array, scalar, takes_options
+from ._checks import check_options, choice, finite_array, real_array, scalar
 from .densities import Normal, _has_jumps
-from .divergences import _pair, _unit, js_divergence
-from .quadrature import _EPS, Estimate, _charged, _joined, _integrate_pair, _scaled, _summed, expect_nodes, float_spread, per_nodes
+from .divergences import _KW_DIVERGENCE, _pair, _unit, js_divergence
+from .quadrature import (
+    _EPS,
+    Estimate,
+    _charged,
+    _integrate_pair,
+    _joined,
+    _scaled,
+    _summed,
+    expect_nodes,
+    float_spread,
+    per_nodes,
+)
 from .transforms import Affine, Pushforward, _jump_points, _rounded_ends
 
 __all__ = [
@@ -40,6 +51,8 @@ __all__ = [
 ]
 
 _LOG4 = math.log(4.0)
+#: the keywords of the public functions besides their options (see gantheory._checks.check_options)
+_KW_V, _KW_LOSS = ("space", "rtol", "atol"), ("loss", "rtol", "atol")
 LOSSES = ("minimax", "non_saturating")
 
 
@@ -312,7 +325,6 @@ def _check_disc(d):
         raise TypeError(f"d must be a callable discriminator x -> D(x) in [0, 1], got {type(d).__name__}")
 
 
-@takes_options()
 def value_function(p_data, p_g, d, *, space="x", rtol=1e-12, atol=0.0, **options):
     r"""``V(G, D) = E_{p_data}[log D] + E_{p_g}[log(1 - D)]`` by quadrature (docs/theory.md S1, S4).
 
@@ -339,6 +351,7 @@ def value_function(p_data, p_g, d, *, space="x", rtol=1e-12, atol=0.0, **options
     >>> float(gt.value_function(p, p, lambda x: 0.5 + 0 * x)) == -math.log(4)
     True
     """
+    check_options("value_function", options, _KW_V)
     p_data, p_g = _pair(p_data, p_g, ("p_data", "p_g"))
     _check_disc(d)
     choice(space, "space", ("x", "z"))
@@ -421,7 +434,6 @@ def _pulled_back(densities, transform):
     return tuple(out)
 
 
-@takes_options(js_divergence, methods=_est.method_options)
 def virtual_criterion(p_data, p_g, *, base=None, **options):
     r"""``C(G) = max_D V(G, D) = V(G, D*) = -log 4 + 2 JSD(p_data || p_g)`` (docs/theory.md S7-S10).
 
@@ -435,6 +447,8 @@ def virtual_criterion(p_data, p_g, *, base=None, **options):
     >>> float(gt.virtual_criterion(gt.Normal(0, 1), gt.Normal(0, 1), base=2))
     -2.0
     """
+    check_options("virtual_criterion", options, _KW_DIVERGENCE, options.get("method", "quad"),
+                  _est.method_options)
     p_data, p_g = _pair(p_data, p_g, ("p_data", "p_g"))
     unit = _unit(base)
     nats = _scaled(js_divergence(p_data, p_g, **options), 2.0, -_LOG4)
@@ -467,13 +481,13 @@ def _bends(d, *densities):
     return tuple(h for h in d._hints() if h.scale < 0.1 * scale)
 
 
-@takes_options()
 def generator_loss(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=0.0, **options):
     r"""The generator's loss at fixed ``d`` (``D*`` by default): it minimises
 
     - ``loss="minimax"``: ``E_{p_g}[log(1 - D(x))]`` (the part of V that depends on G, S2);
     - ``loss="non_saturating"``: ``-E_{p_g}[log D(x)]`` (S3).
     """
+    check_options("generator_loss", options, _KW_LOSS)
     p_data, p_g = _pair(p_data, p_g, ("p_data", "p_g"))
     choice(loss, "loss", LOSSES)
     d = optimal_discriminator(p_data, p_g) if d is None else d
@@ -509,7 +523,6 @@ def _score_form(d, p_g):
     return True
 
 
-@takes_options()
 def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=0.0, **options):
     r"""Exact gradient of :func:`generator_loss` with respect to ``(scale, shift)`` of an Affine
     generator ``p_g = Pushforward(p_z, Affine(scale, shift))``, at fixed ``d`` (``D*`` by default).
@@ -537,6 +550,7 @@ def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=
         estimate), ``neval``, ``method`` and ``converged``; not converged (with an AccuracyWarning) when
         either integral stopped short of the tolerance.
     """
+    check_options("generator_gradient", options, _KW_LOSS)
     p_data, p_g = _pair(p_data, p_g, ("p_data", "p_g"))
     choice(loss, "loss", LOSSES)
     if not (isinstance(p_g, Pushforward) and isinstance(p_g.transform, Affine) and p_g.dim == 1):

@@ -28,7 +28,7 @@ from scipy import linalg
 
 from . import _engine
 from . import _kernels as K
-from ._checks import finite_array, positive_int, scalar, takes_options
+from ._checks import check_options, finite_array, positive_int, scalar
 
 __all__ = ["GK21", "AccuracyWarning", "Estimate", "EstimateArray", "expectation", "integrate_pair"]
 
@@ -60,6 +60,7 @@ GK21 = (_XK, _WK, _WG)
 
 _LIN, _LIGHT, _HEAVY, _SING = 0, 1, 2, 3
 _EPS = float(np.finfo(float).eps)
+_KW_TOL = ("rtol", "atol")  # (expectation's keywords besides its options)
 _ROUNDOFF = 50.0 * _EPS  # the least relative error of an integral of |f| claimed, as in QUADPACK
 _MIN_WIDTH = 1e-13  # panels narrower than this (in t) are not split further
 
@@ -899,9 +900,9 @@ def per_nodes(fn):
     return cached
 
 
-@takes_options()
 def expectation(p, g, *, rtol=1e-12, atol=0.0, **options):
     """``E_p[g(X)] = ∫ p(x) g(x) dx`` by quadrature; ``g`` maps an array of points to values."""
+    check_options("expectation", options, _KW_TOL)
     from .densities import as_density
 
     p = as_density(p, "p")

@@ -21,7 +21,8 @@ and says so. ``--quick`` uses small panels.
 
 Exit codes: 0 on success, 1 if a ledger row fails or does not converge, 2 on usage or I/O errors (a
 message, no traceback), 130 when interrupted: nothing half-written (an interrupted run leaves DIR as it
-was, or, when the interrupt comes while its finished files are put in place, finishes that first). ``main(argv=None) -> int`` is the entry point.
+was, or, when the interrupt comes while its finished files are put in place, finishes that first).
+``main(argv=None) -> int`` is the entry point.
 """
 
 import argparse
@@ -551,7 +552,7 @@ def _publish_run(path, results, args):
         (stage / "report.json").write_text(render(results, "json") + "\n")
         files += ["report.json", *_figures(stage, results, args)]
         manifest = {"gantheory": gt.__version__, "sections": list(results), "quick": bool(args.quick),
-                    "seed": args.seed, "files": files + ["manifest.json"]}
+                    "seed": args.seed, "files": [*files, "manifest.json"]}
         (stage / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
         old = _previous(path)
         deferred = []  # an interrupt while the files change places waits until they all have
@@ -563,7 +564,7 @@ def _publish_run(path, results, args):
             for f in old:
                 if f not in files:
                     (path / f).unlink(missing_ok=True)
-            for f in files + ["manifest.json"]:  # (the manifest last: it vouches for the others)
+            for f in [*files, "manifest.json"]:  # (the manifest last: it vouches for the others)
                 os.replace(stage / f, path / f)
         finally:
             if previous is not None:
