@@ -23,8 +23,8 @@ QUAD_OPTIONS = ("max_panels", "max_rounds", "max_nodes", "breaks")
 
 
 def _keywords(fn):
-    """The keyword-only parameters of ``fn`` (unwrapped)."""
-    params = inspect.signature(inspect.unwrap(fn)).parameters.values()
+    """The keyword-only parameters of ``fn``."""
+    params = inspect.signature(fn).parameters.values()
     return tuple(p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY)
 
 

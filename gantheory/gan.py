@@ -164,10 +164,17 @@ def _two_sum(a, b):
     return s, (a - (s - bb)) + (b - bb)
 
 
+def _split(v):
+    """Veltkamp's split of ``v`` into a high part of 26 bits and the rest: ``hi + lo == v`` exactly."""
+    t = 134217729.0 * v  # (2^27 + 1)
+    hi = t - (t - v)
+    return hi, v - hi
+
+
 def _two_prod(a, b):
-    """``a * b`` as a float and its rounding error (Dekker, through Veltkamp's split of each factor)."""
+    """``a * b`` as a float and its rounding error (Dekker): ``p + e == a * b`` exactly."""
     p = a * b
-    (a1, a2), (b1, b2) = ((h, v - h) for v in (a, b) for h in [134217729.0 * v - (134217729.0 * v - v)])
+    (a1, a2), (b1, b2) = _split(a), _split(b)
     return p, a2 * b2 - (((p - a1 * b1) - a2 * b1) - a1 * b2)
 
 
@@ -176,6 +183,7 @@ def _horner(coeffs, x):
     Louvet): as accurate as if evaluated in twice the precision, then rounded, so a logit that nearly
     cancels (``c - b²/4a`` small beside ``c``) keeps its relative accuracy. Plain Horner where a step
     overflows (``±inf``: D is 0 or 1 there)."""
+    shape, x = np.shape(x), np.ravel(x)
     with np.errstate(all="ignore"):
         s, err = np.full_like(x, coeffs[0]), np.zeros_like(x)
         for c in coeffs[1:]:
@@ -183,10 +191,13 @@ def _horner(coeffs, x):
             s, e2 = _two_sum(prod, c)
             err = err * x + (e1 + e2)
         out = s + err
-        plain = np.zeros_like(x) + coeffs[0]
-        for c in coeffs[1:]:
-            plain = plain * x + c
-    return np.where(np.isfinite(out), out, plain)
+        bad = ~np.isfinite(out)
+        if bad.any():  # (a split overflowed: the plain form there, ±inf or a huge finite value)
+            plain = np.full_like(x[bad], coeffs[0])
+            for c in coeffs[1:]:
+                plain = plain * x[bad] + c
+            out[bad] = plain
+    return out.reshape(shape)
 
 
 class QuadraticDiscriminator(Discriminator):

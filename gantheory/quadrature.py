@@ -909,6 +909,7 @@ def expectation(p, g, *, rtol=1e-12, atol=0.0, **options):
     if not callable(g):
         raise TypeError(f"g must be a callable mapping points to values, got {type(g).__name__}")
 
+    @per_nodes  # (the integrand and its round-off read the same values)
     def values(nodes):
         v = np.asarray(g(nodes.x))
         if v.dtype.kind not in "biuf":
