@@ -41,7 +41,7 @@ autodoc_default_options = {"members": True,
                            "inherited-members": "float, dict, tuple, BaseException, NDArrayOperatorsMixin"}
 numpydoc_show_class_members = False
 numpydoc_xref_param_type = False
-numpydoc_attributes_as_param_list = False
+numpydoc_attributes_as_param_list = True
 # numpydoc validates every docstring the API pages render; the checks are listed once, in pyproject.toml
 _validation = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["numpydoc_validation"]
 numpydoc_validation_checks = set(_validation["checks"])

@@ -84,8 +84,41 @@ class Hints(NamedTuple):
 class Density:
     """Base class of every gantheory density.
 
+    A density is built once from its parameters and never changes. The public methods below check
+    their input and are shared by every family: `logpdf` (the primary quantity, computed in log space
+    and exact far in the tails where `pdf` underflows), `pdf`, `sample`, `support` and `dim`; the
+    one-dimensional densities add `cdf`, `sf` and `score`.
+
+    Points are arrays: for ``dim == 1`` every entry is a point (any shape); for ``dim >= 2`` the last
+    axis has length ``dim``. Integer and float32 input is computed in float64.
+
     Subclasses implement ``_logpdf`` (no validation, float64 input) and ``_sample``; one-dimensional
-    ones also ``_cdf``, ``_sf`` and ``_score``, and override the quadrature hints below.
+    ones also ``_cdf``, ``_sf`` and ``_score``, and override the private quadrature hints (breakpoints,
+    landmarks, scale, singular ends, tails). The base class itself takes no parameters and has no
+    density of its own.
+
+    Attributes
+    ----------
+    dim : int, >= 1
+        Dimension of a point: 1 for the univariate families, ``len(mean)`` for a
+        `MultivariateNormal`, the components' common dimension for a `Mixture`.
+
+    See Also
+    --------
+    as_density : Accept a gantheory density or a frozen ``scipy.stats`` distribution.
+    Normal, Uniform, Laplace, Cauchy, StudentT, Beta : The analytic one-dimensional families.
+    Mixture, MultivariateNormal, GridDensity, ScipyDensity : Mixtures, d-dimensional normals,
+        tabulated densities, scipy adapters.
+    gantheory.Pushforward : The density of ``G(z)`` for a transform ``G`` of a base density.
+
+    Examples
+    --------
+    >>> import gantheory as gt
+    >>> p = gt.Mixture([gt.Normal(-1, 0.5), gt.Laplace(2, 1)], [0.25, 0.75])
+    >>> isinstance(p, gt.Density), p.dim, p.support
+    (True, 1, (-inf, inf))
+    >>> gt.MultivariateNormal([0, 0], [[1, 0], [0, 1]]).dim
+    2
     """
 
     dim = 1
@@ -94,40 +127,249 @@ class Density:
 
     # ------------------------------------------------------------------ public methods
     def logpdf(self, x):
-        """Log-density at ``x`` (``-inf`` outside the support), computed in log space."""
+        """Return the log-density at the points ``x``, computed in log space.
+
+        It stays exact far in the tails, where `pdf` underflows to 0, and at singular ends, where the
+        density overflows.
+
+        Parameters
+        ----------
+        x : array_like of float
+            Points; no NaN (``-inf`` and ``inf`` are allowed). For ``dim == 1`` every entry is a point;
+            for ``dim >= 2`` the last axis has length ``dim``.
+
+        Returns
+        -------
+        numpy.float64 or numpy.ndarray
+            ``log p(x)``: ``-inf`` outside the support, ``inf`` where the density is unbounded (the ends
+            of ``Beta(0.5, 0.5)``). Shape ``x.shape`` for ``dim == 1``, ``x.shape[:-1]`` otherwise; a
+            scalar for a single point.
+
+        Raises
+        ------
+        TypeError
+            If ``x`` is not real numbers (a string, None, complex or boolean values, a ragged list).
+        ValueError
+            If ``x`` contains NaN, or (``dim >= 2``) its last axis does not have length ``dim``.
+
+        See Also
+        --------
+        Density.pdf : ``exp(logpdf(x))``.
+        Density.score : The derivative of ``logpdf`` (one-dimensional densities).
+
+        Examples
+        --------
+        >>> import gantheory as gt
+        >>> p = gt.Normal(0, 1)
+        >>> p.logpdf([0.0, 40.0]).round(8).tolist()
+        [-0.91893853, -800.91893853]
+        >>> float(p.pdf(40.0))
+        0.0
+        >>> gt.MultivariateNormal([0, 0], [[1, 0], [0, 1]]).logpdf([[0, 0], [1, 1]]).round(8).tolist()
+        [-1.83787707, -2.83787707]
+        """
         x = self._points(x)
         with np.errstate(over="ignore", under="ignore", divide="ignore"):  # ±inf are the answers there
             return self._logpdf(x)[()]
 
     def pdf(self, x):
-        """Density at ``x``: ``exp(logpdf(x))``."""
+        """Return the density at the points ``x``: ``exp(logpdf(x))``.
+
+        Far in the tails it underflows to 0 (and at a singular end it is ``inf``); use `logpdf` there.
+
+        Parameters
+        ----------
+        x : array_like of float
+            Points; no NaN (``-inf`` and ``inf`` are allowed). For ``dim == 1`` every entry is a point;
+            for ``dim >= 2`` the last axis has length ``dim``.
+
+        Returns
+        -------
+        numpy.float64 or numpy.ndarray
+            ``p(x) >= 0``, 0 outside the support. Shape ``x.shape`` for ``dim == 1``, ``x.shape[:-1]``
+            otherwise; a scalar for a single point.
+
+        Raises
+        ------
+        TypeError
+            If ``x`` is not real numbers (a string, None, complex or boolean values, a ragged list).
+        ValueError
+            If ``x`` contains NaN, or (``dim >= 2``) its last axis does not have length ``dim``.
+
+        See Also
+        --------
+        Density.logpdf : The log-density, exact where ``pdf`` underflows.
+
+        Examples
+        --------
+        >>> import math
+        >>> import gantheory as gt
+        >>> bool(abs(gt.Normal(0, 1).pdf(0.0) - 1 / math.sqrt(2 * math.pi)) < 1e-16)
+        True
+        >>> gt.Uniform(2, 6).pdf([1.0, 2.0, 4.0, 7.0]).tolist()
+        [0.0, 0.25, 0.25, 0.0]
+        """
         return np.exp(self.logpdf(x))
 
     def sample(self, n, rng=None):
-        """``n`` independent draws: shape ``(n,)`` for ``dim == 1``, ``(n, dim)`` otherwise.
+        """Draw ``n`` independent points from the density.
 
-        ``rng`` is a ``numpy.random.Generator`` or a seed; the global random state is never used.
-        At most ``1e8`` draws at once (0.8 GB per coordinate).
+        Parameters
+        ----------
+        n : int, in [0, 1e8]
+            Number of draws (at most ``1e8`` at once: 0.8 GB per coordinate).
+        rng : None, int, numpy.random.SeedSequence or numpy.random.Generator, optional
+            Source of randomness. A Generator is used (and advanced) as it is; a non-negative integer
+            seed, a SeedSequence or None (fresh entropy from the operating system) seeds a new
+            ``numpy.random.default_rng``. Numpy's global random state is never used.
+
+        Returns
+        -------
+        numpy.ndarray of float64
+            The draws: shape ``(n,)`` for ``dim == 1``, ``(n, dim)`` otherwise.
+
+        Raises
+        ------
+        TypeError
+            If ``n`` is not an integer (floats and booleans are refused), or ``rng`` is none of the
+            types above.
+        ValueError
+            If ``n < 0`` or ``n > 1e8``, or the seed is negative.
+
+        See Also
+        --------
+        gantheory.estimators.monte_carlo : Monte Carlo estimates from such draws.
+
+        Examples
+        --------
+        >>> import gantheory as gt
+        >>> x = gt.Uniform(2, 3).sample(1000, rng=0)
+        >>> x.shape, bool(x.min() >= 2 and x.max() <= 3), bool(abs(x.mean() - 2.5) < 0.05)
+        ((1000,), True, True)
+        >>> bool((gt.Normal().sample(5, rng=1) == gt.Normal().sample(5, rng=1)).all())  # a seed repeats
+        True
+        >>> gt.MultivariateNormal([0, 0], [[1, 0], [0, 1]]).sample(4, rng=0).shape
+        (4, 2)
         """
         n = positive_int(n, "n", minimum=0, maximum=10**8)
         return self._sample(n, as_generator(rng))
 
     def cdf(self, x):
-        """Cumulative distribution function (one-dimensional densities)."""
+        """Return the cumulative distribution function ``P(X <= x)`` (one-dimensional densities).
+
+        Parameters
+        ----------
+        x : array_like of float
+            Points, any shape; no NaN (``-inf`` and ``inf`` are allowed).
+
+        Returns
+        -------
+        numpy.float64 or numpy.ndarray
+            Values in ``[0, 1]``, of the shape of ``x`` (a scalar for a single point). Near 1 they hold
+            ``1 - cdf`` only to absolute accuracy: use `sf` for the upper tail.
+
+        Raises
+        ------
+        TypeError
+            If ``x`` is not real numbers (a string, None, complex or boolean values, a ragged list).
+        ValueError
+            If ``x`` contains NaN, or the density has ``dim >= 2``.
+
+        See Also
+        --------
+        Density.sf : ``1 - cdf``, accurate in the upper tail.
+
+        Examples
+        --------
+        >>> import math
+        >>> import gantheory as gt
+        >>> gt.Normal(3, 2).cdf([3.0, math.inf]).tolist()
+        [0.5, 1.0]
+        >>> c = gt.Cauchy(0, 1).cdf(-1e10)  # deep in the lower tail: 1 / (pi 1e10)
+        >>> bool(abs(c * math.pi * 1e10 - 1) < 1e-14)
+        True
+        """
         self._need_1d("cdf")
         x = self._points(x)
         with np.errstate(over="ignore", under="ignore", divide="ignore"):
             return np.clip(self._cdf(x), 0.0, 1.0)[()]  # a weighted sum may round above 1
 
     def sf(self, x):
-        """Survival function ``1 - cdf``, accurate in the upper tail (one-dimensional densities)."""
+        """Return the survival function ``P(X > x) = 1 - cdf(x)``, accurate in the upper tail.
+
+        One-dimensional densities only. Computed without the cancellation of ``1 - cdf(x)``.
+
+        Parameters
+        ----------
+        x : array_like of float
+            Points, any shape; no NaN (``-inf`` and ``inf`` are allowed).
+
+        Returns
+        -------
+        numpy.float64 or numpy.ndarray
+            Values in ``[0, 1]``, of the shape of ``x`` (a scalar for a single point).
+
+        Raises
+        ------
+        TypeError
+            If ``x`` is not real numbers (a string, None, complex or boolean values, a ragged list).
+        ValueError
+            If ``x`` contains NaN, or the density has ``dim >= 2``.
+
+        See Also
+        --------
+        Density.cdf : ``P(X <= x)``.
+
+        Examples
+        --------
+        >>> import math
+        >>> import gantheory as gt
+        >>> p = gt.Normal(0, 1)
+        >>> float(1 - p.cdf(10.0))  # all digits lost
+        0.0
+        >>> bool(abs(p.sf(10.0) / (0.5 * math.erfc(10 / math.sqrt(2))) - 1) < 1e-13)
+        True
+        """
         self._need_1d("sf")
         x = self._points(x)
         with np.errstate(over="ignore", under="ignore", divide="ignore"):
             return np.clip(self._sf(x), 0.0, 1.0)[()]
 
     def score(self, x):
-        """``d/dx log p(x)`` (one-dimensional densities; 0 outside the support)."""
+        """Return the score ``d/dx log p(x)`` (one-dimensional densities).
+
+        Parameters
+        ----------
+        x : array_like of float
+            Points, any shape; no NaN (``-inf`` and ``inf`` are allowed).
+
+        Returns
+        -------
+        numpy.float64 or numpy.ndarray
+            The derivative of `logpdf`, of the shape of ``x`` (a scalar for a single point); 0 where
+            ``logpdf`` is not finite (outside the support, or at an end where the density is unbounded).
+
+        Raises
+        ------
+        TypeError
+            If ``x`` is not real numbers (a string, None, complex or boolean values, a ragged list), or
+            the density is a `ScipyDensity` (scipy provides no score).
+        ValueError
+            If ``x`` contains NaN, or the density has ``dim >= 2``.
+
+        See Also
+        --------
+        Density.logpdf : The log-density it differentiates.
+        gantheory.generator_gradient : Gradients of the GAN objective, which use the score.
+
+        Examples
+        --------
+        >>> import gantheory as gt
+        >>> gt.Normal(1, 2).score([1.0, 3.0]).tolist()  # -(x - loc) / scale**2
+        [-0.0, -0.5]
+        >>> gt.Uniform(0, 1).score([-1.0, 0.5]).tolist()
+        [0.0, 0.0]
+        """
         self._need_1d("score")
         x = self._points(x)
         with np.errstate(all="ignore"):
@@ -136,7 +378,20 @@ class Density:
 
     @property
     def support(self):
-        """``(low, high)``: floats for ``dim == 1``, arrays of per-axis bounds otherwise."""
+        """The support ``(low, high)``: outside this closed range the density is 0.
+
+        For ``dim == 1`` two floats, ``-inf`` or ``inf`` on an unbounded side. For ``dim >= 2`` two
+        arrays of per-axis bounds: every multivariate density here is positive on all of ``R^d``, so
+        they hold ``-inf`` and ``inf``.
+
+        Examples
+        --------
+        >>> import gantheory as gt
+        >>> gt.Beta(2, 3).support, gt.Normal().support
+        ((0.0, 1.0), (-inf, inf))
+        >>> gt.MultivariateNormal([0, 0], [[1, 0], [0, 1]]).support
+        (array([-inf, -inf]), array([inf, inf]))
+        """
         if self.dim == 1:
             return self._support()
         return (np.full(self.dim, -np.inf), np.full(self.dim, np.inf))
@@ -321,7 +576,48 @@ class _LocationScale(Density):
 
 
 class Normal(_LocationScale):
-    """Normal density ``N(loc, scale^2)``."""
+    """Normal density ``N(loc, scale^2)``: ``exp(-(x - loc)^2 / (2 scale^2)) / (scale sqrt(2 pi))``.
+
+    Parameters
+    ----------
+    loc : float, in [-1e150, 1e150], default 0
+        Mean.
+    scale : float, in [1e-150, 1e150] and >= 1e-17 * abs(loc), default 1
+        Standard deviation. Below ``1e-17 abs(loc)`` the density would sit between neighbouring
+        floats at ``loc``.
+
+    Attributes
+    ----------
+    loc : float
+        Mean.
+    scale : float
+        Standard deviation.
+
+    Raises
+    ------
+    TypeError
+        If a parameter is not a real scalar (booleans are refused).
+    ValueError
+        If a parameter is not finite or lies outside its range.
+
+    See Also
+    --------
+    MultivariateNormal : The normal in ``d`` dimensions.
+    StudentT : Heavy-tailed relative; normal as ``df -> inf``.
+    Laplace, Cauchy : Other location-scale families.
+
+    Examples
+    --------
+    >>> import math
+    >>> import gantheory as gt
+    >>> p = gt.Normal(1.0, 2.0)
+    >>> bool(abs(p.pdf(1.0) - 1 / (2 * math.sqrt(2 * math.pi))) < 1e-16)
+    True
+    >>> float(p.cdf(1.0)), float(p.score(3.0))
+    (0.5, -0.5)
+    >>> bool(abs(p.logpdf(201.0) - (-5000 - math.log(2) - 0.5 * math.log(2 * math.pi))) < 1e-12)  # pdf is 0
+    True
+    """
 
     _Z = _NORMAL_Z
 
@@ -355,7 +651,41 @@ class Normal(_LocationScale):
 
 
 class Uniform(Density):
-    """Uniform density on ``[low, high]``."""
+    """Uniform density ``1 / (high - low)`` on the closed interval ``[low, high]``.
+
+    Parameters
+    ----------
+    low : float, finite, default 0
+        Lower end of the support.
+    high : float, finite, > low, default 1
+        Upper end of the support; ``high - low`` must not overflow.
+
+    Attributes
+    ----------
+    low, high : float
+        The ends of the support.
+
+    Raises
+    ------
+    TypeError
+        If ``low`` or ``high`` is not a real scalar (booleans are refused).
+    ValueError
+        If either is not finite, ``low >= high``, or the width ``high - low`` overflows.
+
+    See Also
+    --------
+    Beta : Densities on ``[0, 1]``; ``Beta(1, 1)`` is ``Uniform(0, 1)``.
+    GridDensity : Piecewise-linear densities on an interval.
+
+    Examples
+    --------
+    >>> import gantheory as gt
+    >>> u = gt.Uniform(2, 6)
+    >>> u.pdf([1.0, 2.0, 6.0, 7.0]).tolist()
+    [0.0, 0.25, 0.25, 0.0]
+    >>> float(u.cdf(3.0)), float(u.sf(3.0)), u.support
+    (0.25, 0.75, (2.0, 6.0))
+    """
 
     def __init__(self, low=0.0, high=1.0):
         self.low = scalar(low, "low")
@@ -410,7 +740,43 @@ class Uniform(Density):
 
 
 class Laplace(_LocationScale):
-    """Laplace density ``exp(-|x - loc| / scale) / (2 scale)``; a kink at ``loc``."""
+    """Laplace density ``exp(-|x - loc| / scale) / (2 scale)``; a kink at ``loc``.
+
+    Parameters
+    ----------
+    loc : float, in [-1e150, 1e150], default 0
+        Location: mean, median and mode.
+    scale : float, in [1e-150, 1e150] and >= 1e-17 * abs(loc), default 1
+        Scale (the standard deviation is ``sqrt(2) scale``).
+
+    Attributes
+    ----------
+    loc, scale : float
+        The parameters.
+
+    Raises
+    ------
+    TypeError
+        If a parameter is not a real scalar (booleans are refused).
+    ValueError
+        If a parameter is not finite or lies outside its range.
+
+    See Also
+    --------
+    Normal, Cauchy, StudentT : Other location-scale families.
+
+    Examples
+    --------
+    >>> import math
+    >>> import gantheory as gt
+    >>> p = gt.Laplace(1, 2)
+    >>> float(p.logpdf(1.0)) == -math.log(4)
+    True
+    >>> bool(abs(p.cdf(3.0) - (1 - math.exp(-1) / 2)) < 1e-15)
+    True
+    >>> p.score([0.0, 2.0]).tolist()  # -sign(x - loc) / scale
+    [0.5, -0.5]
+    """
 
     _Z = _LAPLACE_Z
 
@@ -505,7 +871,44 @@ def _log1p_square_ratio(d, s):
 
 
 class Cauchy(_LocationScale):
-    """Cauchy density ``1 / (π scale (1 + ((x - loc)/scale)^2))``: heavy tails, no mean."""
+    """Cauchy density ``1 / (pi scale (1 + ((x - loc) / scale)^2))``: heavy tails, no mean.
+
+    Its tails fall like ``x^-2``; the quadrature maps them logarithmically.
+
+    Parameters
+    ----------
+    loc : float, in [-1e150, 1e150], default 0
+        Location: median and mode.
+    scale : float, in [1e-150, 1e150] and >= 1e-17 * abs(loc), default 1
+        Half-width at half-maximum (also the half interquartile range).
+
+    Attributes
+    ----------
+    loc, scale : float
+        The parameters.
+
+    Raises
+    ------
+    TypeError
+        If a parameter is not a real scalar (booleans are refused).
+    ValueError
+        If a parameter is not finite or lies outside its range.
+
+    See Also
+    --------
+    StudentT : ``StudentT(1, loc, scale)`` is this density.
+    Normal, Laplace : Light-tailed location-scale families.
+
+    Examples
+    --------
+    >>> import math
+    >>> import gantheory as gt
+    >>> p = gt.Cauchy(0, 1)
+    >>> bool(abs(p.pdf(0.0) - 1 / math.pi) < 1e-16), float(p.cdf(1.0))
+    (True, 0.75)
+    >>> bool(abs(p.sf(1e10) * math.pi * 1e10 - 1) < 1e-14)  # relative accuracy far out
+    True
+    """
 
     _heavy = True
 
@@ -545,8 +948,49 @@ class Cauchy(_LocationScale):
 class StudentT(_LocationScale):
     """Student-t density with ``df`` degrees of freedom, location and scale (heavy tails).
 
-    ``df`` lies in ``[0.1, 1e12]``: with fewer, a fraction ``1e308^-df`` of the mass (0.4% at 0.008)
-    lies beyond the float64 range; with more, it is a normal to twelve digits.
+    ``p(x) = Gamma((df + 1)/2) / (Gamma(df/2) sqrt(df pi) scale) (1 + z^2/df)^(-(df + 1)/2)`` with
+    ``z = (x - loc) / scale``. The tails fall like ``|x|^-(df + 1)``; the mean (``loc``) exists for
+    ``df > 1``.
+
+    Parameters
+    ----------
+    df : float, in [0.1, 1e12]
+        Degrees of freedom. Below 0.1 a fraction of order ``1e308^-df`` of the mass lies beyond the
+        float64 range (3.4e-3 at ``df = 0.008``; 1.3e-31 at 0.1). At ``1e12`` it is a normal to about
+        twelve digits (the log-densities differ by 5e-13 one scale from ``loc``).
+    loc : float, in [-1e150, 1e150], default 0
+        Location: median and mode.
+    scale : float, in [1e-150, 1e150] and >= 1e-17 * abs(loc), default 1
+        Scale (the standard deviation is ``scale sqrt(df / (df - 2))`` for ``df > 2``).
+
+    Attributes
+    ----------
+    df, loc, scale : float
+        The parameters.
+
+    Raises
+    ------
+    TypeError
+        If a parameter is not a real scalar (booleans are refused).
+    ValueError
+        If a parameter is not finite or lies outside its range.
+
+    See Also
+    --------
+    Cauchy : The case ``df = 1``.
+    Normal : The limit ``df -> inf``.
+
+    Examples
+    --------
+    >>> import math
+    >>> import gantheory as gt
+    >>> t = gt.StudentT(2)
+    >>> bool(abs(t.logpdf(1.0) - (-1.5 * math.log(3))) < 1e-15)  # p(x) = (2 + x^2)^(-3/2)
+    True
+    >>> bool(abs(gt.StudentT(1, 3, 2).logpdf(5.0) - gt.Cauchy(3, 2).logpdf(5.0)) < 1e-15)
+    True
+    >>> float(t.cdf(0.0))
+    0.5
     """
 
     _heavy = True
@@ -615,9 +1059,42 @@ class Beta(Density):
 
     Unbounded at 0 when ``a < 1`` (at 1 when ``b < 1``); such ends are mapped exponentially by the
     quadrature and evaluated through the distance to the end, so no mass hides below float spacing.
-    ``a`` and ``b`` lie in ``[1e-3, 1e8]``: below, nearly all the mass sits closer to an end than
-    float64 can resolve (the normalising constant overflows near 1e-308); above, ``log p`` is a
-    difference of terms of size ``a`` whose rounding (``1e-8`` at ``1e8``) would swamp the density.
+
+    Parameters
+    ----------
+    a : float, in [1e-3, 1e8]
+        First shape parameter (the exponent of ``x`` is ``a - 1``). Below 1e-3 much of the mass lies
+        closer to 0 than float64 resolves: already a quarter of ``Beta(1e-3, 1e-3)`` lies below 1e-308.
+    b : float, in [1e-3, 1e8]
+        Second shape parameter (the exponent of ``1 - x`` is ``b - 1``); the same range.
+
+    Attributes
+    ----------
+    a, b : float
+        The shape parameters.
+
+    Raises
+    ------
+    TypeError
+        If ``a`` or ``b`` is not a real scalar (booleans are refused).
+    ValueError
+        If ``a`` or ``b`` is not finite or lies outside ``[1e-3, 1e8]``.
+
+    See Also
+    --------
+    Uniform : ``Beta(1, 1)`` on ``[0, 1]``.
+    GridDensity : Other densities of bounded support.
+
+    Examples
+    --------
+    >>> import math
+    >>> import gantheory as gt
+    >>> p = gt.Beta(2, 3)  # 12 x (1 - x)^2
+    >>> bool(abs(p.pdf(0.5) - 1.5) < 1e-15), bool(abs(p.cdf(0.5) - 11 / 16) < 1e-15)
+    (True, True)
+    >>> v = gt.Beta(0.5, 0.5).logpdf(1e-300)  # singular end: exact, no overflow
+    >>> bool(abs(v - (150 * math.log(10) - math.log(math.pi))) < 1e-12)
+    True
     """
 
     def __init__(self, a, b):
@@ -819,10 +1296,58 @@ class Beta(Density):
 
 
 class Mixture(Density):
-    """Finite mixture ``sum_k w_k p_k`` of densities that share one dimension ``d`` (any ``d``: bivariate
-    normals mix as well as 1-D laws).
+    """Finite mixture ``sum_k w_k p_k`` of densities that share one dimension ``d``.
 
-    ``weights`` must be non-negative and sum to 1 (to 1e-10); they are never rescaled silently.
+    Any ``d``: bivariate normals mix as well as one-dimensional laws. Components of weight 0 are kept
+    in `components` but take no part in the values, the support or the draws. Memory stays linear in
+    the number of components and of points (the points are processed in blocks).
+
+    Parameters
+    ----------
+    components : sequence of Density
+        Between 1 and 10,000 densities (``gantheory.densities.MAX_COMPONENTS``) of one dimension.
+        Frozen ``scipy.stats`` distributions are accepted and converted by `as_density`.
+    weights : array_like of float, shape (len(components),)
+        Finite, non-negative, summing to 1 within 1e-10. Weights that do not are refused, never
+        rescaled; within that tolerance they are divided by their sum.
+
+    Attributes
+    ----------
+    components : tuple of Density
+        The components, after `as_density`.
+    weights : numpy.ndarray of float64
+        The weights as given.
+    dim : int
+        The components' dimension.
+
+    Raises
+    ------
+    TypeError
+        If ``components`` is a single density or not iterable, a component is neither a gantheory
+        density nor a frozen continuous ``scipy.stats`` distribution, or ``weights`` is not real
+        numbers.
+    ValueError
+        If there are no components or more than 10,000, their dimensions differ, ``weights`` is not
+        one-dimensional, has the wrong length, or has an entry that is not finite or is negative, or
+        its sum differs from 1 by more than 1e-10.
+
+    See Also
+    --------
+    as_density : The conversion applied to each component.
+    MultivariateNormal : A component for mixtures in ``d`` dimensions.
+
+    Examples
+    --------
+    >>> import gantheory as gt
+    >>> p = gt.Mixture([gt.Normal(-2, 0.5), gt.Normal(2, 0.5)], [0.3, 0.7])
+    >>> p
+    Mixture(components=[Normal(loc=-2.0, scale=0.5), Normal(loc=2.0, scale=0.5)], weights=[0.3, 0.7])
+    >>> v = 0.3 * gt.Normal(-2, 0.5).pdf(1.0) + 0.7 * gt.Normal(2, 0.5).pdf(1.0)
+    >>> bool(abs(p.pdf(1.0) / v - 1) < 1e-14), round(float(p.cdf(0.0)), 8)
+    (True, 0.30001267)
+    >>> x = p.sample(1000, rng=0)
+    >>> x.shape, bool(abs((x > 0).mean() - 0.7) < 0.05)
+    ((1000,), True)
     """
 
     def __init__(self, components, weights):
@@ -1015,8 +1540,53 @@ def _factor_2x2(s):
 class MultivariateNormal(Density):
     """Multivariate normal ``N(mean, cov)`` in any dimension ``d = len(mean)``.
 
-    ``cov`` must be a symmetric positive-definite ``(d, d)`` matrix. With ``d == 1`` it behaves as
-    a one-dimensional density.
+    With ``d == 1`` it behaves as a one-dimensional density: points are plain numbers, and `cdf`,
+    `sf` and `score` are available. For ``d >= 2`` a point is the last axis of an array.
+
+    Parameters
+    ----------
+    mean : array_like of float, shape (d,), d >= 1
+        Mean vector, finite.
+    cov : array_like of float, shape (d, d)
+        Covariance matrix: finite, symmetric and positive definite. Entries asymmetric by at most
+        ``1e-12`` relative are averaged with their transposes; a Cholesky factor whose smallest
+        diagonal entry is below ``1e-150`` times its largest counts as singular.
+
+    Attributes
+    ----------
+    mean : numpy.ndarray of float64, shape (d,)
+        Mean vector.
+    cov : numpy.ndarray of float64, shape (d, d)
+        Covariance matrix (symmetrised).
+    dim : int
+        ``d``.
+
+    Raises
+    ------
+    TypeError
+        If ``mean`` or ``cov`` is not real numbers.
+    ValueError
+        If ``mean`` is not a non-empty one-dimensional array, an entry is not finite, ``cov`` does
+        not have shape ``(d, d)``, or is not symmetric or not positive definite.
+
+    See Also
+    --------
+    Normal : The one-dimensional normal.
+    Mixture : Mixtures of multivariate normals.
+    gantheory.Affine : Linear maps of multivariate densities (with `gantheory.Pushforward`).
+
+    Examples
+    --------
+    >>> import math
+    >>> import gantheory as gt
+    >>> p = gt.MultivariateNormal([0.0, 1.0], [[2.0, 0.5], [0.5, 1.0]])
+    >>> lp = p.logpdf([[0.0, 1.0], [1.0, 1.0]])  # at the mean: -log(2 pi) - log(det cov) / 2
+    >>> lp.shape, bool(abs(lp[0] - (-math.log(2 * math.pi) - 0.5 * math.log(1.75))) < 1e-15)
+    ((2,), True)
+    >>> p.sample(3, rng=0).shape
+    (3, 2)
+    >>> float(gt.MultivariateNormal([1.0], [[4.0]]).cdf(1.0))  # d = 1
+    0.5
     """
 
     def __init__(self, mean, cov):
@@ -1124,10 +1694,50 @@ class MultivariateNormal(Density):
 class GridDensity(Density):
     """A tabulated one-dimensional density: linear interpolation of ``values`` on the nodes ``x``.
 
-    ``x`` must be finite and strictly increasing, with cells at least ``1e-150`` wide (as for a scale);
-    ``values`` finite, non-negative and not all zero.
     The interpolant is normalised by its own quadrature (the trapezoid rule, exact for it), and is
-    zero outside ``[x[0], x[-1]]``. Runs of zeros are allowed (the density vanishes there).
+    zero outside ``[x[0], x[-1]]``. Runs of zeros are allowed (the density vanishes there). Its `cdf`,
+    `sf` and the quantiles behind `sample` are the interpolant's, in closed form; `score` is its slope
+    over its value (at an interior node, the slope of the cell to the right).
+
+    Parameters
+    ----------
+    x : array_like of float, shape (m,), m >= 2
+        Nodes: finite, strictly increasing, within ``1e150`` in size, with cells ``x[i+1] - x[i]`` at
+        least ``1e-150`` wide (as for a scale).
+    values : array_like of float, shape (m,)
+        Unnormalised density at the nodes: finite, non-negative, not all zero.
+
+    Attributes
+    ----------
+    x : numpy.ndarray of float64, shape (m,)
+        The nodes.
+    values : numpy.ndarray of float64, shape (m,)
+        The normalised density at the nodes (the interpolant integrates to 1).
+
+    Raises
+    ------
+    TypeError
+        If ``x`` or ``values`` is not real numbers.
+    ValueError
+        If ``x`` or ``values`` is not one-dimensional, their shapes differ, there are fewer than 2
+        nodes, ``x`` is not finite, not strictly increasing, has a cell narrower than 1e-150 or a node
+        beyond 1e150 in size, or ``values`` is not finite, has a negative entry or is all zero.
+
+    See Also
+    --------
+    Uniform : The grid density of two nodes with equal values.
+    kl_divergence : Divergences, which take grid densities like any other density.
+
+    Examples
+    --------
+    >>> import gantheory as gt
+    >>> g = gt.GridDensity([0.0, 1.0, 2.0], [0.0, 5.0, 0.0])  # a triangle, normalised
+    >>> g.values.tolist(), float(g.pdf(0.5)), float(g.cdf(1.0))
+    ([0.0, 1.0, 0.0], 0.5, 0.5)
+    >>> g.pdf([-1.0, 3.0]).tolist(), g.support
+    ([0.0, 0.0], (0.0, 2.0))
+    >>> g.score([0.5, 1.5]).tolist()  # slope / value
+    [2.0, -2.0]
     """
 
     def __init__(self, x, values):
@@ -1276,8 +1886,40 @@ class GridDensity(Density):
 class ScipyDensity(Density):
     """Adapter for a frozen continuous ``scipy.stats`` distribution (one-dimensional).
 
-    Nothing is known about its smoothness, so the quadrature treats its tails as heavy and its finite
-    support ends as singular: slower than a native family, equally accurate.
+    `logpdf`, `cdf`, `sf`, `support` and `sample` are scipy's (so is their accuracy); `score` is not
+    available. Nothing is known about its smoothness, so the quadrature treats its tails as heavy and
+    its finite support ends as singular: slower than a native family.
+
+    Parameters
+    ----------
+    frozen : scipy.stats.rv_continuous frozen distribution
+        For example ``scipy.stats.gamma(2.0)``: a continuous distribution with its parameters fixed.
+        They are not checked here: give valid ones.
+
+    Attributes
+    ----------
+    frozen : scipy.stats.rv_continuous frozen distribution
+        The wrapped distribution.
+
+    Raises
+    ------
+    TypeError
+        If ``frozen`` is not a frozen continuous ``scipy.stats`` distribution (a discrete one, an
+        unfrozen one, anything else).
+
+    See Also
+    --------
+    as_density : Wraps frozen distributions automatically (the divergence functions call it).
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> import gantheory as gt
+    >>> p = gt.ScipyDensity(stats.gamma(2.0))  # x exp(-x) on x > 0
+    >>> p
+    ScipyDensity(frozen='gamma(2.0,)')
+    >>> bool(abs(p.logpdf(1.0) + 1) < 1e-15), p.support
+    (True, (0.0, inf))
     """
 
     _heavy = True
@@ -1290,6 +1932,9 @@ class ScipyDensity(Density):
         self.frozen = frozen
         lo, hi = frozen.support()
         self._lo, self._hi = float(lo), float(hi)
+        if not self._lo < self._hi:  # scipy's answer to invalid parameters is a NaN support
+            raise ValueError(f"ScipyDensity: the frozen distribution {self._params()['frozen']} has invalid "
+                             f"parameters (scipy gives its support as ({lo}, {hi}))")
         q = frozen.ppf(np.array([0.02, 0.25, 0.5, 0.75, 0.98]))
         self._q = q[np.isfinite(q)]
         iqr = float(q[3] - q[1])
@@ -1337,9 +1982,55 @@ class ScipyDensity(Density):
 
 
 def as_density(obj, name="density"):
-    """``obj`` as a gantheory :class:`Density`: densities pass through, frozen ``scipy.stats``
-    continuous distributions are wrapped (a frozen ``multivariate_normal`` becomes a
-    :class:`MultivariateNormal`); anything else raises TypeError naming ``name``."""
+    """Return ``obj`` as a gantheory density.
+
+    Densities pass through unchanged; frozen continuous ``scipy.stats`` distributions are wrapped in a
+    `ScipyDensity`, and a frozen ``scipy.stats.multivariate_normal`` becomes a `MultivariateNormal`.
+    The divergence, estimator and GAN functions call it on their density arguments.
+
+    Parameters
+    ----------
+    obj : Density, frozen scipy.stats continuous distribution or frozen scipy.stats.multivariate_normal
+        The object to convert.
+    name : str, default "density"
+        The parameter name that an error message gives (``"p"``, say).
+
+    Returns
+    -------
+    Density
+        ``obj`` itself if it is a `Density`, ``ScipyDensity(obj)`` for a frozen continuous
+        distribution, ``MultivariateNormal(obj.mean, obj.cov)`` for a frozen multivariate normal.
+
+    Raises
+    ------
+    TypeError
+        If ``obj`` is none of these (a discrete ``scipy.stats`` distribution included); the message
+        names ``name``.
+    ValueError
+        If a frozen multivariate normal's covariance is singular (``allow_singular=True``).
+
+    See Also
+    --------
+    ScipyDensity : The adapter for one-dimensional scipy distributions.
+    Density : The base class of every density.
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> import gantheory as gt
+    >>> p = gt.Normal()
+    >>> gt.as_density(p) is p
+    True
+    >>> gt.as_density(stats.gumbel_r())
+    ScipyDensity(frozen='gumbel_r()')
+    >>> gt.as_density(stats.multivariate_normal([0, 1], [[2, 0.5], [0.5, 1]]))
+    MultivariateNormal(mean=[0.0, 1.0], cov=[[2.0, 0.5], [0.5, 1.0]])
+    >>> try:
+    ...     gt.as_density(stats.poisson(2), "q")
+    ... except TypeError as e:
+    ...     print(e)
+    q must be a gantheory density or a frozen scipy.stats continuous distribution, got rv_discrete_frozen
+    """
     if isinstance(obj, Density):
         return obj
     dist = getattr(obj, "dist", None)

@@ -16,6 +16,14 @@ Two and more dimensions
     densities' Gaussian parts, on a box reaching 9 standard deviations past every part. It converges
     geometrically for smooth, fast-decaying integrands; the step is halved until the nested
     estimate (every other node) agrees to the tolerance.
+
+Public names: :func:`expectation` (``E_p[g(X)]`` for a user's ``g``), :func:`integrate_pair` (the
+engine behind the divergences, for integrands of two log-densities), the result types :class:`Estimate`
+and :class:`EstimateArray`, :class:`AccuracyWarning`, and ``GK21 = (nodes, kronrod_weights,
+gauss_weights)``: the 21-point Kronrod rule on ``[-1, 1]`` (exact for polynomials up to degree 31) with
+its embedded 10-point Gauss rule (degree 19; its weights are 0 at the 11 Kronrod-only nodes), the
+difference of the two giving QUADPACK's error estimate (Piessens et al., "QUADPACK: A Subroutine
+Package for Automatic Integration", Springer, 1983).
 """
 
 import math
@@ -55,7 +63,8 @@ _WG[1::2] = [
     0.29552422471475287, 0.29552422471475287, 0.26926671930999635, 0.21908636251598204,
     0.1494513491505806, 0.06667134430868814,
 ]
-#: (nodes, Kronrod weights, Gauss weights; zero at the Kronrod-only nodes)
+#: The 21-point Gauss-Kronrod rule on [-1, 1] as (nodes, Kronrod weights, Gauss weights): three float64
+#: arrays of 21 entries, nodes ascending; the 10-point Gauss weights are zero at the Kronrod-only nodes.
 GK21 = (_XK, _WK, _WG)
 
 _LIN, _LIGHT, _HEAVY, _SING = 0, 1, 2, 3
@@ -66,7 +75,33 @@ _MIN_WIDTH = 1e-13  # panels narrower than this (in t) are not split further
 
 
 class AccuracyWarning(UserWarning):
-    """The requested tolerance was not met; the result carries the achieved error estimate."""
+    """Warning that a quadrature stopped before meeting its tolerance.
+
+    Issued (pointing at the caller's line) together with a result whose ``converged`` is False and
+    whose ``error`` is the achieved error estimate (``inf`` where nothing bounds it). The message
+    gives the reason, for example: the panel or round budget ran out, round-off in the integrand,
+    mass of a heavy tail beyond the float64 range, mass of the densities the panels missed, or a
+    tensor grid that outgrew ``max_nodes``. It is a ``UserWarning``, so the usual ``warnings`` filters apply
+    (``warnings.simplefilter("error", AccuracyWarning)`` turns it into an exception).
+
+    See Also
+    --------
+    Estimate : The result, with ``error`` and ``converged``.
+    expectation : A quadrature that may issue it.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import gantheory as gt
+    >>> from gantheory.quadrature import AccuracyWarning, expectation
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     e = expectation(gt.Normal(), lambda x: (x > 0.3).astype(float), max_rounds=1)
+    >>> [w.category is AccuracyWarning for w in caught], e.converged
+    ([True], False)
+    >>> bool(e.error > 0.01)
+    True
+    """
 
 
 def _undefined(kind):
@@ -79,9 +114,70 @@ def _undefined(kind):
 
 
 class Estimate(float):
-    """A float carrying how it was obtained: ``error`` (absolute error estimate, or the standard
-    error of a stochastic method), ``neval`` (integrand evaluations or samples), ``method`` and
-    ``converged``. Arithmetic on it gives plain floats."""
+    """A float that carries its error estimate and how it was computed.
+
+    Every integral of gantheory returns one. It is a ``float`` (``float(e)``, comparisons and
+    arithmetic work as usual, and arithmetic gives plain floats, without the attributes); pickling
+    keeps them.
+
+    Parameters
+    ----------
+    value : float
+        The estimate; ``±inf`` for a divergent integral.
+    error : float, >= 0 (``inf`` allowed), default 0.0
+        Absolute error: for ``method="quad"`` the quadrature's error estimate (the Gauss-Kronrod
+        estimate, propagated round-off of the log-densities, mass the panels missed), not a proven
+        bound; for ``"mc"`` and ``"qmc"`` a standard error; for ``"knn"`` the spread of the per-point
+        terms over ``sqrt(n)``, a rough guide; for ``"discriminator"`` ``inf`` (the value is a lower
+        bound of JSD, not an estimate of it).
+    neval : int, >= 0, default 0
+        Integrand evaluations (quadrature nodes) or samples drawn.
+    method : str, non-empty, default "quad"
+        How the value was computed: ``"quad"``, ``"mc"``, ``"qmc"``, ``"knn"`` or ``"discriminator"``
+        in gantheory's results.
+    converged : bool, default True
+        False when the quadrature stopped before its tolerance (an :class:`AccuracyWarning` was
+        issued and ``error`` is the achieved estimate). Always True for the stochastic methods.
+
+    Attributes
+    ----------
+    error : float
+        As above.
+    neval : int
+        As above.
+    method : str
+        As above.
+    converged : bool
+        As above.
+
+    Raises
+    ------
+    TypeError
+        If ``neval`` is not an integer, ``method`` not a non-empty string or ``converged`` not a bool.
+    ValueError
+        If ``error`` is negative or NaN, or ``neval`` negative.
+
+    See Also
+    --------
+    EstimateArray : Several estimates computed together.
+    AccuracyWarning : Issued when ``converged`` is False.
+    gantheory.kl_divergence : One of the functions returning an Estimate.
+
+    Examples
+    --------
+    >>> import gantheory as gt
+    >>> kl = gt.kl_divergence(gt.Normal(0.0, 1.0), gt.Normal(1.0, 1.0))
+    >>> isinstance(kl, float), kl.method, kl.converged
+    (True, 'quad', True)
+    >>> bool(abs(kl - 0.5) <= kl.error < 1e-12)
+    True
+    >>> from gantheory.quadrature import Estimate
+    >>> e = Estimate(1.5, error=0.25, neval=100, method="mc")
+    >>> e
+    Estimate(1.5, error=0.25, neval=100, method='mc', converged=True)
+    >>> e + 1, type(e + 1).__name__
+    (2.5, 'float')
+    """
 
     __slots__ = ("converged", "error", "method", "neval")
 
@@ -110,10 +206,60 @@ class Estimate(float):
 
 
 class EstimateArray(np.lib.mixins.NDArrayOperatorsMixin):
-    """Values computed together (a gradient's components), read-only, with ``error`` (an array of the
-    same shape: each component's absolute error estimate) and, for all of them, ``neval``, ``method`` and
-    ``converged``. It is not itself an ndarray: indexing gives floats, arithmetic and numpy functions give
-    plain arrays, ``np.asarray`` the values (so an array's methods never separate a value from its bar)."""
+    """Read-only array of values computed together (a gradient's components), with their errors.
+
+    It is not itself an ndarray: indexing and iteration give the values (floats, or read-only arrays
+    for rows of a 2-D one), arithmetic and numpy functions give plain arrays, ``np.asarray`` a copy
+    of the values, so no array operation carries a value away with a stale error bar.
+
+    Parameters
+    ----------
+    values : array_like of float
+        The values, of any shape.
+    error : array_like of float, >= 0
+        Each value's absolute error estimate (``inf`` allowed), of the shape of ``values``.
+    neval : int, default 0
+        Integrand evaluations spent on all of them.
+    method : str, default "quad"
+        How they were computed (as for :class:`Estimate`).
+    converged : bool, default True
+        False when any of them missed its tolerance.
+
+    Attributes
+    ----------
+    error : numpy.ndarray
+        The errors, read-only.
+    neval : int
+        As above.
+    method : str
+        As above.
+    converged : bool
+        As above.
+
+    Raises
+    ------
+    ValueError
+        If ``error`` does not have the shape of ``values`` or has an entry that is negative or NaN.
+    TypeError
+        If ``neval`` is not an integer.
+
+    See Also
+    --------
+    Estimate : A single value with its error.
+    gantheory.generator_gradient : Returns an EstimateArray.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gantheory.quadrature import EstimateArray
+    >>> g = EstimateArray([1.0, -2.0], [1e-12, 2e-12], neval=300)
+    >>> g.shape, len(g), float(g[1])
+    ((2,), 2, -2.0)
+    >>> (2 * g).tolist(), g.error.tolist()
+    ([2.0, -4.0], [1e-12, 2e-12])
+    >>> float(np.linalg.norm(g)) == float(np.sqrt(5.0))
+    True
+    """
 
     __slots__ = ("_values", "converged", "error", "method", "neval")
 
@@ -148,6 +294,7 @@ class EstimateArray(np.lib.mixins.NDArrayOperatorsMixin):
 
     @property
     def shape(self):
+        """Shape of the values (and of ``error``)."""
         return self._values.shape
 
     def __reduce__(self):
@@ -776,8 +923,8 @@ def crossings(densities, sign):
 
 
 def _checked(evaluate):
-    """``evaluate`` with its output checked: four or five float arrays, one value per node, no NaN in the
-    log-densities."""
+    """``evaluate`` with its output checked: four or five float arrays, one value per node, no NaN or +inf
+    in the log-densities."""
     def run(nodes):
         out = evaluate(nodes)
         if not isinstance(out, (tuple, list)) or len(out) not in (4, 5):
@@ -788,17 +935,122 @@ def _checked(evaluate):
             raise ValueError(f"evaluate must return arrays of one value per node ({n})")
         if np.isnan(arrays[0]).any() or np.isnan(arrays[1]).any():
             raise ValueError("evaluate returned a NaN log-density")
+        if (arrays[0] == np.inf).any() or (arrays[1] == np.inf).any():
+            raise ValueError("evaluate returned a log-density of +inf (a density is finite at every node)")
         return arrays
     return run
 
 
 def integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_panels=None,
                    max_rounds=80, max_nodes=3e7, breaks=()):
-    """Integrate the kernel integrand ``kind`` over the union of the supports of ``densities``.
+    """Integrate an integrand of two log-densities over the union of the supports of ``densities``.
 
-    ``evaluate(nodes)`` returns ``(lp, lq, a, b)`` float64 arrays at ``nodes`` (a :class:`Nodes`).
-    ``breaks``: extra panel edges (1-D), where the integrand has kinks the densities do not know of.
-    Returns an :class:`Estimate`; warns :class:`AccuracyWarning` when the tolerance is not met.
+    The engine behind the divergences and ``V(G, D)``. The integrand is formed node by node in log
+    space from ``lp = log p`` and ``lq = log q`` (and, for ``LINEAR``, two auxiliary values ``a``,
+    ``b``), never from ``p`` and ``q`` where they would underflow:
+
+    ====  ==========  ===========================================================================
+    kind  name        integrand
+    ====  ==========  ===========================================================================
+    0     KL          ``p log(p/q) - p + q`` (pointwise >= 0; integrates to ``KL(p || q)``)
+    1     JSD         ``(p log(p/m) + q log(q/m)) / 2``, ``m = (p + q) / 2``
+    2     TV          ``|p - q| / 2``
+    3     HELLINGER   ``(sqrt(p) - sqrt(q))^2 / 2`` (the squared Hellinger distance)
+    4     PEARSON     ``(p - q)^2 / q``
+    5     NEYMAN      ``(p - q)^2 / p``
+    6     LINEAR      ``p a + q b`` (``0 * anything = 0`` where a density vanishes)
+    ====  ==========  ===========================================================================
+
+    In one dimension the panels (breakpoints, support ends, landmarks, tail and singular-end maps)
+    come from all of ``densities`` and are refined by the 21-point Gauss-Kronrod rule with QUADPACK's
+    error estimate [1]_; in ``d >= 2`` a tensor trapezoid rule covers the Gaussian parts of the
+    densities (see the module docstring). Unlike :func:`expectation`, the captured masses are not
+    checked against 1 (``evaluate`` may integrate anything).
+
+    Parameters
+    ----------
+    densities : tuple or list of Density
+        Non-empty, all of one dimension ``d``. They shape the panels; the integrand comes from
+        ``evaluate`` (usually their log-densities at the nodes).
+    kind : int, in 0..6
+        The integrand, from the table (the codes of ``gantheory._kernels``).
+    evaluate : callable
+        ``evaluate(nodes)`` with ``nodes`` a ``gantheory.quadrature.Nodes``: ``nodes.x`` the points
+        (shape ``(n,)``, or ``(n, d)``), ``nodes.logpdf(density)`` a density's log-pdf there (exact
+        near singular support ends, where ``density.logpdf(nodes.x)`` is not). It returns
+        ``(lp, lq, a, b)`` or ``(lp, lq, a, b, noise)``: float arrays of ``n`` values; ``lp`` and ``lq``
+        without NaN (``-inf`` where a density vanishes); ``a`` and ``b`` used by ``LINEAR`` only;
+        ``noise`` the absolute round-off of the values ``a`` and ``b`` (weighted by the densities, it
+        is added to the error estimate and stops refinement there).
+    rtol : float, >= 0, default 1e-12
+        Relative tolerance: the target error is ``max(atol, rtol * I)`` with ``I`` the integral of the
+        integrand's absolute value (``d = 1``) or the result's absolute value (``d >= 2``).
+    atol : float, >= 0, default 0.0
+        Absolute tolerance; ``rtol`` and ``atol`` must not both be 0.
+    max_panels : int, >= 1, optional
+        Panel budget in one dimension (default ``max(20000, 4 * segments)``).
+    max_rounds : int, >= 1, default 80
+        Refinement rounds in one dimension; each calls ``evaluate`` once on all new nodes.
+    max_nodes : float, > 0, default 3e7
+        Node budget of the tensor grid in ``d >= 2``.
+    breaks : array_like of float, optional
+        One-dimensional, finite: extra panel edges where the integrand has kinks or jumps the
+        densities do not know of (``d = 1`` only).
+
+    Returns
+    -------
+    Estimate
+        The integral, ``method="quad"``; ``error`` is the estimated absolute error (the rule's
+        estimate plus the propagated round-off of the log-densities and of ``noise``), not a proven
+        bound. ``converged=False``: the tolerance was not met (budget exhausted, round-off, a heavy
+        tail beyond float64), with an :class:`AccuracyWarning`. An integrand infinite on positive
+        mass gives ``±inf`` with error 0.
+
+    Raises
+    ------
+    TypeError
+        If ``densities`` is not a non-empty tuple or list of gantheory densities, ``evaluate`` is not
+        callable or returns something other than 4 or 5 arrays, or an option has the wrong type.
+    ValueError
+        If the densities differ in dimension, ``kind`` is not in 0..6, ``evaluate`` returns arrays of
+        the wrong length or a log-density that is NaN or +inf, an option is out of range (negative or
+        both zero tolerances, budgets below 1), ``breaks`` is given for ``d >= 2``, a ``LINEAR`` integrand is
+        ``+inf`` at some nodes and ``-inf`` at others, or the coarsest tensor grid exceeds ``max_nodes``.
+
+    See Also
+    --------
+    expectation : ``E_p[g(X)]`` for a function ``g`` of the points.
+    gantheory.kl_divergence : KL through this engine, with its special cases.
+    gantheory.f_divergence : Any f-divergence.
+
+    References
+    ----------
+    .. [1] R. Piessens, E. de Doncker-Kapenga, C. W. Überhuber and D. K. Kahaner, "QUADPACK: A
+       Subroutine Package for Automatic Integration", Springer, 1983.
+
+    Examples
+    --------
+    >>> import math
+    >>> import numpy as np
+    >>> import gantheory as gt
+    >>> from gantheory.quadrature import integrate_pair
+    >>> p, q = gt.Normal(0.0, 1.0), gt.Normal(1.0, 1.0)
+    >>> def log_pair(nodes):
+    ...     zero = np.zeros(len(nodes.x))
+    ...     return nodes.logpdf(p), nodes.logpdf(q), zero, zero
+    >>> kl = integrate_pair((p, q), 0, log_pair)  # KL(N(0, 1) || N(1, 1)) = 1/2
+    >>> bool(abs(kl - 0.5) <= kl.error < 1e-12), kl.converged
+    (True, True)
+    >>> chi2 = integrate_pair((p, q), 4, log_pair)  # Pearson: e - 1
+    >>> bool(abs(chi2 - (math.e - 1.0)) < 1e-13)
+    True
+
+    ``LINEAR`` with ``a = x^2``, ``b = -x^2``: ``E_p[X^2] - E_q[X^2] = 1 - 2``:
+
+    >>> def moments(nodes):
+    ...     return nodes.logpdf(p), nodes.logpdf(q), nodes.x**2, -nodes.x**2
+    >>> round(float(integrate_pair((p, q), 6, moments)), 12)
+    -1.0
     """
     from .densities import Density
 
@@ -901,7 +1153,83 @@ def per_nodes(fn):
 
 
 def expectation(p, g, *, rtol=1e-12, atol=0.0, **options):
-    """``E_p[g(X)] = ∫ p(x) g(x) dx`` by quadrature; ``g`` maps an array of points to values."""
+    """Compute ``E_p[g(X)] = ∫ p(x) g(x) dx`` by quadrature, with an error estimate.
+
+    In one dimension adaptive Gauss-Kronrod on ``p``'s panels, in ``d >= 2`` a tensor trapezoid
+    rule (see the module docstring). The rule assumes ``g`` smooth between ``p``'s own panel edges: a
+    kink or jump of ``g`` elsewhere belongs in ``breaks``, or the error is only the rule's estimate
+    of it. The change of ``g`` across one float spacing at each node (the rounding of the node
+    itself) is measured and added to the round-off, and the mass of ``p`` captured by the panels is
+    checked against 1.
+
+    Parameters
+    ----------
+    p : Density or frozen scipy.stats continuous distribution
+        The density (scipy distributions are wrapped by :func:`gantheory.as_density`).
+    g : callable
+        ``g(x)`` for a float64 array ``x`` of ``n`` points (shape ``(n,)``, or ``(n, d)``), returning
+        ``n`` real numbers, no NaN. Infinite values are allowed (on positive mass they make the result
+        infinite), but not ``+inf`` at some points and ``-inf`` at others.
+    rtol : float, >= 0, default 1e-12
+        Relative tolerance, against ``∫ p |g|`` in one dimension and ``|E_p[g]|`` in ``d >= 2``.
+    atol : float, >= 0, default 0.0
+        Absolute tolerance; ``rtol`` and ``atol`` must not both be 0.
+    **options
+        ``breaks`` (one-dimensional array_like of finite floats, ``d = 1`` only: extra panel edges
+        where ``g`` has kinks or jumps), ``max_panels`` (int >= 1, default ``max(20000, 4 *
+        segments)``), ``max_rounds`` (int >= 1, default 80), ``max_nodes`` (float > 0, default
+        ``3e7``, the tensor grid's budget in ``d >= 2``); see :func:`integrate_pair`.
+
+    Returns
+    -------
+    Estimate
+        ``method="quad"``; ``error`` is the estimated absolute error (rule estimate, propagated
+        round-off, the rounding of the nodes, mass the panels missed), not a proven bound.
+        ``converged=False``: the tolerance was not met, with an :class:`AccuracyWarning`; ``error`` is
+        then what was achieved, ``inf`` where nothing bounds it (``E|X|`` under a Cauchy, which
+        diverges in its tails beyond float64). An integral infinite on positive mass gives ``±inf``
+        with error 0.
+
+    Raises
+    ------
+    TypeError
+        If ``p`` is not a density, ``g`` is not callable or returns non-real values, an option is
+        unknown, or an option has the wrong type.
+    ValueError
+        If ``g`` returns a number of values other than ``n`` or NaN, is ``+inf`` and ``-inf`` on
+        positive mass (an undefined integral), an option is out of range (negative or both zero
+        tolerances, budgets below 1, ``breaks`` not finite or given for ``d >= 2``), or the coarsest
+        tensor grid exceeds ``max_nodes``.
+
+    See Also
+    --------
+    integrate_pair : Integrands of two log-densities.
+    gantheory.estimators.monte_carlo : Sampling estimates of the divergences.
+    gantheory.value_function : ``V(G, D)``, an expectation under two densities.
+
+    Examples
+    --------
+    >>> import math
+    >>> import numpy as np
+    >>> import gantheory as gt
+    >>> from gantheory.quadrature import expectation
+    >>> e = expectation(gt.Normal(), np.cos)  # E cos X = exp(-1/2)
+    >>> bool(abs(e - math.exp(-0.5)) <= e.error < 1e-12), e.converged
+    (True, True)
+
+    A jump of ``g`` that ``p`` does not know of goes into ``breaks``: ``P(X > 0.3)``, ``X ~ N(0, 1)``:
+
+    >>> e = expectation(gt.Normal(), lambda x: (x > 0.3).astype(float), breaks=[0.3])
+    >>> bool(abs(e - 0.5 * math.erfc(0.3 / math.sqrt(2.0))) < 1e-15)
+    True
+
+    In two dimensions ``x`` has shape ``(n, 2)``: the covariance of a bivariate normal,
+
+    >>> mvn = gt.MultivariateNormal([0.0, 0.0], [[1.0, 0.5], [0.5, 2.0]])
+    >>> e = expectation(mvn, lambda x: x[:, 0] * x[:, 1])
+    >>> bool(abs(e - 0.5) < 1e-12)
+    True
+    """
     check_options("expectation", options, _KW_TOL)
     from .densities import as_density
 

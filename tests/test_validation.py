@@ -115,6 +115,13 @@ CASES = [
                               atol=-1.0), ValueError, "atol"),
     # the rest of the public API (found by tests/test_fuzz.py)
     (lambda: gt.ScipyDensity(gt.Normal()), TypeError, "frozen"),
+    # integrate_pair's evaluate returning log p = +inf at a node (it once ended in an internal NaN error)
+    (lambda: Q.integrate_pair((gt.Normal(), gt.Normal(1)), 6, lambda nodes: (
+        np.where(np.arange(len(nodes.x)) == 0, np.inf, nodes.logpdf(gt.Normal())), nodes.logpdf(gt.Normal(1)),
+        np.zeros(len(nodes.x)), np.zeros(len(nodes.x)))), ValueError, "evaluate returned a log-density of"),
+    # scipy freezes invalid parameters and answers NaN (support, logpdf): refused at construction
+    (lambda: gt.ScipyDensity(__import__("scipy.stats").stats.norm(0, -1)), ValueError, "invalid parameters"),
+    (lambda: gt.kl_divergence(__import__("scipy.stats").stats.t(0), gt.Normal()), ValueError, "invalid parameters"),
     (lambda: T.algorithm1(gt.Normal(), []), ValueError, "grid"),
     (lambda: T.function_space(gt.Normal(), [-1e308, 1e308]), ValueError, "grid"),
     (lambda: T.grid_jsd(0.0, 0.0, 0.0), ValueError, "normalised"),
