@@ -1894,7 +1894,7 @@ class ScipyDensity(Density):
     ----------
     frozen : scipy.stats.rv_continuous frozen distribution
         For example ``scipy.stats.gamma(2.0)``: a continuous distribution with its parameters fixed.
-        They are not checked here: give valid ones.
+        Parameters scipy itself finds invalid (it then gives a NaN support) are refused.
 
     Attributes
     ----------
@@ -1906,6 +1906,8 @@ class ScipyDensity(Density):
     TypeError
         If ``frozen`` is not a frozen continuous ``scipy.stats`` distribution (a discrete one, an
         unfrozen one, anything else).
+    ValueError
+        If scipy finds the frozen parameters invalid (``scipy.stats.norm(0, -1)``).
 
     See Also
     --------
