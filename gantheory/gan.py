@@ -57,17 +57,69 @@ LOSSES = ("minimax", "non_saturating")
 
 
 class Discriminator:
-    """A discriminator defined by its logit ``ℓ(x)``: ``D = sigmoid(ℓ)``.
+    """Base class of discriminators defined by their logit: ``D(x) = sigmoid(ℓ(x))``.
 
-    Subclasses implement ``_logit(x)`` and, for generator gradients, ``_dlogit(x)``.
+    A discriminator maps a point ``x`` to ``D(x)`` in ``[0, 1]``, the probability it gives to ``x`` being
+    real (docs/theory.md S1). Defined by its logit ``ℓ = log D - log(1 - D)``, it gives ``log D`` and
+    ``log(1 - D)`` as ``-softplus(-ℓ)`` and ``-softplus(ℓ)``, accurate where ``D`` itself rounds to 0 or 1:
+    a plain callable returning ``D = expit(ℓ)`` has ``1 - D == 0`` once ``ℓ`` exceeds about 36.7, so
+    ``log(1 - D) = -inf`` there. :func:`value_function` and :func:`generator_loss` also accept a plain
+    callable; :func:`generator_gradient` needs a :class:`Discriminator` with a derivative (:meth:`dlogit`).
+
+    A subclass implements ``_logit(x)``, which receives the points as a float64 array and returns one
+    logit per point (``±inf`` allowed), and, for :meth:`dlogit` and :func:`generator_gradient`,
+    ``_dlogit(x)``, the derivative of the logit in one dimension. The constructor takes no arguments.
+
+    See Also
+    --------
+    OptimalDiscriminator : The optimal discriminator ``D*`` of two densities.
+    LogitDiscriminator : A discriminator from a vectorised logit function.
+    QuadraticDiscriminator : ``D(x) = sigmoid(a x² + b x + c)``, evaluated compensated.
+    value_function : ``V(G, D)`` for any discriminator.
+    gantheory.estimators.fit_logistic : A logistic-regression discriminator fitted to samples.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import gantheory as gt
+    >>> class Shifted(gt.Discriminator):
+    ...     def _logit(self, x):
+    ...         return 2.0 * (x - 1.0)
+    ...     def _dlogit(self, x):
+    ...         return np.full_like(x, 2.0)
+    >>> d = Shifted()
+    >>> float(d(1.0)), float(d.logit(3.0)), float(d.dlogit(3.0))
+    (0.5, 4.0, 2.0)
+    >>> float(d(401.0)), float(d.log1m(401.0))  # D rounds to 1, log(1 - D) = -softplus(800) is exact
+    (1.0, -800.0)
     """
 
     def __call__(self, x):
-        """``D(x) = sigmoid(logit(x))`` in ``[0, 1]``."""
+        """Return ``D(x) = sigmoid(logit(x))``, in ``[0, 1]``."""
         return special.expit(self.logit(x))
 
     def logit(self, x):
-        """``ℓ(x) = log D(x) - log(1 - D(x))``."""
+        """Return the logit ``ℓ(x) = log D(x) - log(1 - D(x))``.
+
+        Parameters
+        ----------
+        x : array_like of float
+            The points: a scalar or an array of one-dimensional points or, for a discriminator of
+            dimension d >= 2, points as rows of d coordinates (shape ``(..., d)``).
+
+        Returns
+        -------
+        float or numpy.ndarray
+            ``ℓ`` at each point: the shape of `x` (without its last axis for rows of points); ``+inf``
+            where ``D = 1`` and ``-inf`` where ``D = 0``.
+
+        Raises
+        ------
+        TypeError
+            If `x` is not real numbers (strings, booleans, complex numbers, ragged lists).
+        ValueError
+            If the logit does not return one value per point, or returns NaN.
+        """
         x = real_array(x, "x")
         ell = np.asarray(self._logit(x), dtype=float)
         # (points of a d-dimensional discriminator are rows: one point is a vector of d coordinates)
@@ -80,15 +132,77 @@ class Discriminator:
         return ell[()]
 
     def log(self, x):
-        """``log D(x) = -softplus(-ℓ(x))``."""
+        """Return ``log D(x)``, computed as ``-softplus(-ℓ(x))`` from the logit.
+
+        Parameters
+        ----------
+        x : array_like of float
+            The points: a scalar or an array of one-dimensional points or, for a discriminator of
+            dimension d >= 2, points as rows of d coordinates (shape ``(..., d)``).
+
+        Returns
+        -------
+        float or numpy.ndarray
+            ``log D`` at each point, in ``[-inf, 0]``, the shape of :meth:`logit`'s result; accurate
+            also where ``D`` rounds to 1 (there ``log D`` is about ``-exp(-ℓ)``).
+
+        Raises
+        ------
+        TypeError
+            If `x` is not real numbers (strings, booleans, complex numbers, ragged lists).
+        ValueError
+            If the logit does not return one value per point, or returns NaN.
+        """
         return -np.logaddexp(0.0, -self.logit(x))
 
     def log1m(self, x):
-        """``log(1 - D(x)) = -softplus(ℓ(x))``."""
+        """Return ``log(1 - D(x))``, computed as ``-softplus(ℓ(x))`` from the logit.
+
+        Parameters
+        ----------
+        x : array_like of float
+            The points: a scalar or an array of one-dimensional points or, for a discriminator of
+            dimension d >= 2, points as rows of d coordinates (shape ``(..., d)``).
+
+        Returns
+        -------
+        float or numpy.ndarray
+            ``log(1 - D)`` at each point, in ``[-inf, 0]``, the shape of :meth:`logit`'s result; accurate
+            also where ``D`` rounds to 1 (there ``log(1 - D)`` is about ``-ℓ``).
+
+        Raises
+        ------
+        TypeError
+            If `x` is not real numbers (strings, booleans, complex numbers, ragged lists).
+        ValueError
+            If the logit does not return one value per point, or returns NaN.
+        """
         return -np.logaddexp(0.0, self.logit(x))
 
     def dlogit(self, x):
-        """``dℓ/dx`` (one-dimensional discriminators)."""
+        """Return the derivative ``dℓ/dx`` of the logit (one-dimensional discriminators only).
+
+        :func:`generator_gradient` uses it: the derivative of ``log(1 - D)`` is ``-D ℓ'``, that of
+        ``log D`` is ``(1 - D) ℓ'``.
+
+        Parameters
+        ----------
+        x : array_like of float
+            One-dimensional points.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            ``ℓ'(x)`` at each point, the shape of `x`.
+
+        Raises
+        ------
+        TypeError
+            If the discriminator has no derivative (a :class:`LogitDiscriminator` made without
+            `dlogit`, or a subclass without ``_dlogit``), or if `x` is not real numbers.
+        ValueError
+            If the discriminator is the optimal one of densities in two or more dimensions.
+        """
         return np.asarray(self._dlogit(real_array(x, "x")), dtype=float)[()]
 
     def _logs(self, x):
@@ -105,9 +219,59 @@ class Discriminator:
 
 
 class OptimalDiscriminator(Discriminator):
-    """``D*(x) = p_data / (p_data + p_g)``, with logit ``log p_data - log p_g``.
+    """The optimal discriminator ``D*(x) = p_data(x) / (p_data(x) + p_g(x))`` of two densities.
 
-    Outside both supports (where ``D*`` is arbitrary) it is 1/2.
+    For a fixed generator ``D*`` maximises ``V(G, D)`` ([1]_, Proposition 1; docs/theory.md S6). Its
+    logit ``log p_data - log p_g`` comes from the log-densities, so ``log D*`` and ``log(1 - D*)`` keep
+    their accuracy where ``D*`` rounds to 0 or 1. Where the two log-densities are equal (both ``-inf``
+    outside both supports, where ``D*`` is arbitrary, or both ``+inf``) the logit is 0 and ``D* = 1/2``.
+    Its :meth:`dlogit` is the difference of the densities' scores (one dimension).
+
+    Parameters
+    ----------
+    p_data : Density or frozen scipy.stats continuous distribution
+        The data density (a frozen ``scipy.stats`` distribution is wrapped by
+        :func:`~gantheory.as_density`).
+    p_g : Density or frozen scipy.stats continuous distribution
+        The generator's density, of the same dimension as `p_data`.
+
+    Attributes
+    ----------
+    p_data, p_g : Density
+        The two densities, as gantheory densities.
+    dim : int
+        Their dimension: a point is a row of `dim` coordinates when ``dim >= 2``.
+
+    Raises
+    ------
+    TypeError
+        If `p_data` or `p_g` is neither a gantheory density nor a frozen ``scipy.stats`` continuous
+        distribution.
+    ValueError
+        If `p_data` and `p_g` differ in dimension.
+
+    See Also
+    --------
+    optimal_discriminator : The same, as a function.
+    virtual_criterion : ``C(G) = V(G, D*)``.
+    value_function : ``V(G, D)``, which ``D*`` maximises.
+    Discriminator : The base class and its methods.
+
+    References
+    ----------
+    .. [1] I. Goodfellow, J. Pouget-Abadie, M. Mirza, B. Xu, D. Warde-Farley, S. Ozair, A. Courville and
+       Y. Bengio, "Generative Adversarial Nets", NeurIPS, 2014.
+
+    Examples
+    --------
+    >>> import gantheory as gt
+    >>> d = gt.OptimalDiscriminator(gt.Normal(0, 1), gt.Normal(10, 1))
+    >>> float(d(5.0))  # p_data = p_g halfway between the means
+    0.5
+    >>> float(d(-30.0)), round(float(d.log1m(-30.0)), 10)  # D* rounds to 1; log(1 - D*) = -350
+    (1.0, -350.0)
+    >>> float(d.dlogit(0.0))  # d/dx (log p_data - log p_g) = -x + (x - 10)
+    -10.0
     """
 
     def __init__(self, p_data, p_g):
@@ -134,11 +298,51 @@ class OptimalDiscriminator(Discriminator):
         return self._logs_from(self.p_data._logpdf(x), self.p_g._logpdf(x))
 
     def _dlogit(self, x):
+        if self.p_data.dim != 1:
+            raise ValueError(f"dlogit: D* of {self.p_data.dim}-dimensional densities has a gradient, not a "
+                             "derivative; dlogit takes one-dimensional discriminators only")
         return self.p_data._score(x) - self.p_g._score(x)
 
 
 class LogitDiscriminator(Discriminator):
-    """``D = sigmoid(logit(x))`` for a vectorised ``logit`` (and optionally its derivative)."""
+    """A discriminator ``D(x) = sigmoid(logit(x))`` given by a vectorised logit function.
+
+    Parameters
+    ----------
+    logit : callable
+        ``logit(x) -> ℓ(x)``: takes the points as a float64 array (shape ``(n,)`` in one dimension, one
+        point per row, ``(n, d)``, in d) and returns one real value per point; ``+inf`` and ``-inf``
+        mean ``D = 1`` and ``D = 0``. A wrong shape or NaN raises ValueError where it is evaluated.
+    dlogit : callable or None, default None
+        ``dlogit(x) -> dℓ/dx`` at one-dimensional points, one finite value per point; needed by
+        :meth:`dlogit` and :func:`generator_gradient`. None: the discriminator has no derivative.
+
+    Raises
+    ------
+    TypeError
+        If `logit` is not callable, or `dlogit` is neither None nor callable.
+
+    See Also
+    --------
+    QuadraticDiscriminator : A quadratic logit, evaluated compensated.
+    Discriminator : The base class and its methods.
+    gantheory.estimators.fit_logistic : Returns a fitted LogitDiscriminator.
+    value_function : ``V(G, D)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import gantheory as gt
+    >>> d = gt.LogitDiscriminator(lambda x: 3.0 * x, lambda x: np.full_like(x, 3.0))
+    >>> float(d(0.0)), float(d.dlogit(2.0))
+    (0.5, 3.0)
+    >>> float(d.log1m(300.0))  # D rounds to 1; log(1 - D) = -softplus(900)
+    -900.0
+    >>> p = gt.Normal(0, 1)
+    >>> v = gt.value_function(p, p, d)  # E[log D] + E[log(1 - D)] = E[-|ℓ| - 2 log(1 + exp(-|ℓ|))]
+    >>> round(float(v), 8)
+    -2.78815609
+    """
 
     def __init__(self, logit, dlogit=None):
         if not callable(logit) or (dlogit is not None and not callable(dlogit)):
@@ -201,9 +405,67 @@ def _horner(coeffs, x):
 
 
 class QuadraticDiscriminator(Discriminator):
-    """``D(x) = sigmoid(a x² + b x + c)``; contains ``D*`` exactly for two normals. The logit and its
-    derivative are evaluated compensated: near the vertex, where ``a x² + b x`` nearly cancels ``c``,
-    they keep their relative accuracy (plain Horner loses ``|c| / |ℓ|`` ulps)."""
+    """The one-dimensional discriminator ``D(x) = sigmoid(a x² + b x + c)``.
+
+    Its family contains ``D*`` of two normals: for ``N(μ1, σ1²)`` data and an ``N(μ2, σ2²)`` generator,
+    ``log p_data - log p_g`` has ``a = 1/(2σ2²) - 1/(2σ1²)``, ``b = μ1/σ1² - μ2/σ2²`` and
+    ``c = μ2²/(2σ2²) - μ1²/(2σ1²) + log(σ2/σ1)``. The logit and its derivative are evaluated by the
+    compensated Horner scheme of [1]_: as accurate as Horner's rule in twice the working precision,
+    then rounded (relative error at most ``u + γ_4² cond``, with ``u = 2^-53``, ``γ_4 = 4u / (1 - 4u)``
+    and the condition number ``cond = (|a| x² + |b x| + |c|) / |ℓ(x)|``, against ``γ_4 cond`` for plain
+    Horner), so the logit keeps its relative accuracy where ``a x² + b x`` nearly cancels ``c``. Where
+    an error-free product overflows (Veltkamp's split of a value beyond about 1.3e300), the plain
+    Horner value is used.
+
+    Parameters
+    ----------
+    a, b, c : float
+        The coefficients of the logit; finite real numbers.
+
+    Attributes
+    ----------
+    a, b, c : float
+        The coefficients, as floats.
+
+    Raises
+    ------
+    TypeError
+        If a coefficient is not a real scalar (a string, a boolean, an array).
+    ValueError
+        If a coefficient is not finite.
+
+    See Also
+    --------
+    LogitDiscriminator : Any vectorised logit.
+    OptimalDiscriminator : ``D*`` itself, from the two densities.
+    generator_gradient : Uses the exact derivative ``ℓ' = 2 a x + b``.
+    Discriminator : The base class and its methods.
+
+    References
+    ----------
+    .. [1] S. Graillat, Ph. Langlois and N. Louvet, "Compensated Horner Scheme", Research Report
+       RR2005-04, Université de Perpignan Via Domitia, 2005.
+
+    Examples
+    --------
+    >>> import math
+    >>> import numpy as np
+    >>> import gantheory as gt
+    >>> d = gt.QuadraticDiscriminator(-0.375, -0.25, 0.125 + math.log(2.0))  # D* of N(0, 1) vs N(1, 2²)
+    >>> d_star = gt.optimal_discriminator(gt.Normal(0, 1), gt.Normal(1, 2))
+    >>> x = np.linspace(-5.0, 5.0, 11)
+    >>> bool(np.max(np.abs(d.logit(x) - d_star.logit(x))) < 1e-14)
+    True
+
+    Near a double root the compensated logit keeps its digits, where plain Horner loses them:
+
+    >>> from fractions import Fraction
+    >>> d = gt.QuadraticDiscriminator(1.0, -2.0, 1.0)  # ℓ(x) = (x - 1)²
+    >>> x = 1.00000001
+    >>> exact = float((Fraction(x) - 1) ** 2)
+    >>> float(d.logit(x)) == exact, (x - 2.0) * x + 1.0 == exact
+    (True, False)
+    """
 
     def __init__(self, a, b, c):
         self.a, self.b, self.c = scalar(a, "a"), scalar(b, "b"), scalar(c, "c")
@@ -241,13 +503,53 @@ class QuadraticDiscriminator(Discriminator):
 
 
 def optimal_discriminator(p_data, p_g):
-    """The optimal discriminator ``D*_G = p_data / (p_data + p_g)`` (Proposition 1) as a callable
-    :class:`OptimalDiscriminator`.
+    """Return the optimal discriminator ``D*(x) = p_data(x) / (p_data(x) + p_g(x))``.
 
+    For a fixed generator, ``D*`` maximises ``V(G, D)`` ([1]_, Proposition 1; docs/theory.md S6).
+
+    Parameters
+    ----------
+    p_data : Density or frozen scipy.stats continuous distribution
+        The data density (a frozen ``scipy.stats`` distribution is wrapped by
+        :func:`~gantheory.as_density`).
+    p_g : Density or frozen scipy.stats continuous distribution
+        The generator's density, of the same dimension as `p_data`.
+
+    Returns
+    -------
+    OptimalDiscriminator
+        ``D*`` as a callable :class:`Discriminator`, with ``log D*``, ``log(1 - D*)`` and the logit
+        ``log p_data - log p_g`` (1/2 where both densities vanish).
+
+    Raises
+    ------
+    TypeError
+        If `p_data` or `p_g` is neither a gantheory density nor a frozen ``scipy.stats`` continuous
+        distribution.
+    ValueError
+        If `p_data` and `p_g` differ in dimension.
+
+    See Also
+    --------
+    OptimalDiscriminator : The class returned.
+    value_function : ``V(G, D)``, which ``D*`` maximises.
+    virtual_criterion : ``C(G) = V(G, D*)``.
+    pointwise_argmax : The pointwise lemma behind ``D*``.
+
+    References
+    ----------
+    .. [1] I. Goodfellow, J. Pouget-Abadie, M. Mirza, B. Xu, D. Warde-Farley, S. Ozair, A. Courville and
+       Y. Bengio, "Generative Adversarial Nets", NeurIPS, 2014.
+
+    Examples
+    --------
     >>> import gantheory as gt
     >>> d = gt.optimal_discriminator(gt.Normal(0, 1), gt.Normal(0, 1))
     >>> float(d(0.3))
     0.5
+    >>> d = gt.optimal_discriminator(gt.Uniform(0, 1), gt.Uniform(0.5, 2))
+    >>> [round(float(v), 12) for v in d([0.25, 0.75, 1.5, 3.0])]  # 1, 1/(1 + 2/3), 0, 1/2 outside both
+    [1.0, 0.6, 0.0, 0.5]
     """
     return OptimalDiscriminator(p_data, p_g)
 
@@ -337,30 +639,94 @@ def _check_disc(d):
 
 
 def value_function(p_data, p_g, d, *, space="x", rtol=1e-12, atol=0.0, **options):
-    r"""``V(G, D) = E_{p_data}[log D] + E_{p_g}[log(1 - D)]`` by quadrature (docs/theory.md S1, S4).
+    r"""Compute the GAN value function ``V(G, D) = E_{p_data}[log D] + E_{p_g}[log(1 - D)]`` by quadrature.
+
+    The objective of the two-player game of [1]_ (eq. 1; docs/theory.md S1, S4), integrated over x as
+    ``∫ p_data(x) log D(x) + p_g(x) log(1 - D(x)) dx``. It is at most 0, and at most
+    ``C(G) = V(G, D*)`` (:func:`virtual_criterion`) for every ``D``.
 
     Parameters
     ----------
-    p_data, p_g : densities
+    p_data : Density or frozen scipy.stats continuous distribution
+        The data density (a frozen ``scipy.stats`` distribution is wrapped by
+        :func:`~gantheory.as_density`).
+    p_g : Density or frozen scipy.stats continuous distribution
+        The generator's density, of the same dimension as `p_data`.
+        With ``space="z"``, a :class:`~gantheory.Pushforward` (a generator ``G`` applied to noise).
     d : callable or Discriminator
-        ``x -> D(x)`` in ``[0, 1]``; values outside raise ValueError. ``-inf`` is a valid result
-        (``D = 0`` on real mass or ``D = 1`` on fake mass). A plain callable's ``D`` rounds to 0 or 1
-        where its logit passes ±37; such nodes count only where the density is representable
-        (above 1e-308). A :class:`Discriminator` (defined by its logit) keeps ``log D`` and
-        ``log(1 - D)`` exact everywhere.
-    space : {"x", "z"}
-        ``"x"`` integrates ``p_data log D + p_g log(1 - D)`` over x. ``"z"`` needs ``p_g`` to be a
-        :class:`Pushforward` and integrates the second term over the noise,
-        ``∫ p_z(z) log(1 - D(G(z))) dz`` (the law of the unconscious statistician). There ``D`` (``D*``
-        too) is read at the images ``G(z)`` rounded to floats, and the error bar carries what that
-        rounding, and ``D*``'s jumps at support ends that are not floats, can cost.
+        ``x -> D(x)`` in ``[0, 1]`` (one value per point; points of a d-dimensional pair are rows).
+        A plain callable computing ``D = expit(ℓ)`` has ``1 - D == 0`` where ``ℓ`` exceeds about 36.7,
+        giving ``log(1 - D) = -inf``; an infinite value counts where the node's weight (its density
+        times the quadrature weight) exceeds ``exp(-745)``, the float64 underflow. A
+        :class:`Discriminator` (defined by its logit) keeps ``log D`` and ``log(1 - D)`` accurate
+        everywhere.
+    space : {"x", "z"}, default "x"
+        ``"x"`` integrates ``p_data log D + p_g log(1 - D)`` over x. ``"z"`` integrates the second term
+        over the noise, ``∫ p_z(z) log(1 - D(G(z))) dz`` (the law of the unconscious statistician).
+        There ``D`` (``D*`` too) is read at the images ``G(z)`` rounded to floats, and the error bar
+        carries what that rounding, and ``D*``'s jumps at support ends that are not floats, can cost.
+    rtol : float, >= 0, default 1e-12
+        Relative tolerance of the quadrature (in one dimension relative to the integral of the
+        integrand's absolute value, so a total that cancels is not asked for more than its parts allow).
+    atol : float, >= 0, default 0.0
+        Absolute tolerance; `rtol` and `atol` must not both be 0.
+    **options
+        Quadrature options: ``max_panels`` (int >= 1; default ``max(20000, 4 × number of segments)``),
+        ``max_rounds`` (int >= 1, default 80), ``max_nodes`` (float > 0, default 3e7: the tensor grid in
+        d >= 2), ``breaks`` (1-D array of finite points, one dimension only: extra panel edges where `d`
+        has kinks or jumps that the densities do not know of).
+
+    Returns
+    -------
+    Estimate
+        ``V`` as a float, with ``error`` (a bound on the absolute error: the quadrature's error
+        estimate plus the propagated round-off, including that of `d` across one float spacing of
+        each node), ``neval``, ``method="quad"`` and ``converged``. ``-inf`` (with error 0) when ``D = 0``
+        on data mass or ``D = 1`` on generator mass. ``converged=False``, with an
+        :class:`~gantheory.AccuracyWarning`, when the tolerance was not met; `error` is then the
+        accuracy reached.
+
+    Raises
+    ------
+    TypeError
+        If `p_data` or `p_g` is neither a gantheory density nor a frozen ``scipy.stats`` continuous
+        distribution, or if `d` is not callable, `space` is not a string, ``space="z"`` is given a
+        `p_g` that is not a :class:`~gantheory.Pushforward`, an option is unknown, or a tolerance or
+        option is of the wrong type.
+    ValueError
+        If `p_data` and `p_g` differ in dimension, `space` is neither "x" nor "z", `d` returns values
+        outside ``[0, 1]``, NaN or not one value per point, a tolerance or option is out of range, or
+        the integrand is ``+inf`` at some points and ``-inf`` at others (an undefined integral).
+
+    See Also
+    --------
+    virtual_criterion : ``C(G) = max_D V(G, D) = V(G, D*)``.
+    optimal_discriminator : The ``D*`` that maximises ``V`` for a fixed generator.
+    generator_loss : The part of ``V`` the generator minimises, and the non-saturating loss.
+    pointwise_objective : The integrand's form ``a log y + b log(1 - y)`` at one point.
+    gantheory.quadrature.expectation : ``E_p[g(X)]`` of any function by the same quadrature.
+
+    References
+    ----------
+    .. [1] I. Goodfellow, J. Pouget-Abadie, M. Mirza, B. Xu, D. Warde-Farley, S. Ozair, A. Courville and
+       Y. Bengio, "Generative Adversarial Nets", NeurIPS, 2014.
 
     Examples
     --------
+    >>> import math
     >>> import gantheory as gt
     >>> p = gt.Normal(0, 1)
     >>> float(gt.value_function(p, p, lambda x: 0.5 + 0 * x)) == -math.log(4)
     True
+    >>> p_g = gt.Pushforward(gt.Normal(0, 1), gt.Affine(1.0, 1.3))  # G(z) = z + 1.3
+    >>> d_star = gt.optimal_discriminator(p, p_g)
+    >>> v = gt.value_function(p, p_g, d_star)
+    >>> round(float(v), 12), v.converged
+    (-1.035532249414, True)
+    >>> abs(v - gt.value_function(p, p_g, d_star, space="z")) < 1e-13  # over the noise
+    True
+    >>> float(gt.value_function(p, p_g, lambda x: 0.0 * x))  # D = 0 on real mass
+    -inf
     """
     check_options("value_function", options, _KW_V)
     p_data, p_g = _pair(p_data, p_g, ("p_data", "p_g"))
@@ -446,17 +812,74 @@ def _pulled_back(densities, transform):
 
 
 def virtual_criterion(p_data, p_g, *, base=None, **options):
-    r"""``C(G) = max_D V(G, D) = V(G, D*) = -log 4 + 2 JSD(p_data || p_g)`` (docs/theory.md S7-S10).
+    r"""Compute the virtual training criterion ``C(G) = max_D V(G, D) = -log 4 + 2 JSD(p_data || p_g)``.
 
-    Computed from the JSD integral, so ``C(G) >= -log 4`` holds exactly in floating point and
-    ``C(G) = 0`` for disjoint supports. ``base``: the logarithm's base (None: nats, 2: bits, where
-    ``C(G) = -2 + 2 JSD`` in bits); the other options are :func:`js_divergence`'s.
+    ``C(G) = V(G, D*)`` ([1]_, Section 4.1 and Theorem 1; docs/theory.md S7-S10), computed from the
+    JSD integral of :func:`~gantheory.js_divergence`: with ``method="quad"``, the bound
+    ``C(G) >= -log 4`` of Theorem 1 (attained at ``p_g = p_data``) holds exactly in floating point, and
+    ``C(G) = 0`` exactly for disjoint supports.
 
+    Parameters
+    ----------
+    p_data : Density or frozen scipy.stats continuous distribution
+        The data density (a frozen ``scipy.stats`` distribution is wrapped by
+        :func:`~gantheory.as_density`).
+    p_g : Density or frozen scipy.stats continuous distribution
+        The generator's density, of the same dimension as `p_data`.
+    base : None or float, > 1, default None
+        The base of the logarithm: None (or ``math.e``) for nats, 2 for bits, where
+        ``C(G) = -2 + 2 JSD`` with JSD in bits.
+    **options
+        The options of :func:`~gantheory.js_divergence`: ``method`` (``"quad"``, the default, or the
+        estimators ``"mc"``, ``"qmc"``, ``"knn"`` and ``"discriminator"``, the last an estimate of a
+        lower bound of the JSD), ``rtol`` (float >= 0, default 1e-12) and ``atol`` (float >= 0, default
+        0; not both 0), then the quadrature options ``max_panels``, ``max_rounds``, ``max_nodes`` and
+        ``breaks`` (see :func:`value_function`), or the options of the chosen estimator (``n``, ``rng``
+        and its own: see
+        :func:`gantheory.estimators.monte_carlo`, :func:`gantheory.estimators.quasi_monte_carlo`,
+        :func:`gantheory.estimators.knn_jsd`, :func:`gantheory.estimators.discriminator_jsd`).
+
+    Returns
+    -------
+    Estimate
+        ``C(G)`` in the unit of `base`, in ``[-log 4, 0]`` with ``method="quad"``. ``error`` is
+        twice the JSD's (plus rounding): a bound on the absolute error for quadrature, the standard
+        error for a sampled estimate; ``neval`` and ``method`` are the JSD's. ``converged=False``, with an
+        :class:`~gantheory.AccuracyWarning`, when the quadrature did not meet the tolerance.
+
+    Raises
+    ------
+    TypeError
+        If `p_data` or `p_g` is neither a gantheory density nor a frozen ``scipy.stats`` continuous
+        distribution, or if `base` is not a real number, an option is unknown for the chosen method,
+        or an option is of the wrong type.
+    ValueError
+        If `p_data` and `p_g` differ in dimension, `base` is not finite and greater than 1, the method
+        is unknown, or a tolerance or option is out of range.
+
+    See Also
+    --------
+    value_function : ``V(G, D)`` for any discriminator; ``V(G, D*)`` equals ``C(G)``.
+    optimal_discriminator : The maximiser ``D*``.
+    gantheory.js_divergence : The Jensen-Shannon divergence ``C(G)`` is computed from.
+
+    References
+    ----------
+    .. [1] I. Goodfellow, J. Pouget-Abadie, M. Mirza, B. Xu, D. Warde-Farley, S. Ozair, A. Courville and
+       Y. Bengio, "Generative Adversarial Nets", NeurIPS, 2014.
+
+    Examples
+    --------
+    >>> import math
     >>> import gantheory as gt
-    >>> float(gt.virtual_criterion(gt.Uniform(0, 1), gt.Uniform(2, 3)))
+    >>> float(gt.virtual_criterion(gt.Uniform(0, 1), gt.Uniform(2, 3)))  # disjoint supports
     0.0
-    >>> float(gt.virtual_criterion(gt.Normal(0, 1), gt.Normal(0, 1), base=2))
+    >>> float(gt.virtual_criterion(gt.Normal(0, 1), gt.Normal(0, 1), base=2))  # -log2(4)
     -2.0
+    >>> p, q = gt.Normal(0, 1), gt.Normal(1, 1)
+    >>> c = gt.virtual_criterion(p, q)
+    >>> round(float(c), 12), abs(c - (-math.log(4) + 2 * gt.js_divergence(p, q))) < 1e-15
+    (-1.16345139675, True)
     """
     check_options("virtual_criterion", options, _KW_DIVERGENCE, options.get("method", "quad"),
                   _est.method_options)
@@ -493,10 +916,81 @@ def _bends(d, *densities):
 
 
 def generator_loss(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=0.0, **options):
-    r"""The generator's loss at fixed ``d`` (``D*`` by default): it minimises
+    r"""Compute the generator's loss at a fixed discriminator (``D*`` by default).
 
-    - ``loss="minimax"``: ``E_{p_g}[log(1 - D(x))]`` (the part of V that depends on G, S2);
-    - ``loss="non_saturating"``: ``-E_{p_g}[log D(x)]`` (S3).
+    The generator minimises, over its parameters,
+
+    - ``loss="minimax"``: ``E_{p_g}[log(1 - D(x))]``, the part of ``V(G, D)`` that depends on G
+      ([1]_, eq. 1; docs/theory.md S2). At ``D = D*`` it equals ``KL(p_g || m) - log 2`` with
+      ``m = (p_data + p_g)/2``, in ``[-log 2, 0]``.
+    - ``loss="non_saturating"``: ``-E_{p_g}[log D(x)]``, the alternative [1]_ recommends (Section 3),
+      whose gradient does not vanish where ``D`` rejects the generator's samples (S3).
+
+    Parameters
+    ----------
+    p_data : Density or frozen scipy.stats continuous distribution
+        The data density: it defines the default ``D*``, and its breakpoints (where ``D*`` jumps) shape
+        the panels.
+    p_g : Density or frozen scipy.stats continuous distribution
+        The generator's density, of the same dimension as `p_data`: the expectation is over it.
+    d : callable, Discriminator or None, default None
+        ``x -> D(x)`` in ``[0, 1]`` (one value per point), as in :func:`value_function`; None:
+        ``optimal_discriminator(p_data, p_g)``.
+    loss : {"minimax", "non_saturating"}, default "minimax"
+        Which loss.
+    rtol : float, >= 0, default 1e-12
+        Relative tolerance of the quadrature (in one dimension relative to the integral of the
+        integrand's absolute value, so a total that cancels is not asked for more than its parts allow).
+    atol : float, >= 0, default 0.0
+        Absolute tolerance; `rtol` and `atol` must not both be 0.
+    **options
+        Quadrature options: ``max_panels`` (int >= 1; default ``max(20000, 4 × number of segments)``),
+        ``max_rounds`` (int >= 1, default 80), ``max_nodes`` (float > 0, default 3e7: the tensor grid in
+        d >= 2), ``breaks`` (1-D array of finite points, one dimension only: extra panel edges where `d`
+        has kinks or jumps that the densities do not know of).
+
+    Returns
+    -------
+    Estimate
+        The loss, with ``error`` (a bound on the absolute error: the quadrature's error estimate plus
+        propagated round-off), ``neval``, ``method="quad"`` and ``converged``. The minimax loss is
+        ``-inf`` where ``D = 1`` on generator mass, the non-saturating one ``+inf`` where ``D = 0`` on
+        generator mass (at ``D*``: where the generator puts mass and the data have none).
+        ``converged=False``, with an :class:`~gantheory.AccuracyWarning`, when the tolerance was not
+        met; `error` is then the accuracy reached.
+
+    Raises
+    ------
+    TypeError
+        If `p_data` or `p_g` is neither a gantheory density nor a frozen ``scipy.stats`` continuous
+        distribution, or if `d` is not callable, `loss` is not a string, an option is unknown, or a
+        tolerance or option is of the wrong type.
+    ValueError
+        If `p_data` and `p_g` differ in dimension, `loss` is unknown, `d` returns values outside
+        ``[0, 1]``, NaN or not one value per point, or a tolerance or option is out of range.
+
+    See Also
+    --------
+    generator_gradient : The gradient of this loss for an affine generator.
+    value_function : ``V(G, D)``, whose second term is the minimax loss.
+    virtual_criterion : ``C(G)``, whose gradient the minimax gradient at ``D*`` is.
+
+    References
+    ----------
+    .. [1] I. Goodfellow, J. Pouget-Abadie, M. Mirza, B. Xu, D. Warde-Farley, S. Ozair, A. Courville and
+       Y. Bengio, "Generative Adversarial Nets", NeurIPS, 2014.
+
+    Examples
+    --------
+    >>> import math
+    >>> import gantheory as gt
+    >>> p = gt.Normal(0, 1)
+    >>> abs(gt.generator_loss(p, p) + math.log(2)) < 1e-15  # D* = 1/2: log(1/2)
+    True
+    >>> abs(gt.generator_loss(p, p, loss="non_saturating") - math.log(2)) < 1e-15
+    True
+    >>> float(gt.generator_loss(gt.Uniform(0, 1), p, loss="non_saturating"))  # D* = 0 outside [0, 1]
+    inf
     """
     check_options("generator_loss", options, _KW_LOSS)
     p_data, p_g = _pair(p_data, p_g, ("p_data", "p_g"))
@@ -535,10 +1029,13 @@ def _score_form(d, p_g):
 
 
 def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=0.0, **options):
-    r"""Exact gradient of :func:`generator_loss` with respect to ``(scale, shift)`` of an Affine
-    generator ``p_g = Pushforward(p_z, Affine(scale, shift))``, at fixed ``d`` (``D*`` by default).
+    r"""Compute the gradient of :func:`generator_loss` with respect to an affine generator's parameters.
 
-    With ``x = scale z + shift`` and ``ℓ`` the logit of ``D``, by reparametrisation
+    The generator is ``p_g = Pushforward(p_z, Affine(scale, shift))``, ``x = G(z) = scale z + shift``.
+    The gradient of the minimax or non-saturating loss of [1]_ is taken with respect to
+    ``θ = (scale, shift)`` at a fixed discriminator ``d``: by default ``D*`` of the current ``p_data``
+    and ``p_g``, where (Danskin's theorem) the minimax gradient is the gradient of ``C(G)``
+    (docs/theory.md S12). With ``h`` the loss density and ``ℓ`` the logit of ``D``, by reparametrisation
     ``∂/∂θ E_z[h(G_θ(z))] = E_{p_g}[h'(x) ∂x/∂θ]`` with ``∂x/∂scale = z = (x - shift)/scale``,
     ``∂x/∂shift = 1``, and ``h' = -D ℓ'`` (minimax) or ``h' = -(1 - D) ℓ'`` (non-saturating). The
     minimax factor ``D`` vanishes where ``D`` rejects the fakes: the saturation of S3.
@@ -548,18 +1045,86 @@ def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=
     (and diverges where ``p_data`` does). There the gradient is computed in score-function form,
     ``E_z[(h(G(z)) - L) ∂/∂θ log p_g(G(z))]`` with ``L`` the loss, ``∂ log p_g/∂shift = -ψ(z)/scale``
     and ``∂ log p_g/∂scale = -(1 + z ψ(z))/scale`` (``ψ`` the score of ``p_z``), which holds whatever
-    ``h`` does (over the noise, where ``z`` keeps its digits, when the scale is tiny next to the shift).
+    ``h`` does (integrated over the noise, where ``z`` keeps its digits, when ``|scale|`` is below 1e-4
+    of ``|shift|`` or of the data's scale).
 
-    Raises ``ValueError`` where the gradient does not exist: when the loss is infinite (``p_g`` has
-    mass where ``D`` is 0 or 1), and for ``D = D*`` when ``p_g`` has a bounded support or a base with
-    jumps (``D*`` then jumps at points that move with the parameters).
+    Parameters
+    ----------
+    p_data : Density or frozen scipy.stats continuous distribution
+        The data density, one-dimensional.
+    p_g : Pushforward
+        The generator: a one-dimensional ``Pushforward(p_z, Affine(scale, shift))``.
+    d : Discriminator or None, default None
+        A :class:`Discriminator` with a derivative (:meth:`Discriminator.dlogit`): an
+        :class:`OptimalDiscriminator`, a :class:`QuadraticDiscriminator`, or a
+        :class:`LogitDiscriminator` made with `dlogit` (one finite value per point). None:
+        ``optimal_discriminator(p_data, p_g)``.
+    loss : {"minimax", "non_saturating"}, default "minimax"
+        The loss differentiated (see :func:`generator_loss`).
+    rtol : float, >= 0, default 1e-12
+        Relative tolerance of each integral (in one dimension relative to the integral of the
+        integrand's absolute value, so a total that cancels is not asked for more than its parts allow).
+    atol : float, >= 0, default 0.0
+        Absolute tolerance; `rtol` and `atol` must not both be 0.
+    **options
+        Quadrature options: ``max_panels`` (int >= 1; default ``max(20000, 4 × number of segments)``),
+        ``max_rounds`` (int >= 1, default 80), ``max_nodes`` (float > 0, default 3e7: the tensor grid in
+        d >= 2), ``breaks`` (1-D array of finite points, one dimension only: extra panel edges where `d`
+        has kinks or jumps that the densities do not know of).
 
     Returns
     -------
     EstimateArray
-        ``[dL/dscale, dL/dshift]``: an array of two floats with ``error`` (each component's error
-        estimate), ``neval``, ``method`` and ``converged``; not converged (with an AccuracyWarning) when
-        either integral stopped short of the tolerance.
+        ``[dL/dscale, dL/dshift]``: two floats with ``error`` (each component's bound on the absolute
+        error: the quadrature's error estimate plus propagated round-off), ``neval`` (of both
+        integrals), ``method="quad"`` and ``converged``: False, with an
+        :class:`~gantheory.AccuracyWarning`, when either integral stopped short of the tolerance.
+
+    Raises
+    ------
+    TypeError
+        If `p_g` is not a one-dimensional ``Pushforward`` of an ``Affine`` map, `d` is not a
+        :class:`Discriminator` or has no derivative, `p_data` is not a density, `loss` is not a string,
+        an option is unknown, or a tolerance or option is of the wrong type.
+    ValueError
+        Where the gradient does not exist: the loss is infinite (``p_g`` has mass where ``D`` is 0 or 1);
+        ``D = D*`` of this `p_g` and ``p_g`` has a bounded support or a base density with jumps (``D*``
+        then jumps at points that move with the parameters); ``D*`` jumps inside the support of ``p_g``
+        and ``p_g`` has a bounded support or a base with jumps; or the scale leaves the jumps of ``D*``
+        too close together in float64 to integrate. Also if `p_data` and `p_g` differ in dimension,
+        `loss` is unknown, `dlogit` returns non-finite values or not one value per point, or a
+        tolerance or option is out of range.
+
+    See Also
+    --------
+    generator_loss : The loss differentiated.
+    virtual_criterion : ``C(G)``: at ``D*`` the minimax gradient is its gradient.
+    QuadraticDiscriminator : A smooth discriminator with an exact derivative.
+    gantheory.training.parametric : Training runs of affine and sinh-arcsinh generators.
+
+    References
+    ----------
+    .. [1] I. Goodfellow, J. Pouget-Abadie, M. Mirza, B. Xu, D. Warde-Farley, S. Ozair, A. Courville and
+       Y. Bengio, "Generative Adversarial Nets", NeurIPS, 2014.
+
+    Examples
+    --------
+    >>> import gantheory as gt
+    >>> p_data = gt.Normal(0, 1)
+    >>> def p_g(scale, shift):
+    ...     return gt.Pushforward(gt.Normal(0, 1), gt.Affine(scale, shift))
+    >>> g = gt.generator_gradient(p_data, p_g(1.0, 1.3))
+    >>> [round(float(v), 10) for v in g], g.converged
+    ([-0.2918564387, 0.4490099056], True)
+
+    At ``D*`` the minimax gradient is that of ``C(G)`` (Danskin): compare central differences.
+
+    >>> def c(scale, shift):
+    ...     return float(gt.virtual_criterion(p_data, p_g(scale, shift)))
+    >>> h = 1e-5
+    >>> fd = [(c(1 + h, 1.3) - c(1 - h, 1.3)) / (2 * h), (c(1, 1.3 + h) - c(1, 1.3 - h)) / (2 * h)]
+    >>> bool(abs(g[0] - fd[0]) < 1e-7 and abs(g[1] - fd[1]) < 1e-7)
+    True
     """
     check_options("generator_gradient", options, _KW_LOSS)
     p_data, p_g = _pair(p_data, p_g, ("p_data", "p_g"))
@@ -679,9 +1244,51 @@ def _score_function_gradient(p_g, d, loss, value, options):
 
 
 def pointwise_argmax(a, b):
-    r"""Maximiser of ``y -> a log y + b log(1 - y)`` on ``[0, 1]``: ``y* = a / (a + b)`` (S5).
+    r"""Return the maximiser ``y* = a / (a + b)`` of ``y -> a log y + b log(1 - y)`` on ``[0, 1]``.
 
-    ``a, b >= 0`` and not both zero (arrays broadcast).
+    The pointwise lemma behind ``D*`` (docs/theory.md S5; [1]_, proof of Proposition 1): with
+    ``a = p_data(x)`` and ``b = p_g(x)`` it gives ``D*(x)``. The maximiser is unique. Computed as the
+    ratio of ``a`` and ``b`` scaled by ``max(a, b)``, so ``a + b`` cannot overflow.
+
+    Parameters
+    ----------
+    a : array_like of float, >= 0
+        The weight of ``log y``; finite.
+    b : array_like of float, >= 0
+        The weight of ``log(1 - y)``; finite, broadcast with `a`; not zero where `a` is.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``y*`` in ``[0, 1]``, of the broadcast shape of `a` and `b` (a float for scalars).
+
+    Raises
+    ------
+    TypeError
+        If `a` or `b` is not real numbers (strings, booleans, complex numbers).
+    ValueError
+        If `a` or `b` is not finite or is negative, they do not broadcast together, or both are zero at
+        some position (every ``y`` is then a maximiser).
+
+    See Also
+    --------
+    pointwise_objective : The objective maximised.
+    optimal_discriminator : The lemma applied at every ``x``.
+
+    References
+    ----------
+    .. [1] I. Goodfellow, J. Pouget-Abadie, M. Mirza, B. Xu, D. Warde-Farley, S. Ozair, A. Courville and
+       Y. Bengio, "Generative Adversarial Nets", NeurIPS, 2014.
+
+    Examples
+    --------
+    >>> import gantheory as gt
+    >>> float(gt.pointwise_argmax(1.0, 3.0))
+    0.25
+    >>> gt.pointwise_argmax([1.0, 0.0, 2.0], [1.0, 1.0, 0.0]).tolist()
+    [0.5, 0.0, 1.0]
+    >>> float(gt.pointwise_argmax(1e308, 1e308))  # a + b would overflow
+    0.5
     """
     a = finite_array(a, "a")
     b = finite_array(b, "b")
@@ -695,8 +1302,51 @@ def pointwise_argmax(a, b):
 
 
 def pointwise_objective(y, a, b):
-    """``a log y + b log(1 - y)`` with ``0 log 0 = 0`` (``-inf`` where a positive weight meets 0, or where
-    the value lies below the float64 range)."""
+    """Return ``a log y + b log(1 - y)``, with ``0 log 0 = 0``.
+
+    The integrand of ``V(G, D)`` at one point (``a = p_data(x)``, ``b = p_g(x)``, ``y = D(x)``;
+    docs/theory.md S5), maximised at ``y = a / (a + b)`` (:func:`pointwise_argmax`).
+
+    Parameters
+    ----------
+    y : array_like of float, in [0, 1]
+        The points.
+    a : array_like of float, >= 0
+        The weight of ``log y``; finite.
+    b : array_like of float, >= 0
+        The weight of ``log(1 - y)``; finite. `y`, `a` and `b` broadcast together.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The objective, at most 0, of the broadcast shape (a float for scalars); ``-inf`` where a
+        positive weight meets ``log 0``, or where the value lies below the float64 range.
+
+    Raises
+    ------
+    TypeError
+        If `y`, `a` or `b` is not real numbers (strings, booleans, complex numbers).
+    ValueError
+        If `y` is not finite or lies outside ``[0, 1]``, `a` or `b` is not finite or is negative, or
+        the three do not broadcast together.
+
+    See Also
+    --------
+    pointwise_argmax : Its maximiser.
+    value_function : Its integral over x.
+
+    Examples
+    --------
+    >>> import math
+    >>> import gantheory as gt
+    >>> v = gt.pointwise_objective(0.25, 1.0, 3.0)  # log(1/4) + 3 log(3/4), the maximum
+    >>> bool(abs(v - (math.log(0.25) + 3 * math.log(0.75))) < 1e-15)
+    True
+    >>> bool(gt.pointwise_objective(0.3, 1.0, 3.0) < v)
+    True
+    >>> float(gt.pointwise_objective(0.0, 0.0, 2.0)), float(gt.pointwise_objective(0.0, 1.0, 0.0))
+    (0.0, -inf)
+    """
     y = finite_array(y, "y")
     if np.any((y < 0) | (y > 1)):
         raise ValueError("y must lie in [0, 1]")

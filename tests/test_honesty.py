@@ -605,3 +605,27 @@ def test_value_at_dstar_with_data_far_narrower_than_the_generator(data, g):
     p, q = gt.Normal(*data), gt.Pushforward(gt.Normal(0.0, 1.0), gt.Affine(g[1], g[0]))
     got = gt.value_function(p, q, gt.optimal_discriminator(p, q))
     assert not got.converged or abs(float(got) - want) <= got.error
+
+
+@pytest.mark.parametrize("shift", [1e-9, 1e-7, 1e-6, 1.0, 5.0])
+def test_js_distance_bar_covers_every_root_the_jsd_bar_allows(shift):
+    """sqrt(JSD) for a JSD v with error e lies anywhere in [sqrt(max(v - e, 0)), sqrt(v + e)]; near
+    JSD ~ e (two normals 1e-7 apart: v = 1.25e-15, e = 8e-16) the first-order e/(2 sqrt v) fell short of
+    the lower end by a fifth."""
+    p, q = gt.Normal(0, 1), gt.Normal(shift, 1)
+    jsd, dist = gt.js_divergence(p, q), gt.js_distance(p, q)
+    v, e = float(jsd), jsd.error
+    assert math.sqrt(max(v - e, 0.0)) >= float(dist) - dist.error
+    assert math.sqrt(v + e) <= float(dist) + dist.error
+    assert dist.error <= math.sqrt(e) + math.ulp(float(dist))  # and no looser than the interval needs
+
+
+def test_f_inf_must_be_a_number_finite_or_plus_infinity():
+    u, v = gt.Uniform(0, 1), gt.Uniform(0.5, 2)
+    for bad in (math.nan, -math.inf):
+        with pytest.raises(ValueError, match="f_inf"):
+            gt.f_divergence(u, v, lambda r: (r - 1) ** 2, f_inf=bad)
+    with pytest.raises(TypeError, match="f_inf"):
+        gt.f_divergence(u, v, lambda r: (r - 1) ** 2, f_inf="0.5")
+    # TV through its generator: the half of u's mass where v has none weighs f_inf = 1/2
+    assert float(gt.f_divergence(u, v, lambda r: abs(r - 1) / 2, f_inf=0.5)) == pytest.approx(2 / 3, rel=1e-14)

@@ -115,6 +115,10 @@ CASES = [
                               atol=-1.0), ValueError, "atol"),
     # the rest of the public API (found by tests/test_fuzz.py)
     (lambda: gt.ScipyDensity(gt.Normal()), TypeError, "frozen"),
+    # D*'s derivative in 2-D (it once returned the densities' 1-D scores: [-1, -1] for [-1, 0])
+    (lambda: gt.OptimalDiscriminator(gt.MultivariateNormal([0, 0], np.eye(2)),
+                                     gt.MultivariateNormal([1, 0], np.eye(2))).dlogit([[0.0, 0.0]]),
+     ValueError, "one-dimensional"),
     # integrate_pair's evaluate returning log p = +inf at a node (it once ended in an internal NaN error)
     (lambda: Q.integrate_pair((gt.Normal(), gt.Normal(1)), 6, lambda nodes: (
         np.where(np.arange(len(nodes.x)) == 0, np.inf, nodes.logpdf(gt.Normal())), nodes.logpdf(gt.Normal(1)),
