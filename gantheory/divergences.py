@@ -652,8 +652,8 @@ def tv_distance(p, q, *, method="quad", rtol=None, atol=0.0, **options):
         :mod:`gantheory.estimators`). ``"knn"`` and ``"discriminator"`` raise ValueError.
     rtol : float, >= 0, optional
         Relative tolerance of the quadrature: it refines until its error bound is below
-        ``max(atol, rtol * TV)``. Default None: 1e-12 or 1e-6, as above. Used (and checked) by ``"quad"``
-        only.
+        ``max(atol, rtol * TV)``. Default None: 1e-12 or 1e-6, as above. Used by ``"quad"`` only,
+        checked for every method.
     atol : float, >= 0, default 0.0
         Absolute tolerance of the quadrature, not 0 together with ``rtol``.
     **options
@@ -720,9 +720,9 @@ def tv_distance(p, q, *, method="quad", rtol=None, atol=0.0, **options):
     two_normals = p.dim == 2 and not options and type(p) is MultivariateNormal and type(q) is MultivariateNormal
     if rtol is None:
         rtol = 1e-12 if p.dim == 1 or two_normals else 1e-6
+    rtol, atol = scalar(rtol, "rtol", lower=0.0), scalar(atol, "atol", lower=0.0)  # (checked for every method)
     if _method(method) != "quad":
         return _dispatch("tv", p, q, method, options)
-    rtol, atol = scalar(rtol, "rtol", lower=0.0), scalar(atol, "atol", lower=0.0)
     if _disjoint(p, q):
         return Estimate(1.0, 0.0, 0, "quad", True)
     if two_normals:
@@ -880,7 +880,7 @@ def hellinger(p, q, *, method="quad", rtol=1e-12, atol=0.0, **options):
         ``"discriminator"`` raise ValueError.
     rtol, atol : float, >= 0, default 1e-12 and 0.0
         Relative and absolute tolerance of the quadrature, not both 0: it refines until its error bound
-        is below ``max(atol, rtol * H²)``. Used (and checked) by ``"quad"`` only.
+        is below ``max(atol, rtol * H²)``. Used by ``"quad"`` only, checked for every method.
     **options
         Options of the method. ``"quad"``: ``max_panels`` (int >= 1, panel budget in one dimension;
         default 20000, more for a fine GridDensity), ``max_rounds`` (int >= 1, default 80: refinement
@@ -934,9 +934,9 @@ def hellinger(p, q, *, method="quad", rtol=1e-12, atol=0.0, **options):
     """
     check_options("hellinger", options, _KW_METHOD, method, _est.method_options)
     p, q = _pair(p, q)
+    rtol, atol = scalar(rtol, "rtol", lower=0.0), scalar(atol, "atol", lower=0.0)  # (checked for every method)
     if _method(method) != "quad":
         return _dispatch("hellinger", p, q, method, options)
-    rtol, atol = scalar(rtol, "rtol", lower=0.0), scalar(atol, "atol", lower=0.0)
     if _disjoint(p, q):
         return Estimate(1.0, 0.0, 0, "quad", True)
     p, q, options = _centred(p, q, options)

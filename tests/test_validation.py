@@ -115,6 +115,9 @@ CASES = [
                               atol=-1.0), ValueError, "atol"),
     # the rest of the public API (found by tests/test_fuzz.py)
     (lambda: gt.ScipyDensity(gt.Normal()), TypeError, "frozen"),
+    # tolerances are checked whatever the method (tv and hellinger once skipped them when sampling)
+    *[(lambda fn=fn: fn(gt.Normal(), gt.Normal(1), method="mc", rtol=-1.0, n=100, rng=0), ValueError, "rtol")
+      for fn in (gt.tv_distance, gt.hellinger, gt.kl_divergence, gt.js_divergence)],
     # D*'s derivative in 2-D (it once returned the densities' 1-D scores: [-1, -1] for [-1, 0])
     (lambda: gt.OptimalDiscriminator(gt.MultivariateNormal([0, 0], np.eye(2)),
                                      gt.MultivariateNormal([1, 0], np.eye(2))).dlogit([[0.0, 0.0]]),
