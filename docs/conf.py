@@ -36,9 +36,6 @@ nitpicky = False
 autosummary_generate = True
 autosummary_imported_members = True
 autodoc_typehints = "none"
-# members a class takes from Python's or numpy's own bases are theirs, not gantheory's
-autodoc_default_options = {"members": True,
-                           "inherited-members": "float, dict, tuple, BaseException, NDArrayOperatorsMixin"}
 numpydoc_show_class_members = False
 numpydoc_xref_param_type = False
 numpydoc_attributes_as_param_list = True

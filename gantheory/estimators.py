@@ -2,9 +2,11 @@
 the discriminator bound (docs/theory.md, "Numerics"). Reached through ``method=`` of every divergence
 (``gt.js_divergence(p, q, method="mc", n=10**6, rng=0)``) or called directly on samples.
 
-Each returns an :class:`~gantheory.Estimate` whose ``error`` is a standard error (over samples, or
-over scrambled replicates for QMC). All take ``rng`` (a ``numpy.random.Generator`` or a seed) and
-never touch numpy's global random state: the same seed gives the same number.
+The divergence estimators return an :class:`~gantheory.Estimate`. Its ``error`` is a standard error for
+Monte Carlo (over the samples) and quasi-Monte Carlo (over scrambled replicates), a rough guide to the
+sampling noise for k nearest neighbours, and ``inf`` for the discriminator bound. All take ``rng`` (a
+``numpy.random.Generator`` or a seed) where they draw, and never touch numpy's global random state:
+the same seed gives the same number.
 
 Monte Carlo with known densities
     KL(p || q) = E_p[log p - log q], with the control variate ``expm1(log q - log p)`` (mean 0 when q
@@ -13,15 +15,17 @@ Monte Carlo with known densities
     (``JSD = E_M[log 2 + D log D + (1 - D) log(1 - D)]``), drawn stratified: half the points from p,
     half from q.
 Quasi-Monte Carlo
-    The same integrands at scrambled Sobol points (``scipy.stats.qmc``) pushed through the
-    densities' inverse transforms; the spread over independent scramblings is the error bar.
+    The same integrands at scrambled Sobol points (``scipy.stats.qmc.Sobol``, linear matrix scrambling
+    plus a digital shift) pushed through the densities' inverse transforms; the spread over independent
+    scramblings is the error bar.
 k nearest neighbours (samples only)
     KL by Wang, Kulkarni and Verdú (2009), JSD = H(M) - (H(P) + H(Q))/2 with Kozachenko-Leonenko
     entropies; a point with repeated neighbours uses the first neighbour at a positive distance (with
     the matching digamma correction), so duplicates give no -inf or NaN.
 Discriminator bound
     A logistic regression on polynomial features separates real from fake samples; for the fitted
-    D̂, ``(V(G, D̂) + log 4)/2 <= JSD`` (Proposition 1: V(G, D̂) <= V(G, D*) = C(G)).
+    D̂, ``(V(G, D̂) + log 4)/2 <= JSD`` (Goodfellow et al. 2014, Proposition 1 and Theorem 1:
+    V(G, D̂) <= V(G, D*) = C(G) = -log 4 + 2 JSD).
 """
 
 import math
@@ -81,12 +85,82 @@ def _support_inside(q, p):
 
 
 def monte_carlo(name, p, q, *, n=10**6, rng=None, variance_reduction=True, chunk=_CHUNK):
-    """Monte Carlo with known densities for ``name`` in {"kl", "js", "tv", "hellinger"}.
+    """Estimate a divergence of two known densities by Monte Carlo.
 
-    ``n`` samples in total (from p for KL; half from p and half from q otherwise), in chunks of
-    ``chunk`` to bound memory. Returns an Estimate with the standard error. ``variance_reduction=False``
-    gives the textbook estimators (KL without its control variate; JSD as
-    ``E_p[log 2D]/2 + E_q[log 2(1 - D)]/2`` instead of the bounded mixture form), for comparison.
+    KL(p || q) is the mean of ``log p - log q`` over ``n`` samples of p, corrected by the control variate
+    ``expm1(log q - log p)`` (mean 0 when q's support lies inside p's) at the coefficient that minimises
+    the variance, estimated from the same samples. The control variate is dropped where it would not lower
+    the variance, or where, in one dimension, q's support is not inside p's. JSD, TV and the squared
+    Hellinger distance are means of bounded functions of ``D* = p/(p + q)`` under ``M = (p + q)/2``,
+    stratified: ``n // 2`` samples of p and ``n - n // 2`` of q. Samples are drawn and evaluated ``chunk``
+    at a time, so memory stays bounded for any ``n``.
+
+    Parameters
+    ----------
+    name : {"kl", "js", "tv", "hellinger"}
+        The divergence: KL(p || q), the Jensen-Shannon divergence (nats), the total variation distance
+        ``(1/2) ∫ |p - q|`` or the squared Hellinger distance ``1 - ∫ sqrt(p q)``.
+    p, q : Density or frozen scipy.stats continuous distribution
+        The two densities, of the same dimension (scipy distributions are wrapped by
+        :func:`gantheory.as_density`); both are evaluated, and sampled from as the estimator needs.
+    n : int, in [2, 10**11], default 10**6
+        Samples in all (all from p for ``"kl"``). With ``n < 4`` a stratum of the other divergences has a
+        single sample, whose variance reads as 0: use far more.
+    rng : None, int or numpy.random.Generator, default None
+        Source of the samples: a Generator is used as is, an int seeds a new one, None takes fresh entropy
+        from the operating system.
+    variance_reduction : bool, default True
+        False gives the textbook estimators, for comparison: KL without its control variate, JSD as
+        ``E_p[log 2D*]/2 + E_q[log 2(1 - D*)]/2`` instead of the bounded mixture form. Only ``"kl"`` and
+        ``"js"`` accept False.
+    chunk : int, >= 1, default 2**20
+        Samples drawn and evaluated at a time.
+
+    Returns
+    -------
+    Estimate
+        The estimate, with ``method="mc"``, ``neval=n`` and ``converged=True`` (a sampling method has no
+        stopping criterion). ``error`` is its standard error, from the sample variance of the terms (of each
+        stratum, for the stratified sums). KL is ``inf`` with ``error=0`` when q vanishes at a sample of p.
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a str, ``p`` or ``q`` is not a density, ``n`` or ``chunk`` is not an int,
+        ``rng`` is not a Generator, an int or None, or ``variance_reduction`` is not a bool.
+    ValueError
+        If ``name`` is unknown, ``p`` and ``q`` differ in dimension, ``n`` or ``chunk`` is out of its range,
+        ``rng`` is a negative seed, or ``variance_reduction=False`` is asked for ``"tv"`` or
+        ``"hellinger"``.
+
+    See Also
+    --------
+    quasi_monte_carlo : The same integrands at scrambled Sobol points.
+    knn_kl, knn_jsd : Estimates from samples alone.
+    gantheory.kl_divergence : With ``method="mc"`` it calls this function; so do the three below.
+    gantheory.js_divergence : By default deterministic quadrature, to a relative 1e-12.
+    gantheory.tv_distance : The total variation distance.
+    gantheory.hellinger : The squared Hellinger distance.
+
+    Examples
+    --------
+    Two unit normals one apart: KL = 1/2, JSD = 0.1114214822 (by quadrature).
+
+    >>> import gantheory as gt
+    >>> from gantheory.estimators import monte_carlo
+    >>> p, q = gt.Normal(0, 1), gt.Normal(1, 1)
+    >>> kl = monte_carlo("kl", p, q, n=10_000, rng=0)
+    >>> print(f"{kl:.4f} +- {kl.error:.4f}", abs(kl - 0.5) < 3 * kl.error)
+    0.4944 +- 0.0063 True
+    >>> js = monte_carlo("js", p, q, n=10_000, rng=0)
+    >>> print(f"{js:.4f} +- {js.error:.4f}", abs(js - 0.1114214822) < 3 * js.error)
+    0.1127 +- 0.0012 True
+
+    The bounded mixture form has a smaller standard error than the textbook one:
+
+    >>> plain = monte_carlo("js", p, q, n=10_000, rng=0, variance_reduction=False)
+    >>> print(f"{plain.error:.4f}", js.error < plain.error)
+    0.0042 True
     """
     choice(name, "name", _MC_KIND)
     p, q = _pair(p, q)
@@ -133,12 +207,73 @@ _QMC_MAX_POINTS = 2**30  # minutes of inverse transforms: a bound on one call's 
 
 
 def quasi_monte_carlo(name, p, q, *, n=2**14, replicates=16, rng=None):
-    """Randomised quasi-Monte Carlo: the Monte Carlo integrands at scrambled Sobol points.
+    """Estimate a divergence by randomised quasi-Monte Carlo at scrambled Sobol points.
 
-    ``n`` points per replicate (rounded up to a power of 2; half for p and half for q except for KL),
-    ``replicates`` independent scramblings; the estimate is their mean and the error their standard
-    error. Needs the densities' inverse transforms (every gantheory family has them). At most
-    ``2**30`` points in all.
+    The integrands of :func:`monte_carlo` (without the KL control variate) are averaged over Sobol points
+    scrambled by ``scipy.stats.qmc.Sobol`` (linear matrix scrambling plus a digital shift [1]_) and pushed
+    through the densities' inverse transforms (every gantheory density has them). Each of ``replicates``
+    independent scramblings gives an unbiased estimate; the result is their mean and the error their
+    standard error. ``n`` is rounded up to a power of 2, ``m``: each replicate uses ``m`` points of p for
+    ``"kl"``, and ``m/2`` of p plus ``m/2`` of q otherwise.
+
+    Parameters
+    ----------
+    name : {"kl", "js", "tv", "hellinger"}
+        The divergence, as in :func:`monte_carlo`.
+    p, q : Density or frozen scipy.stats continuous distribution
+        The two densities, of the same dimension (scipy distributions are wrapped by
+        :func:`gantheory.as_density`).
+    n : int, in [2, 2**26], default 2**14
+        Points per replicate, rounded up to a power of 2.
+    replicates : int, in [2, 10**4], default 16
+        Independent scramblings; ``replicates`` times the rounded ``n`` must be at most 2**30.
+    rng : None, int or numpy.random.Generator, default None
+        Seeds the scramblings: a Generator is used as is, an int seeds a new one, None takes fresh entropy.
+
+    Returns
+    -------
+    Estimate
+        The mean over the replicates, with ``method="qmc"``, ``neval`` the points in all (``replicates``
+        times the rounded ``n``) and ``converged=True``; ``error`` is the standard error over the replicates
+        (their sample standard deviation over ``sqrt(replicates)``). KL is ``inf`` with ``error=0`` when q
+        vanishes at a point of p.
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a str, ``p`` or ``q`` is not a density, ``n`` or ``replicates`` is not an int,
+        or ``rng`` is not a Generator, an int or None.
+    ValueError
+        If ``name`` is unknown, ``p`` and ``q`` differ in dimension, ``n`` or ``replicates`` is out of its
+        range, their product (after rounding) exceeds 2**30 points, or ``rng`` is a negative seed.
+
+    See Also
+    --------
+    monte_carlo : Plain Monte Carlo, with the KL control variate.
+    gantheory.js_divergence : With ``method="qmc"`` it calls this function, as do the three below.
+    gantheory.kl_divergence : The Kullback-Leibler divergence.
+    gantheory.tv_distance : The total variation distance.
+    gantheory.hellinger : The squared Hellinger distance.
+
+    References
+    ----------
+    .. [1] J. Matoušek, "On the L2-discrepancy for anchored boxes", Journal of Complexity 14(4), 527-556,
+       1998.
+
+    Examples
+    --------
+    With 8192 points in all the error is some 50 times smaller than with the 10,000 samples of the
+    :func:`monte_carlo` example (JSD = 0.1114214822 by quadrature):
+
+    >>> import gantheory as gt
+    >>> from gantheory.estimators import quasi_monte_carlo
+    >>> p, q = gt.Normal(0, 1), gt.Normal(1, 1)
+    >>> js = quasi_monte_carlo("js", p, q, n=1024, replicates=8, rng=0)
+    >>> print(f"{js:.5f} +- {js.error:.1e}", js.neval, abs(js - 0.1114214822) < 3 * js.error)
+    0.11139 +- 2.5e-05 8192 True
+    >>> kl = quasi_monte_carlo("kl", p, q, n=1000, replicates=8, rng=0)  # n rounded up to 1024
+    >>> print(f"{kl:.4f} +- {kl.error:.1e}", kl.neval)
+    0.4999 +- 1.1e-04 8192
     """
     from scipy.stats import qmc  # scipy.stats is slow to import: only when QMC is asked for
 
@@ -245,15 +380,70 @@ def _check_k(k, n, name):
 
 
 def knn_kl(x, y, *, k=1):
-    """KL(P || Q) from samples ``x ~ P`` (n, d) and ``y ~ Q`` (m, d): Wang, Kulkarni and Verdú (2009),
+    """Estimate KL(P || Q) from samples ``x ~ P`` and ``y ~ Q`` by k nearest neighbours.
 
-    ``(d/n) Σ log(ν_l(i)/ρ_k(i)) + (1/n) Σ (ψ(k_i) - ψ(l_i)) + log(m/(n-1))``, with ρ the distance from
-    x_i to its k-th neighbour among the other x and ν to its l-th neighbour among y. Where samples repeat,
-    the radius moves on to the first positive distance and the count becomes the number of points in
-    that closed ball (so no -inf and no NaN); repeated values are not a sample of a density, though, and
-    bias the estimate (dequantise data by jittering within its resolution first). Consistent; the error
-    shrinks with n (the ``error`` attribute is the spread of the per-point terms over sqrt(n), a rough
-    guide, not a standard error).
+    The estimator of Wang, Kulkarni and Verdú [1]_ with ``k_i = l_i = k`` (except at ties, below)::
+
+        (d/n) Σ_i log(ν_{l_i}(i) / ρ_{k_i}(i)) + (1/n) Σ_i (ψ(k_i) - ψ(l_i)) + log(m / (n - 1))
+
+    with ρ the distance from ``x_i`` to its k-th nearest neighbour among the other x, ν the distance to its
+    l-th nearest among y (Euclidean) and ψ the digamma function. Where samples repeat and that neighbour
+    lies at distance 0, the radius moves on to the first positive distance and ``k_i`` (``l_i``) becomes the
+    number of points in that closed ball, so there is no -inf and no NaN; repeated values are not a sample of
+    a density, though, and bias the estimate (dequantise data by jittering within its resolution first).
+    The estimate is consistent, and invariant (up to rounding) under one shift or scaling of both samples.
+
+    Parameters
+    ----------
+    x : array_like of float, shape (n,) or (n, d)
+        Samples of P, finite, n >= 2 (one-dimensional input is one coordinate).
+    y : array_like of float, shape (m,) or (m, d)
+        Samples of Q, finite, m >= 2, with the same d as ``x``.
+    k : int, >= 1, default 1
+        Rank of the neighbour; ``k < n`` and ``k <= m``. A larger k lowers the variance and raises the bias.
+
+    Returns
+    -------
+    Estimate
+        KL in nats, with ``method="knn"``, ``neval=n + m`` and ``converged=True``. ``error`` is the standard
+        deviation of the n per-point terms over ``sqrt(n)``: a rough guide to the sampling noise, not a
+        standard error (the terms share neighbours), and blind to the bias. Over 200 pairs of samples of 1000
+        points each from N(0, 1) and N(1, 1) it averaged 0.065 against an observed spread of 0.082.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` or ``y`` is not an array of real numbers, or ``k`` is not an int.
+    ValueError
+        If ``x`` or ``y`` holds a non-finite value, is not of shape (n,) or (n, d) with d >= 1, has fewer than
+        2 samples, the dimensions differ, ``k`` is out of its range, or so many points repeat that one has no
+        neighbour at a positive distance.
+
+    See Also
+    --------
+    knn_jsd : The Jensen-Shannon divergence from samples.
+    knn_entropy : The Kozachenko-Leonenko entropy.
+    monte_carlo : KL when both densities are known.
+    gantheory.kl_divergence : With ``method="knn"`` it samples both densities and calls this function.
+
+    References
+    ----------
+    .. [1] Q. Wang, S. R. Kulkarni, S. Verdú, "Divergence estimation for multidimensional densities via
+       k-nearest-neighbor distances", IEEE Transactions on Information Theory 55(5), 2392-2405, 2009.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gantheory.estimators import knn_kl
+    >>> rng = np.random.default_rng(0)
+    >>> x, y = rng.normal(0.0, 1.0, 2000), rng.normal(1.0, 1.0, 2000)
+    >>> kl = knn_kl(x, y)  # exact: 1/2
+    >>> print(f"{kl:.3f} +- {kl.error:.3f}")
+    0.521 +- 0.047
+    >>> print(f"{knn_kl(x, y, k=5):.3f}")
+    0.535
+    >>> bool(np.isfinite(knn_kl(np.repeat(x, 2), y)))  # every point repeated: still finite
+    True
     """
     x, y = _samples(x, "x"), _samples(y, "y")
     if x.shape[1] != y.shape[1]:
@@ -273,7 +463,58 @@ def knn_kl(x, y, *, k=1):
 
 
 def knn_entropy(x, *, k=1):
-    """Kozachenko-Leonenko entropy ``ψ(n) - mean ψ(k_i) + log V_d + (d/n) Σ log ρ_{k_i}(i)`` (nats)."""
+    """Estimate the differential entropy of a sample by the Kozachenko-Leonenko estimator.
+
+    ``H = ψ(n) - (1/n) Σ_i ψ(k_i) + log V_d + (d/n) Σ_i log ρ_{k_i}(i)`` in nats [1]_, with ρ the Euclidean
+    distance from ``x_i`` to its k-th nearest neighbour among the other points, ``V_d = π^(d/2) / Γ(d/2 + 1)``
+    the volume of the unit ball and ψ the digamma function. ``k_i = k`` except where repeated points put
+    that neighbour at distance 0: then the radius moves on to the first positive distance and ``k_i`` counts
+    the points in that closed ball.
+
+    Parameters
+    ----------
+    x : array_like of float, shape (n,) or (n, d)
+        The sample, finite, n >= 2 (one-dimensional input is one coordinate).
+    k : int, >= 1, default 1
+        Rank of the neighbour, ``k < n``.
+
+    Returns
+    -------
+    Estimate
+        The entropy in nats, with ``method="knn"``, ``neval=n`` and ``converged=True``. ``error`` is the
+        standard deviation of the per-point terms ``d log ρ - ψ(k_i)`` over ``sqrt(n)``: a rough guide to the
+        sampling noise, blind to the bias (for 1000 points of N(0, 1), 0.046 on average against an observed
+        spread of 0.051).
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not an array of real numbers, or ``k`` is not an int.
+    ValueError
+        If ``x`` holds a non-finite value, is not of shape (n,) or (n, d) with d >= 1, has fewer than 2
+        samples, ``k`` is out of its range, or so many points repeat that one has no neighbour at a positive
+        distance.
+
+    See Also
+    --------
+    knn_jsd : JSD from three of these entropies.
+    knn_kl : KL from samples.
+
+    References
+    ----------
+    .. [1] L. F. Kozachenko, N. N. Leonenko, "Sample estimate of the entropy of a random vector",
+       Problems of Information Transmission 23(2), 95-101, 1987.
+
+    Examples
+    --------
+    >>> import math
+    >>> import numpy as np
+    >>> from gantheory.estimators import knn_entropy
+    >>> x = np.random.default_rng(0).normal(size=2000)
+    >>> h = knn_entropy(x)  # exact: log(2 pi e)/2 = 1.41894
+    >>> print(f"{h:.4f} +- {h.error:.4f}", abs(h - 0.5 * math.log(2 * math.pi * math.e)) < 3 * h.error)
+    1.4187 +- 0.0336 True
+    """
     x = _samples(x, "x")
     n, d = x.shape
     k = _check_k(k, n, "x")
@@ -287,8 +528,63 @@ def knn_entropy(x, *, k=1):
 
 
 def knn_jsd(x, y, *, k=1, rng=None):
-    """JSD from samples: ``H(M) - (H(P) + H(Q))/2`` with Kozachenko-Leonenko entropies, M's sample the
-    pooled x and y (the larger one subsampled to equal size with ``rng``)."""
+    """Estimate the Jensen-Shannon divergence from samples by k nearest neighbours.
+
+    ``JSD = H(M) - (H(P) + H(Q))/2`` with Kozachenko-Leonenko entropies (:func:`knn_entropy`) [1]_; the
+    sample of ``M = (P + Q)/2`` is x and y pooled, the larger of the two first subsampled without
+    replacement to the size of the smaller.
+
+    Parameters
+    ----------
+    x : array_like of float, shape (n,) or (n, d)
+        Samples of P, finite, n >= 2 (one-dimensional input is one coordinate).
+    y : array_like of float, shape (m,) or (m, d)
+        Samples of Q, finite, m >= 2, with the same d as ``x``.
+    k : int, >= 1, default 1
+        Rank of the neighbour, ``k < min(n, m)``.
+    rng : None, int or numpy.random.Generator, default None
+        Chooses the subsample when ``n != m`` (unused otherwise).
+
+    Returns
+    -------
+    Estimate
+        JSD in nats (not clipped to ``[0, log 2]``), with ``method="knn"``, ``neval=2 min(n, m)`` and
+        ``converged=True``. ``error`` combines the three entropies' errors as if they were independent,
+        ``sqrt(e_M² + (e_P² + e_Q²)/4)``; they are not, and it is a rough guide only (for 1000 points each of
+        N(0, 1) and N(1, 1) it averaged 0.046 against an observed spread of 0.026), blind to the bias.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` or ``y`` is not an array of real numbers, ``k`` is not an int, or ``rng`` is not a
+        Generator, an int or None.
+    ValueError
+        If ``x`` or ``y`` holds a non-finite value, is not of shape (n,) or (n, d) with d >= 1, has fewer than
+        2 samples, the dimensions differ, ``k`` is out of its range, ``rng`` is a negative seed, or so many
+        points repeat that one has no neighbour at a positive distance.
+
+    See Also
+    --------
+    knn_entropy : The entropy estimator used three times.
+    knn_kl : KL from samples.
+    discriminator_jsd : A lower bound of JSD from a fitted discriminator.
+    gantheory.js_divergence : With ``method="knn"`` it samples both densities and calls this function.
+
+    References
+    ----------
+    .. [1] L. F. Kozachenko, N. N. Leonenko, "Sample estimate of the entropy of a random vector",
+       Problems of Information Transmission 23(2), 95-101, 1987.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gantheory.estimators import knn_jsd
+    >>> rng = np.random.default_rng(0)
+    >>> x, y = rng.normal(0.0, 1.0, 2000), rng.normal(1.0, 1.0, 2000)
+    >>> js = knn_jsd(x, y, rng=0)  # JSD = 0.1114 by quadrature
+    >>> print(f"{js:.4f} +- {js.error:.4f}")
+    0.1077 +- 0.0326
+    """
     x, y = _samples(x, "x"), _samples(y, "y")
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"x and y must have the same dimension, got {x.shape[1]} and {y.shape[1]}")
@@ -323,12 +619,68 @@ def _monomials(d, deg, start=0):
 
 
 def fit_logistic(x_real, x_fake, *, degree=2, l2=1e-6, max_iter=100):
-    """Logistic regression of "real" on polynomial features (standardised) by Newton's method.
+    """Fit a logistic-regression discriminator of real against fake samples by Newton's method.
 
-    Returns a :class:`~gantheory.LogitDiscriminator` ``D̂(x) = sigmoid(w · φ(x))`` (with ``dlogit`` in
-    one dimension). ``degree`` is at most 8 and ``max_iter`` at most 10^4. The standardised coordinates
-    are held within ``(1e300 / (1 + sum |w|))^(1/degree)`` (at most 1e30 standard deviations from the
-    samples' mean) when the fitted logit is evaluated, so it never overflows.
+    The logit is ``w · φ(x)``, with φ every monomial of degree 0 to ``degree`` in the coordinates
+    standardised by the pooled samples' mean and standard deviation (a constant coordinate is only
+    centred): ``C(d + degree, degree)`` features in d dimensions. ``w`` minimises the cross-entropy summed
+    over all samples (targets 1 for real, 0 for fake) plus ``(l2/2) |w|²``, by Newton's method from
+    ``w = 0`` until the largest step component is below 1e-10 or ``max_iter`` steps are taken (with no
+    warning in that case). When the fitted logit is evaluated, the standardised coordinates are held within
+    ``(1e300 / (1 + Σ |w_j|))^(1/degree)`` (at most 1e30 standard deviations from the mean), so it never
+    overflows.
+
+    Parameters
+    ----------
+    x_real : array_like of float, shape (n,) or (n, d)
+        The real samples (target 1), finite, n >= 2.
+    x_fake : array_like of float, shape (m,) or (m, d)
+        The fake samples (target 0), finite, m >= 2, with the same d.
+    degree : int, in [1, 8], default 2
+        Highest degree of the polynomial features. Degree 2 contains the exact log-ratio of two normals.
+    l2 : float, >= 0, default 1e-6
+        Weight of the ridge penalty ``(l2/2) |w|²`` (against a sum, not a mean, over the samples; the
+        intercept is penalised too). With 0, separable samples make the fit fail.
+    max_iter : int, in [1, 10**4], default 100
+        Most Newton steps.
+
+    Returns
+    -------
+    LogitDiscriminator
+        ``D̂(x) = sigmoid(w · φ(x))``, taking points as arrays of shape (...,) in one dimension and
+        (..., d) in d. In one dimension its ``dlogit`` is a central difference with step
+        ``1e-6 (1 + |x|)``; in more it has none.
+
+    Raises
+    ------
+    TypeError
+        If ``x_real`` or ``x_fake`` is not an array of real numbers, ``degree`` or ``max_iter`` is not an
+        int, or ``l2`` is not a real number.
+    ValueError
+        If a sample holds a non-finite value, is not of shape (n,) or (n, d) with d >= 1, has fewer than 2
+        points, the dimensions differ, ``degree``, ``l2`` or ``max_iter`` is out of its range, or the fit
+        fails: a singular Newton system (``l2 = 0`` with collinear features or separable samples) or
+        diverging weights (separable samples with too small an ``l2``).
+
+    See Also
+    --------
+    discriminator_jsd : The JSD lower bound of such a fit.
+    gantheory.LogitDiscriminator : The returned discriminator.
+    gantheory.optimal_discriminator : ``D* = p_data/(p_data + p_g)``, what the fit approaches.
+    gantheory.value_function : ``V(G, D)`` for any discriminator.
+
+    Examples
+    --------
+    Real N(0, 1) against fake N(1, 1): ``D*(x) = sigmoid(1/2 - x)``.
+
+    >>> import numpy as np
+    >>> from scipy.special import expit
+    >>> from gantheory.estimators import fit_logistic
+    >>> rng = np.random.default_rng(0)
+    >>> d = fit_logistic(rng.normal(0.0, 1.0, 2000), rng.normal(1.0, 1.0, 2000))
+    >>> x = np.array([0.0, 0.5, 1.0])
+    >>> print(np.round(d(x), 3), np.round(expit(0.5 - x), 3))
+    [0.618 0.489 0.365] [0.622 0.5   0.378]
     """
     from .gan import LogitDiscriminator
 
@@ -380,19 +732,68 @@ def fit_logistic(x_real, x_fake, *, degree=2, l2=1e-6, max_iter=100):
 
 
 def discriminator_jsd(p, q, *, n=20_000, degree=2, rng=None, population=None):
-    """The discriminator lower bound ``(V(G, D̂) + log 4)/2 <= JSD(p, q)`` for a logistic regression D̂
-    fitted on ``n`` samples of each density.
+    """Compute the discriminator lower bound ``(V(G, D̂) + log 4)/2`` of JSD(p, q).
 
-    With ``population=True`` (the default up to three dimensions) V(G, D̂) is integrated by quadrature,
-    so the bound holds for the population exactly; otherwise it is averaged over ``n`` fresh samples
-    of each density.
+    ``D̂`` is the logistic regression of :func:`fit_logistic` on ``n`` samples of p (real) and ``n`` of q
+    (fake). For every discriminator ``V(G, D̂) <= V(G, D*) = C(G) = -log 4 + 2 JSD`` [1]_ (Proposition 1
+    and Theorem 1), so the value is at most JSD, short of it by how far ``D̂`` is from ``D*``. With
+    ``population=True`` ``V(G, D̂)`` is integrated by quadrature, and the bound holds for the population up
+    to the quadrature's error; with ``population=False`` it is averaged over ``n`` fresh samples of each
+    density, which adds sampling noise: the value may then land above JSD (or below 0).
 
-    With ``population=False`` the average carries sampling noise and may land above JSD (or below 0).
+    Parameters
+    ----------
+    p, q : Density or frozen scipy.stats continuous distribution
+        The data density p and the generator's density q, of the same dimension (scipy distributions are
+        wrapped by :func:`gantheory.as_density`).
+    n : int, in [2, 10**7], default 20000
+        Samples of each density for the fit (and again for the average with ``population=False``).
+    degree : int, in [1, 8], default 2
+        Highest degree of the polynomial features.
+    rng : None, int or numpy.random.Generator, default None
+        Source of the samples: a Generator is used as is, an int seeds a new one, None takes fresh entropy.
+    population : None or bool, default None
+        True: ``V(G, D̂)`` by quadrature; False: by the sample average. None: True up to three dimensions.
 
-    The returned ``error`` is ``inf``: the value is a lower bound of JSD, below it by how far D̂ is from
-    D* (the misfit of the regression, which only JSD itself would measure), so no error bar can be
-    given. The precision of the bound itself (the quadrature's, or the samples' spread) says nothing of
-    that gap: 1e-15 against a gap of 1e-5 for two equal normals.
+    Returns
+    -------
+    Estimate
+        The bound, with ``method="discriminator"``, ``neval`` the samples drawn (``2 n``, or ``4 n`` with
+        ``population=False``) and ``error=inf``: the gap to JSD is the regression's misfit, which only JSD
+        itself would measure, and the precision of the bound (the quadrature's, or the samples' spread) says
+        nothing of it. ``converged`` is the quadrature's (False: it missed its tolerance) and True for the
+        sample average.
+
+    Raises
+    ------
+    TypeError
+        If ``p`` or ``q`` is not a density, ``n`` or ``degree`` is not an int, ``rng`` is not a Generator, an
+        int or None, or ``population`` is not None or a bool.
+    ValueError
+        If ``p`` and ``q`` differ in dimension, ``n`` or ``degree`` is out of its range, ``rng`` is a
+        negative seed, or the regression fails (see :func:`fit_logistic`).
+
+    See Also
+    --------
+    fit_logistic : The fitted discriminator.
+    gantheory.js_divergence : JSD by quadrature; ``method="discriminator"`` calls this function.
+    gantheory.value_function : ``V(G, D)``.
+    gantheory.virtual_criterion : ``C(G) = V(G, D*)``.
+
+    References
+    ----------
+    .. [1] I. Goodfellow, J. Pouget-Abadie, M. Mirza, B. Xu, D. Warde-Farley, S. Ozair, A. Courville,
+       Y. Bengio, "Generative Adversarial Nets", NeurIPS, 2014.
+
+    Examples
+    --------
+    >>> import gantheory as gt
+    >>> from gantheory.estimators import discriminator_jsd
+    >>> p, q = gt.Normal(0, 1), gt.Normal(1, 1)
+    >>> bound = discriminator_jsd(p, q, n=2000, rng=0)
+    >>> jsd = gt.js_divergence(p, q)
+    >>> print(f"{bound:.6f} <= {jsd:.6f}", bound <= jsd, bound.error)
+    0.111168 <= 0.111421 True inf
     """
     from .gan import value_function
 
