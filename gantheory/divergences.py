@@ -12,8 +12,8 @@ divergences therefore keep their relative accuracy, and ``C(G) >= -log 4`` holds
 ``method=`` (of :func:`kl_divergence`, :func:`js_divergence`, :func:`js_distance`, :func:`tv_distance`,
 :func:`hellinger`) chooses how: ``"quad"`` (the default: deterministic quadrature, whose ``error`` is a
 bound, the true error meant to lie within it), ``"mc"`` and ``"qmc"`` (``error`` a standard error),
-``"knn"`` (KL and JSD from samples; ``error`` the standard error of the sampling noise, without the
-estimator's bias) and ``"discriminator"`` (JSD only: a lower bound, ``error = inf``). Their options
+``"knn"`` (KL and JSD from samples; ``error`` a rough guide to the sampling noise, not a standard
+error, and without the estimator's bias) and ``"discriminator"`` (JSD only: a lower bound, ``error = inf``). Their options
 (``n=``, ``rng=``, ...) pass through ``**options``: see :mod:`gantheory.estimators`.
 
 ``F_DIVERGENCES`` (a dict) maps each name :func:`f_divergence` accepts, ``"kl"``, ``"reverse_kl"``,
@@ -481,8 +481,9 @@ def js_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **opt
         the true error is meant to lie within it, converged or not); ``converged=False`` means the
         tolerance was not met, and the value is good to ``error`` only. ``"mc"``, ``"qmc"``: ``error`` is
         the standard error (over the samples; over the independently scrambled replicates). ``"knn"``:
-        ``error`` is the standard error of the sampling noise only (from the spread of the per-sample
-        terms); the estimator's bias, which vanishes as ``n`` grows, is not in it. ``"discriminator"``:
+        ``error`` is a rough guide to the sampling noise only (the spread of the per-sample terms over
+        ``sqrt(n)``, which share neighbours: not a standard error, off by up to a factor of 2 either way
+        in measurements); the estimator's bias, which vanishes as ``n`` grows, is not in it. ``"discriminator"``:
         ``error`` is ``inf``, since the value is a lower bound of JSD, short of it by the regression's
         misfit (with ``population=False`` the sampled average may also land above JSD). Only the
         quadrature clips to ``[0, log 2]``.

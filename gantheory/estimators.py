@@ -65,13 +65,13 @@ def _moments(kind, p, q, x, shift):
 def _kl_from_moments(m, n, supp_ok):
     """Mean of g with the control variate h (coefficient minimising the variance), and its s.e."""
     g, h, gg, hh, gh = m / n
-    var_g = max(gg - g * g, 0.0)
+    var_g = max(gg - g * g, 0.0) * n / (n - 1)  # (unbiased: n - 1 degrees of freedom, n - 2 with the variate)
     if not supp_ok or not np.isfinite(hh):
         return g, math.sqrt(var_g / n)
     var_h = max(hh - h * h, 0.0)
     cov = gh - g * h
     beta = cov / var_h if var_h > 0 else 0.0
-    var_cv = max(var_g - 2 * beta * cov + beta * beta * var_h, 0.0)
+    var_cv = max(gg - g * g - 2 * beta * cov + beta * beta * var_h, 0.0) * n / (n - 2)
     if not np.isfinite(var_cv) or var_cv >= var_g:
         return g, math.sqrt(var_g / n)
     return g - beta * h, math.sqrt(var_cv / n)
@@ -103,9 +103,9 @@ def monte_carlo(name, p, q, *, n=10**6, rng=None, variance_reduction=True, chunk
     p, q : Density or frozen scipy.stats continuous distribution
         The two densities, of the same dimension (scipy distributions are wrapped by
         :func:`gantheory.as_density`); both are evaluated, and sampled from as the estimator needs.
-    n : int, in [2, 10**11], default 10**6
-        Samples in all (all from p for ``"kl"``). With ``n < 4`` a stratum of the other divergences has a
-        single sample, whose variance reads as 0: use far more.
+    n : int, in [4, 10**11], default 10**6
+        Samples in all (all from p for ``"kl"``, half from each density for the others). The standard
+        error uses the unbiased variance, so it needs at least two draws from each density.
     rng : None, int or numpy.random.Generator, default None
         Source of the samples: a Generator is used as is, an int seeds a new one, None takes fresh entropy
         from the operating system.
@@ -164,7 +164,7 @@ def monte_carlo(name, p, q, *, n=10**6, rng=None, variance_reduction=True, chunk
     """
     choice(name, "name", _MC_KIND)
     p, q = _pair(p, q)
-    n = positive_int(n, "n", minimum=2, maximum=10**11)
+    n = positive_int(n, "n", minimum=4, maximum=10**11)  # (two draws from each density for a variance)
     rng = as_generator(rng)
     kind = _MC_KIND[name]
     if not isinstance(variance_reduction, (bool, np.bool_)):
@@ -197,7 +197,7 @@ def monte_carlo(name, p, q, *, n=10**6, rng=None, variance_reduction=True, chunk
             m += _moments(kind if variance_reduction else plain, p, q, dens._sample(k, rng), 0.0)
             done += k
         mean = m[0] / count
-        sums.append((mean, max(m[2] / count - mean * mean, 0.0) / count))
+        sums.append((mean, max(m[2] / count - mean * mean, 0.0) / (count - 1)))  # (unbiased variance / count)
     est = 0.5 * (sums[0][0] + sums[1][0])
     se = 0.5 * math.sqrt(sums[0][1] + sums[1][1])
     return Estimate(est, se, n, "mc", True)
@@ -707,7 +707,7 @@ def fit_logistic(x_real, x_fake, *, degree=2, l2=1e-6, max_iter=100):
             step = np.linalg.solve(hess, grad)
         except np.linalg.LinAlgError:
             raise ValueError(f"l2 = {l2:g} leaves the Newton system singular (the features are collinear on "
-                             "these samples): use l2 > 0 or a lower degree") from None
+                             "these samples, or the samples are separable): use l2 > 0 or a lower degree") from None
         w -= step
         if not np.all(np.isfinite(w)):
             raise ValueError(f"l2 = {l2:g}: the fit diverged (the samples are separable); use a larger l2")

@@ -368,7 +368,7 @@ def training(args):
 
 
 #: what each method's reported error is (the estimators table says it in a column of its own)
-_ERROR_KIND = {"quad": "a bound", "mc": "std error", "qmc": "std error", "knn": "std error (bias not in it)",
+_ERROR_KIND = {"quad": "a bound", "mc": "std error", "qmc": "std error", "knn": "rough guide (bias not in it)",
                "discriminator": "none (a lower bound)"}
 
 

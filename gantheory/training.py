@@ -26,10 +26,10 @@ Every run returns a :class:`History` of arrays and is deterministic; the grid an
 progress bar (tqdm, if installed) when stderr is a terminal. ``steps`` is at most ``MAX_STEPS`` (10^6): a
 History keeps every step, and a longer run is a request for hours, better made as several runs from the
 last state. A grid run of more than ``MAX_GRID_WORK`` (10^10) units of work, ``steps`` times the grid
-nodes (times ``k + 1`` for ``algorithm1``), is refused up front with an estimate of its time (which
-assumes 0.2 us per unit). Measured on a 2-core machine with a 10^5-node grid, ``function_space`` took
+nodes (times ``k + 1`` for ``algorithm1``), is refused up front with an estimate of its time (0.1 to
+0.6 us per unit). Measured on a 2-core machine with a 10^5-node grid, ``function_space`` took
 about 0.6 us per node and step and ``algorithm1`` about 0.65 us with ``k = 1`` and 1.1 us with
-``k = 10``, so 10^10 units take an hour or more; ``parametric`` took 0.3 to 0.8 ms per step (the
+``k = 10`` (0.33 and 0.1 us per unit), so 10^10 units take from about 20 minutes to a few hours; ``parametric`` took 0.3 to 0.8 ms per step (the
 JSD recorded at every step is about half of that).
 """
 
@@ -69,10 +69,10 @@ def _affordable(name, steps, nodes, per_step=1):
     """ValueError, with the estimate, for a grid run beyond :data:`MAX_GRID_WORK` node-steps."""
     work = steps * nodes * per_step
     if work > MAX_GRID_WORK:
-        hours = work * 2e-7 / 3600.0
-        raise ValueError(f"{name}: {steps} steps on a grid of {nodes} nodes is {work:.3g} node-steps, about "
-                         f"{hours:.3g} hours at 0.2 us each; at most {MAX_GRID_WORK:.0e} (fewer steps, or a coarser "
-                         "grid; a long run is better made as several runs from the last state)")
+        lo, hi = work * 1e-7 / 3600.0, work * 6e-7 / 3600.0  # (0.1 to 0.6 us a unit, measured on 2 cores)
+        raise ValueError(f"{name}: {steps} steps on a grid of {nodes} nodes is {work:.3g} units of work, "
+                         f"{lo:.2g} to {hi:.2g} hours at 0.1 to 0.6 us each; at most {MAX_GRID_WORK:.0e} (fewer "
+                         "steps, or a coarser grid; a long run is better made as several runs from the last state)")
 
 
 @dataclass
@@ -580,7 +580,7 @@ def _data_grid(p):
     return x, wx / wx.sum()
 
 
-def parametric(p_data, *, generator="affine", discriminator="optimal", loss="minimax", init=(1.0, 0.0),
+def parametric(p_data, *, generator="affine", discriminator="optimal", loss="minimax", init=None,
                steps=1000, lr=0.05, k=1, lr_d=0.5, d0=(0.0, 0.0, 0.0), tol=0.0, record_every=1):
     """Train a parametric generator of ``z ~ N(0, 1)`` against ``p_data`` by gradient descent.
 
@@ -608,8 +608,9 @@ def parametric(p_data, *, generator="affine", discriminator="optimal", loss="min
         by the curvature ``E_{p+g}[D (1 - D) φ φᵀ]``, ``φ = (x², x, 1)``).
     loss : {"minimax", "non_saturating"}, default "minimax"
         ``E_g[log(1 - D)]`` or ``-E_g[log D]``.
-    init : array_like of float, default (1.0, 0.0)
-        The starting parameters, in the order of ``generator`` (give all four for ``"sinh_arcsinh"``):
+    init : array_like of float, optional
+        The starting parameters, in the order of ``generator``; default the identity map of the noise,
+        ``(1.0, 0.0)`` for ``"affine"`` and ``(1.0, 0.0, 0.0, 1.0)`` for ``"sinh_arcsinh"``:
         ``scale`` non-zero, ``tailweight > 0``, and within the ranges of :class:`gantheory.Affine` and
         :class:`gantheory.SinhArcsinh`.
     steps : int, in [0, MAX_STEPS], default 1000
@@ -685,6 +686,8 @@ def parametric(p_data, *, generator="affine", discriminator="optimal", loss="min
                          "jumps (or all but jumps) at p_data's support ends and jumps, where the reparametrised "
                          "gradient of this trainer misses the mass crossing them, and the non_saturating loss "
                          "is +inf; use discriminator='quadratic' (or gan.generator_gradient for single gradients)")
+    if init is None:  # the identity map of the noise
+        init = (1.0, 0.0) if generator == "affine" else (1.0, 0.0, 0.0, 1.0)
     theta = finite_array(init, "init", ndim=1).copy()
     if theta.size != len(GENERATORS[generator]):
         raise ValueError(f"init must hold {GENERATORS[generator]} for the {generator} generator, got {theta.size}")

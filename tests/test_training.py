@@ -180,13 +180,21 @@ def test_runs_are_reproducible_and_validated():
 
 
 def test_a_grid_run_beyond_an_hour_is_refused_up_front():
-    """steps x nodes above MAX_GRID_WORK (10^10 node-steps, about 0.2 us each here) is refused before any
-    step, with the estimate in hours; algorithm1 counts its k discriminator steps too."""
+    """steps x nodes above MAX_GRID_WORK (10^10 units of work, 0.09 to 0.6 us each here) is refused before
+    any step, with the estimate in hours; algorithm1 counts its k discriminator steps too."""
     x = np.linspace(-8.0, 8.0, 10**6)
-    with pytest.raises(ValueError, match=r"^function_space: 100000 steps on a grid of 1000000 nodes .* hours"):
+    with pytest.raises(ValueError, match=r"^function_space: 100000 steps on a grid of 1000000 nodes .* 2.8 to 17 hours"):
         T.function_space(gt.Normal(0, 1), x, steps=10**5)
-    with pytest.raises(ValueError, match=r"^algorithm1: 1001 steps .* 1e\+10 node-steps"):
+    with pytest.raises(ValueError, match=r"^algorithm1: 1001 steps .* 1e\+10 units of work"):
         T.algorithm1(gt.Normal(0, 1), x, steps=1001, k=9)  # (1001 x 10^6 x 10: just beyond)
     assert T.MAX_GRID_WORK == 10**10
     h = T.algorithm1(gt.Normal(0, 1), x[::100], steps=2, k=9)  # (within the budget: runs)
     assert h.jsd.size == 3
+
+
+def test_parametric_starts_each_generator_at_the_identity_by_default():
+    """The default init is the identity map for either generator (a sinh-arcsinh run once needed init)."""
+    for generator in ("affine", "sinh_arcsinh"):
+        h = T.parametric(gt.Normal(0.5, 1.0), generator=generator, steps=1)
+        assert h.params[0][0] == 1.0 and h.params[0][1] == 0.0
+        assert h.jsd[0] == pytest.approx(float(gt.js_divergence(gt.Normal(0.5, 1.0), gt.Normal())), abs=1e-9)
