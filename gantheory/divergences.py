@@ -13,8 +13,9 @@ divergences therefore keep their relative accuracy, and ``C(G) >= -log 4`` holds
 :func:`hellinger`) chooses how: ``"quad"`` (the default: deterministic quadrature, whose ``error`` is a
 bound, the true error meant to lie within it), ``"mc"`` and ``"qmc"`` (``error`` a standard error),
 ``"knn"`` (KL and JSD from samples; ``error`` a rough guide to the sampling noise, not a standard
-error, and without the estimator's bias) and ``"discriminator"`` (JSD only: a lower bound, ``error = inf``). Their options
-(``n=``, ``rng=``, ...) pass through ``**options``: see :mod:`gantheory.estimators`.
+error, and without the estimator's bias) and ``"discriminator"`` (JSD only: a lower bound,
+``error = inf``). Their options (``n=``, ``rng=``, ...) pass through ``**options``: see
+:mod:`gantheory.estimators`.
 
 ``F_DIVERGENCES`` (a dict) maps each name :func:`f_divergence` accepts, ``"kl"``, ``"reverse_kl"``,
 ``"pearson"``, ``"neyman"``, ``"hellinger"``, ``"tv"``, ``"js"`` and ``"gan"``, to its :class:`FGenerator`

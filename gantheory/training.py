@@ -28,9 +28,10 @@ History keeps every step, and a longer run is a request for hours, better made a
 last state. A grid run of more than ``MAX_GRID_WORK`` (10^10) units of work, ``steps`` times the grid
 nodes (times ``k + 1`` for ``algorithm1``), is refused up front with an estimate of its time (0.1 to
 0.6 us per unit). Measured on a 2-core machine with a 10^5-node grid, ``function_space`` took
-about 0.6 us per node and step and ``algorithm1`` about 0.65 us with ``k = 1`` and 1.1 us with
-``k = 10`` (0.33 and 0.1 us per unit), so 10^10 units take from about 20 minutes to a few hours; ``parametric`` took 0.3 to 0.8 ms per step (the
-JSD recorded at every step is about half of that).
+about 0.6 us per node and step and ``algorithm1`` about 0.65 to 0.76 us with ``k = 1`` and 0.94 to
+1.1 us with ``k = 10`` (0.38 and 0.09 us per unit), so 10^10 units take from about 15 minutes to two
+hours; ``parametric`` took 0.3 to 0.8 ms per step (the JSD recorded at every step is about half of
+that).
 """
 
 import math
