@@ -67,3 +67,7 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
 }
 html_show_sourcelink = False
+html_static_path = ["_static"]
+html_css_files = ["gantheory.css"]
+# pages without sub-pages need no section navigation
+html_sidebars = {"index": [], "theory": []}

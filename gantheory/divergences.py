@@ -343,7 +343,7 @@ def kl_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **opt
         default 20000, more for a fine GridDensity), ``max_rounds`` (int >= 1, default 80: refinement
         rounds in one dimension), ``max_nodes`` (float > 0, default 3e7: node budget of the tensor rule
         in two or more dimensions), ``breaks`` (1-D array of finite floats: extra panel edges, one
-        dimension only). ``"mc"``: ``n`` (int in [2, 10**11], default 10**6 samples from ``p``), ``rng``
+        dimension only). ``"mc"``: ``n`` (int in [4, 10**11], default 10**6 samples from ``p``), ``rng``
         (None, int or numpy.random.Generator, default None), ``variance_reduction`` (bool, default True:
         with the control variate; False gives the textbook mean of ``log p - log q``), ``chunk`` (int >=
         1, default 2**20: samples per batch). ``"qmc"``: ``n`` (int in [2, 2**26], default 2**14, rounded
@@ -462,7 +462,7 @@ def js_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **opt
         default 20000, more for a fine GridDensity), ``max_rounds`` (int >= 1, default 80: refinement
         rounds in one dimension), ``max_nodes`` (float > 0, default 3e7: node budget of the tensor rule
         in two or more dimensions), ``breaks`` (1-D array of finite floats: extra panel edges, one
-        dimension only). ``"mc"``: ``n`` (int in [2, 10**11], default 10**6), ``rng`` (None, int or
+        dimension only). ``"mc"``: ``n`` (int in [4, 10**11], default 10**6), ``rng`` (None, int or
         numpy.random.Generator, default None), ``variance_reduction`` (bool, default True: the bounded
         mixture form; False gives ``E_p[log 2D*]/2 + E_q[log 2(1 - D*)]/2``), ``chunk`` (int >= 1,
         default 2**20: samples per batch). ``"qmc"``: ``n`` (int in [2, 2**26], default 2**14, rounded up
@@ -663,7 +663,7 @@ def tv_distance(p, q, *, method="quad", rtol=None, atol=0.0, **options):
         default 20000, more for a fine GridDensity), ``max_rounds`` (int >= 1, default 80: refinement
         rounds in one dimension), ``max_nodes`` (float > 0, default 3e7: node budget of the tensor rule
         in two or more dimensions), ``breaks`` (1-D array of finite floats: extra panel edges, one
-        dimension only). ``"mc"``: ``n`` (int in [2, 10**11], default 10**6), ``rng`` (None, int or
+        dimension only). ``"mc"``: ``n`` (int in [4, 10**11], default 10**6), ``rng`` (None, int or
         numpy.random.Generator, default None), ``chunk`` (int >= 1, default 2**20: samples per batch);
         ``variance_reduction`` is accepted but only True is defined for TV. ``"qmc"``: ``n`` (int in
         [2, 2**26], default 2**14, rounded up to a power of 2: points per replicate), ``replicates`` (int
@@ -888,7 +888,7 @@ def hellinger(p, q, *, method="quad", rtol=1e-12, atol=0.0, **options):
         default 20000, more for a fine GridDensity), ``max_rounds`` (int >= 1, default 80: refinement
         rounds in one dimension), ``max_nodes`` (float > 0, default 3e7: node budget of the tensor rule
         in two or more dimensions), ``breaks`` (1-D array of finite floats: extra panel edges, one
-        dimension only). ``"mc"``: ``n`` (int in [2, 10**11], default 10**6), ``rng`` (None, int or
+        dimension only). ``"mc"``: ``n`` (int in [4, 10**11], default 10**6), ``rng`` (None, int or
         numpy.random.Generator, default None), ``chunk`` (int >= 1, default 2**20: samples per batch);
         ``variance_reduction`` is accepted but only True is defined for ``H²``. ``"qmc"``: ``n`` (int in
         [2, 2**26], default 2**14, rounded up to a power of 2: points per replicate), ``replicates`` (int
