@@ -288,6 +288,7 @@ def quasi_monte_carlo(name, p, q, *, n=2**14, replicates=16, rng=None):
         raise ValueError(f"n (rounded up to {m}) times replicates ({replicates}) must be at most 2**30 points")
     parts = [(p, m)] if name == "kl" else [(p, m // 2), (q, m // 2)]
     values = []
+    drawn = 0
     for _ in range(replicates):
         total = 0.0
         for dens, count in parts:
@@ -295,8 +296,9 @@ def quasi_monte_carlo(name, p, q, *, n=2**14, replicates=16, rng=None):
             u = sob.random(count)
             x = dens._from_uniform(u)
             mom = _moments(kind, p, q, x, 0.0)
-            if not np.isfinite(mom[0]):
-                return Estimate(math.inf, 0.0, replicates * m, "qmc", True)
+            drawn += count
+            if not np.isfinite(mom[0]):  # (p has mass where q has none: KL is infinite)
+                return Estimate(math.inf, 0.0, drawn, "qmc", True)
             total += mom[0] / count
         values.append(total / len(parts))
     values = np.array(values)

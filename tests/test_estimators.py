@@ -176,3 +176,9 @@ def test_fitted_logistic_far_from_the_data_stays_finite():
     with np.errstate(all="raise"):
         vals = d(np.array([-1e300, -1e10, 0.0, 1e10, 1e300]))
     assert np.all((vals >= 0) & (vals <= 1))
+
+
+def test_qmc_counts_the_points_it_drew_when_it_stops_at_an_infinite_kl():
+    """KL(U(0, 1) || U(0, 1/2)) is infinite: the first replicate shows it, and neval says what was drawn."""
+    est = E.quasi_monte_carlo("kl", gt.Uniform(0, 1), gt.Uniform(0, 0.5), n=2**10, replicates=16, rng=0)
+    assert float(est) == math.inf and est.neval == 2**10
