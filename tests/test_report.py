@@ -213,8 +213,11 @@ def test_an_interrupted_run_exits_130_and_writes_nothing(tmp_path, earlier):
     if earlier:
         assert report.main(["--quick", "--section", "bounds", "--out", str(out)]) == 0
         before = {f: (out / f).read_bytes() for f in os.listdir(out)}
+    # (a shell without job control starts background commands with SIGINT ignored, and Python keeps it
+    # ignored: the child gets the default disposition back, as a terminal would give it)
     proc = subprocess.Popen([sys.executable, "-m", "gantheory.report", "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(4.0)  # (imported and computing: a full report takes many seconds)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
