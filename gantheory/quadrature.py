@@ -125,11 +125,12 @@ class Estimate(float):
     value : float
         The estimate; ``±inf`` for a divergent integral.
     error : float, >= 0 (``inf`` allowed), default 0.0
-        Absolute error: for ``method="quad"`` the quadrature's error estimate (the Gauss-Kronrod
-        estimate, propagated round-off of the log-densities, mass the panels missed), not a proven
-        bound; for ``"mc"`` and ``"qmc"`` a standard error; for ``"knn"`` the spread of the per-point
-        terms over ``sqrt(n)``, a rough guide; for ``"discriminator"`` ``inf`` (the value is a lower
-        bound of JSD, not an estimate of it).
+        Absolute error: for ``method="quad"`` a bound the true error is meant to lie within (the
+        Gauss-Kronrod estimate, the propagated round-off of the log-densities, mass the panels
+        missed), checked against closed forms by the oracle sweep but not proven; for ``"mc"`` and
+        ``"qmc"`` a standard error; for ``"knn"`` the spread of the per-point terms over ``sqrt(n)``,
+        a rough guide; for ``"discriminator"`` ``inf`` (the value is a lower bound of JSD, not an
+        estimate of it).
     neval : int, >= 0, default 0
         Integrand evaluations (quadrature nodes) or samples drawn.
     method : str, non-empty, default "quad"
@@ -137,7 +138,11 @@ class Estimate(float):
         in gantheory's results.
     converged : bool, default True
         False when the quadrature stopped before its tolerance (an :class:`AccuracyWarning` was
-        issued and ``error`` is the achieved estimate). Always True for the stochastic methods.
+        issued and ``error`` is the achieved estimate). True means ``error`` is within
+        ``max(rtol * |value|, atol)`` or within the float64 floor, the propagated round-off of the
+        log-densities when that is below 1e-14 of the mass involved: a divergence smaller than that
+        floor (KL of normals 1e-9 apart, 5e-19) is then good to its absolute ``error`` (2e-16), not to
+        ``rtol``. Always True for the stochastic methods.
 
     Attributes
     ----------
@@ -1000,9 +1005,9 @@ def integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_panel
     Returns
     -------
     Estimate
-        The integral, ``method="quad"``; ``error`` is the estimated absolute error (the rule's
-        estimate plus the propagated round-off of the log-densities and of ``noise``), not a proven
-        bound. ``converged=False``: the tolerance was not met (budget exhausted, round-off, a heavy
+        The integral, ``method="quad"``; ``error`` bounds the absolute error (the rule's estimate
+        plus the propagated round-off of the log-densities and of ``noise``; meant to hold, not
+        proven). ``converged=False``: the tolerance was not met (budget exhausted, round-off, a heavy
         tail beyond float64), with an :class:`AccuracyWarning`. An integrand infinite on positive
         mass gives ``±inf`` with error 0.
 
@@ -1183,8 +1188,10 @@ def expectation(p, g, *, rtol=1e-12, atol=0.0, **options):
     Returns
     -------
     Estimate
-        ``method="quad"``; ``error`` is the estimated absolute error (rule estimate, propagated
-        round-off, the rounding of the nodes, mass the panels missed), not a proven bound.
+        ``method="quad"``; ``error`` bounds the absolute error (rule estimate, propagated round-off,
+        the rounding of the nodes, mass the panels missed; meant to hold, not proven) where ``g`` is
+        smooth between the panel edges: a kink or jump of ``g`` elsewhere must be passed as
+        ``breaks``, or the bar is only the rule's estimate of it.
         ``converged=False``: the tolerance was not met, with an :class:`AccuracyWarning`; ``error`` is
         then what was achieved, ``inf`` where nothing bounds it (``E|X|`` under a Cauchy, which
         diverges in its tails beyond float64). An integral infinite on positive mass gives ``±inf``
