@@ -361,7 +361,8 @@ def kl_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **opt
         ``"mc"``, ``"qmc"``: ``error`` is the standard error (over the samples; over the independently
         scrambled replicates). ``"knn"``: ``error`` is the spread of the per-sample terms over
         ``sqrt(n)``, a rough guide to the sampling noise (not a standard error: the terms share
-        neighbours); the estimator's bias, which vanishes as ``n`` grows, is not in it. Sampled estimates have ``converged=True`` and may fall below 0.
+        neighbours); the estimator's bias, which vanishes as ``n`` grows, is not in it. Sampled estimates
+        have ``converged=True`` and may fall below 0.
 
     Raises
     ------
@@ -580,8 +581,8 @@ def js_distance(p, q, *, base=None, **options):
         error ``e`` (about ``e / (2 sqrt(v))`` when ``e`` is small, ``sqrt(e)`` where the JSD is 0; a
         sampled estimate below 0 is taken as 0), plus the rounding of the root. The error therefore means
         what it means for the method (see :func:`js_divergence`): a bound for ``"quad"``, a standard
-        error for ``"mc"`` and ``"qmc"``, a rough guide for ``"knn"``, ``inf`` for ``"discriminator"`` (whose square root
-        is a lower bound of the distance).
+        error for ``"mc"`` and ``"qmc"``, a rough guide for ``"knn"``, ``inf`` for ``"discriminator"``
+        (whose square root is a lower bound of the distance).
 
     Raises
     ------
