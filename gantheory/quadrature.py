@@ -13,7 +13,8 @@ One dimension
 
 Two and more dimensions
     A tensor-product trapezoid rule in coordinates whitened by the pooled covariance of the
-    densities' Gaussian parts, on a box reaching 9 standard deviations past every part. It converges
+    densities' Gaussian parts (for two normals, or their common principal frame, whichever needs
+    fewer nodes), on a box reaching 9 standard deviations past every part. It converges
     geometrically for smooth, fast-decaying integrands; the step is halved until the nested
     estimate (every other node) agrees to the tolerance.
 
