@@ -47,8 +47,20 @@ for (k, loss), h in runs.items():
     rises = int(np.sum((np.diff(h.jsd) > 0) & (h.jsd[:-1] > FLOOR)))
     print(f"{f'k={k}, {loss}':28s} {h.steps_to(1e-6):18d} {h.final_jsd:10.1e} {rises:10d} "
           f"{np.dot(w * p, np.abs(d - 0.5)):13.1e} {np.max(np.abs(g - p)):11.1e}")
+    # p_g = p_data and D = 1/2 to rounding: g and d carry relative errors near 1e-16, so the JSD
+    # (quadratic in them) is near 1e-32, E_p|d - 1/2| a few ulp of 1/2 and max|g - p| a few ulp of max p.
+    assert h.final_jsd < 1e-30, f"k={k}, {loss}: final JSD {h.final_jsd:.1e} is not rounding"
+    assert np.dot(w * p, np.abs(d - 0.5)) < 1e-15, f"k={k}, {loss}: D is not 1/2 to rounding"
+    assert np.max(np.abs(g - p)) < 1e-14 * np.max(p), f"k={k}, {loss}: p_g is not p_data to rounding"
 print(f"{'function space (D = D*)':28s} {ideal.steps_to(1e-6):18d} {ideal.final_jsd:10.1e} "
       f"{int(np.sum((np.diff(ideal.jsd) > 0) & (ideal.jsd[:-1] > FLOOR))):10d}")
+# With lr = 1 the ideal run is g_n = p + 2^(-n) (g_0 - p) (see the Proposition 2 example); the JSD of
+# g_n is convex in 2^(-n) and 0 at 0, so it never rises, and it crosses 1e-6 where the closed form does.
+p, w = ideal.extra["p_data"], ideal.extra["weights"]
+g0 = np.full(x.size, 1.0 / np.sum(w))
+closed_steps = next(n for n in range(151) if training.grid_jsd(p, p + 2.0**-n * (g0 - p), w) < 1e-6)
+assert int(np.sum((np.diff(ideal.jsd) > 0) & (ideal.jsd[:-1] > FLOOR))) == 0, "the D = D* run rose"
+assert ideal.steps_to(1e-6) == closed_steps, f"D = D* run: {ideal.steps_to(1e-6)} steps, closed form {closed_steps}"
 
 # %%
 # "JSD rises" counts the generator steps after which the JSD went up while still above 1e-28: with a
@@ -72,6 +84,9 @@ for n in range(1, 6):
     p_i, g_i, d_i = h.extra["p_data"][i], h.params[-1][i], h.extra["d"][i]
     d_star = p_i / (p_i + g_prev)
     print(f"step {n}: D* = {d_star:.3f}, d = {d_i:.3e}, g/p_data after the step = {g_i / p_i:.3e}")
+    # the text below: d overshoots D* to ~0.99 at step 4, then drops to ~1e-20 and empties the node
+    assert n != 4 or d_i > max(d_star, 0.9), f"step 4: d = {d_i:.3e} did not overshoot D* = {d_star:.3f}"
+    assert n != 5 or (d_i < 1e-15 and g_i / p_i < 1e-15), f"step 5: d = {d_i:.1e}, g/p = {g_i / p_i:.1e}"
     g_prev = g_i
 
 # %%
@@ -93,17 +108,27 @@ for loss in ("minimax", "non_saturating"):
         low = g < p / 100
         print(f"{loss:15s} {n:5d} {h.final_jsd:9.2e} {low.sum():16d} "
               f"{np.dot(w[low], terms[low]) / np.dot(w, terms):13.4f} {np.min(g / p):9.1e}")
+        # (exact counts) the minimax runs empty no node; the non-saturating ones still have emptied nodes
+        assert (low.sum() == 0) == (loss == "minimax"), f"{loss}, {n} steps: {low.sum()} nodes with g < p/100"
 
 # %%
 # So in this setting much of the gap between the two losses is the discriminator's step size: with
 # damped steps (``lr_d < 1``) it shrinks, and for some settings reverses. Steps to JSD < 1e-6:
 
 print(f"{'lr_d':>5s} {'k':>2s} {'minimax':>8s} {'non-sat.':>9s}")
+table = {}
 for lr_d in (1.0, 0.5, 0.3):
     for k in (1, 5):
         cells = [training.algorithm1(p_data, x, k=k, loss=loss, steps=300, lr_d=lr_d, tol=1e-7).steps_to(1e-6)
                  for loss in ("minimax", "non_saturating")]
         print(f"{lr_d:5.1f} {k:2d} {cells[0]:8d} {cells[1]:9d}")
+        table[lr_d, k] = cells
+# the claims above: full steps stall the non-saturating runs (more than twice the minimax steps); damping
+# shrinks the gap (non-saturating minus minimax steps) for each k, and reverses it for some setting
+gap = {key: ns - mm for key, (mm, ns) in table.items()}
+assert all(ns > 2 * mm for (lr_d, _), (mm, ns) in table.items() if lr_d == 1.0), f"no stall at lr_d = 1: {table}"
+assert all(gap[lr_d, k] < gap[1.0, k] for lr_d, k in table if lr_d < 1.0), f"damping did not shrink the gap: {table}"
+assert min(gap.values()) < 0, f"damping reversed no gap: {table}"
 
 # %%
 # Left: JSD against the generator step, log scale. Middle: the generator of the ``k = 1``

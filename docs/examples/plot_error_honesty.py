@@ -169,6 +169,8 @@ flagged = np.array([r[3] for r in records])
 within = true <= reported
 print(f"{len(records)} results; within their error bar: {within.sum()}; outside: {(~within).sum()}; "
       f"flagged (converged=False or AccuracyWarning): {flagged.sum()}")
+assert len(records) == len(experiments) * cases_per_experiment, "one record per case"
+assert within.sum() == len(records), f"{(~within).sum()} of {len(records)} results outside their error bar"
 print(f"{'experiment':12s} {'cases':>5s} {'within':>6s} {'worst true/reported':>20s} {'median reported':>16s} "
       f"{'largest true rel.':>18s}")
 for label, *_ in experiments:
@@ -179,6 +181,7 @@ for label, *_ in experiments:
         rel = np.max(np.nan_to_num(true[sel] / np.abs(refs), nan=0.0, posinf=np.inf))
     print(f"{label:12s} {sel.sum():5d} {within[sel].sum():6d} {ratio:20.2e} {np.median(reported[sel]):16.1e} "
           f"{rel:18.1e}")
+    assert within[sel].all(), f"{label}: {(~within[sel]).sum()} results outside their error bar"
 
 # %%
 # True error against reported error

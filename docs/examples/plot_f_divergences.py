@@ -79,7 +79,9 @@ cuts = [-40.0, r1, m1, m2, r2, 41.0]
 pieces = [integrate.quad(js_integrand, a, b, epsabs=1e-16, epsrel=1e-13, limit=200)
           for a, b in itertools.pairwise(cuts)]
 js_ref = math.fsum(v for v, _ in pieces)
-print(f"scipy JSD reference {js_ref:.15f}, scipy's error estimate {sum(e for _, e in pieces):.1e}")
+js_ref_err = sum(e for _, e in pieces)
+print(f"scipy JSD reference {js_ref:.15f}, scipy's error estimate {js_ref_err:.1e}")
+assert js_ref_err < 1e-14, f"the scipy reference is only good to {js_ref_err:.1e}, too coarse to check against"
 references = {
     "kl": (math.log(s2 / s1) + (s1**2 + delta**2) / (2 * s2**2) - 0.5, "closed form"),
     "reverse_kl": (math.log(s1 / s2) + (s2**2 + delta**2) / (2 * s1**2) - 0.5, "closed form"),
@@ -109,8 +111,15 @@ for name in names:
     ref, how = references[name]
     print(f"{name:>10} {float(named[name]):19.15f} {float(direct[name]):19.15f} {ref:19.15f} "
           f"{abs(named[name] - ref):13.1e} {abs(direct[name] - ref):14.1e} {named[name].error:8.1e}  {how}")
-print(f"gan against C(G) = gt.virtual_criterion(p, q): {abs(named['gan'] - gt.virtual_criterion(p, q)):.1e}; "
-      f"js against gt.js_divergence: {abs(named['js'] - gt.js_divergence(p, q)):.1e}")
+    # each within its error bar, plus the reference's own: scipy's estimate, or a few ulp for a closed form
+    ref_err = {"js": js_ref_err, "gan": 2 * js_ref_err}.get(name, 1e-15 * max(1.0, abs(ref)))
+    assert abs(named[name] - ref) <= named[name].error + ref_err, f"{name}: named integral off the reference"
+    assert abs(direct[name] - ref) <= direct[name].error + ref_err, f"{name}: ∫ q f(p/q) off the reference"
+c_g, js = gt.virtual_criterion(p, q), gt.js_divergence(p, q)
+print(f"gan against C(G) = gt.virtual_criterion(p, q): {abs(named['gan'] - c_g):.1e}; "
+      f"js against gt.js_divergence: {abs(named['js'] - js):.1e}")
+assert abs(named["gan"] - c_g) <= named["gan"].error + c_g.error, "gan differs from C(G) beyond the error bars"
+assert abs(named["js"] - js) <= named["js"].error + js.error, "js differs from gt.js_divergence beyond the error bars"
 
 # %%
 # The variational bound, attained at ``T* = f'(p/q)``
@@ -149,9 +158,15 @@ for name in names:
     print(f"{name:>10} {b:19.15f} {float(named[name]):19.15f} {abs(b - named[name]):11.1e} "
           f"{err + named[name].error:8.1e} {curves[name].max() - named[name]:17.1e} {curves[name][0]:15.12f} "
           f"{f1:10.6f}")
+    # tight at T* to the error bars; never above D_f (the maximum over λ is at λ = 1, whose bars these are);
+    # at λ = 0 the bound is f(1), from integrals of constants asked for 1e-12 relative
+    assert abs(b - named[name]) <= err + named[name].error, f"{name}: bound at T* is not D_f"
+    assert curves[name].max() - named[name] <= err + named[name].error, f"{name}: the bound exceeds D_f"
+    assert abs(curves[name][0] - f1) <= 1e-12 * max(1.0, abs(f1)), f"{name}: bound at λ = 0 is not f(1)"
 d_star = gt.optimal_discriminator(p, q)
 b, err = bound("gan", d_star.log)
 print(f"gan with T = log D*: bound {b:.15f}, C(G) {float(named['gan']):.15f}, difference {abs(b - named['gan']):.1e}")
+assert abs(b - named["gan"]) <= err + named["gan"].error, "gan: bound at T = log D* is not C(G)"
 
 # %%
 # The pictures

@@ -54,6 +54,12 @@ for a, b in weights:
     beaten = bool(np.any(gt.pointwise_objective(grid, a, b) > best))
     print(f"{a:5.2f} {b:5.2f} {y_star:18.15f} {formula:18.15f} {res.x:12.8f} {best:19.15f} {closed:19.15f}"
           f" {beaten!s:>13}")
+    # argmax and maximum to rounding (a few ulp); scipy's bounded Brent stops once its bracket is within about
+    # 4 (sqrt(ε) |y| + xatol/3) ~ 6e-8 of the maximiser, hence 1e-7 for it; no grid point may beat the maximum
+    assert abs(y_star - formula) <= 1e-15, f"a = {a}, b = {b}: argmax {y_star!r} is not a/(a+b)"
+    assert abs(res.x - formula) < 1e-7, f"a = {a}, b = {b}: scipy's maximiser {res.x!r} is not a/(a+b)"
+    assert abs(best - closed) <= 1e-13 * max(1.0, abs(closed)), f"a = {a}, b = {b}: maximum off the closed form"
+    assert not beaten, f"a = {a}, b = {b}: a grid point beats the maximiser"
 
 # %%
 # S6: the gap of a suboptimal discriminator
@@ -104,23 +110,37 @@ mixture = gt.Mixture([p_data, p_g], [0.5, 0.5])
 v_star = gt.value_function(p_data, p_g, d_star)
 c_g = gt.virtual_criterion(p_data, p_g)
 print(f"V(G, D*) = {float(v_star):.15f}, C(G) = {float(c_g):.15f}")
+assert abs(v_star - c_g) <= v_star.error + c_g.error, "V(G, D*) differs from C(G) beyond the error bars"
 print(f"{'discriminator':30s} {'V(G, D)':>19} {'V(G, D*) - V(G, D)':>20} {'∫(p+q) kl(D*||D)':>20} "
       f"{'difference':>11} {'error bar':>10}")
-values, gaps, integrals = {}, {}, {}
+values, gaps, integrals, v_errors = {}, {}, {}, {}
 for name, d in discriminators.items():
     v = gt.value_function(p_data, p_g, d)
     half = expectation(mixture, binary_kl(d), atol=1e-15)  # E_m[kl]: the gap is twice it
     values[name], gaps[name], integrals[name] = float(v), float(v_star) - float(v), 2 * float(half)
     print(f"{name:30s} {float(v):19.15f} {gaps[name]:20.15f} {integrals[name]:20.15f} "
           f"{abs(gaps[name] - integrals[name]):11.1e} {v.error + v_star.error + 2 * half.error:10.1e}")
+    v_errors[name] = v.error
+    bar = v.error + v_star.error + 2 * half.error
+    assert abs(gaps[name] - integrals[name]) <= bar, f"{name}: the gap is not the binary-KL integral"
+    # the gap is >= 0, and 0 only for D = D*
+    if name == "quadratic = D*":
+        assert abs(gaps[name]) <= v.error + v_star.error, f"{name}: nonzero gap {gaps[name]:.1e}"
+    else:
+        assert gaps[name] > bar, f"{name}: gap {gaps[name]:.1e} is not positive"
 jsd = gt.js_divergence(p_data, p_g)
 print(f"D = 1/2: V(G, D) + log 4 = {values['constant 1/2'] + math.log(4):.1e}; "
       f"gap {gaps['constant 1/2']:.15f}, 2 JSD(p_data || p_g) = {2 * float(jsd):.15f}")
+assert abs(values["constant 1/2"] + math.log(4)) <= v_errors["constant 1/2"], "D = 1/2: V is not -log 4"
+assert abs(gaps["constant 1/2"] - 2 * jsd) <= v_errors["constant 1/2"] + v_star.error + 2 * jsd.error, \
+    "D = 1/2: the gap is not 2 JSD"
 x = np.linspace(-40, 40, 161)
 quad_dev = np.max(np.abs(discriminators["quadratic = D*"].logit(x) - d_star.logit(x)))
 spacing = np.spacing(np.max(np.abs(np.concatenate([p_data.logpdf(x), p_g.logpdf(x)]))))
 print(f"max |logit of the quadratic - logit D*| on [-40, 40]: {quad_dev:.1e} "
       f"(D* takes log p_data - log p_g, log-densities whose float spacing reaches {spacing:.1e} there)")
+# each log-density is within an ulp or two of its exact value, so their difference within a few spacings
+assert quad_dev <= 4 * spacing, f"the quadratic's logit differs from logit D* by {quad_dev:.1e}"
 
 # %%
 # The pictures

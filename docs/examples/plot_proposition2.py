@@ -42,8 +42,13 @@ g0 = np.full(x.size, 1.0 / np.dot(w, np.ones(x.size)))
 jsd_quad = gt.js_divergence(p_data, gt.Uniform(-8, 8))
 print(f"grid JSD at step 0: {hist.jsd[0]:.12f} nats; quadrature JSD(p_data, U(-8, 8)): {float(jsd_quad):.12f} "
       f"nats; difference {abs(hist.jsd[0] - jsd_quad):.1e}")
+# the trapezoid rule is spectrally accurate here (the integrand's derivatives vanish to ~e^-47 at ±8), so
+# the grid value is the integral to rounding; 1e-12 relative is far above that, far below any real error
+assert abs(hist.jsd[0] - jsd_quad) <= jsd_quad.error + 1e-12 * jsd_quad, "grid JSD at step 0 is not the integral"
 print(f"JSD monotonically decreasing: {bool(np.all(np.diff(hist.jsd) <= 0))}; "
       f"below 1e-10 from step {hist.steps_to(1e-10)}; final {hist.final_jsd:.2e} nats")
+# (exact) the JSD of g_n = p + 2^(-n) (g_0 - p) is convex in 2^(-n) and 0 at 0, so it falls at every step
+assert np.all(np.diff(hist.jsd) <= 0), "the JSD rose"
 
 # %%
 # The closed form ``g_n = p + 2^(-n) (g_0 - p)``: the recorded JSD against the grid JSD of the
@@ -52,10 +57,20 @@ print(f"JSD monotonically decreasing: {bool(np.all(np.diff(hist.jsd) <= 0))}; "
 closed = np.array([training.grid_jsd(p, p + 2.0**-n * (g0 - p), w) for n in hist.steps])
 rel = np.max(np.abs(hist.jsd - closed) / closed)
 print(f"max relative difference of the recorded JSD from the closed-form run: {rel:.1e}")
+# the nodes that carry the JSD have small p and g, where both runs hold g to a few ulp: rounding is ~1e-14
+assert rel < 1e-12, f"the recorded JSD differs from the closed-form run by {rel:.1e} (relative)"
+closed_steps = hist.steps[np.flatnonzero(closed < 1e-10)[0]]
+assert hist.steps_to(1e-10) == closed_steps, f"below 1e-10 from step {hist.steps_to(1e-10)}, closed form {closed_steps}"
 g_final = hist.params[-1]
 print(f"max |g_40 - closed form| / max p: {np.max(np.abs(g_final - (p + 2.0**-40 * (g0 - p)))) / p.max():.1e}")
+# each step rounds g to about an ulp and halves the older errors, so a few ulp at most
+assert np.max(np.abs(g_final - (p + 2.0**-40 * (g0 - p)))) < 1e-14 * p.max(), "g_40 is not the closed form"
 ratios = hist.jsd[1:] / hist.jsd[:-1]
 print(f"JSD ratio per step: {ratios[0]:.3f} at step 1, {ratios[9]:.3f} at step 10, {ratios[-1]:.3f} at step 40")
+# convexity in 2^(-n) (above) bounds every ratio by 1/2 (rounding aside: the JSD is good to ~1e-14 relative);
+# at step 40 the ratio is nearer 1/2 (linear pointwise JSD) than 1/4 (quadratic), as explained next
+assert np.all(ratios <= 0.5 * (1 + 1e-12)), f"a JSD ratio exceeds 1/2: {ratios.max():.6f}"
+assert ratios[-1] > 0.375, f"JSD ratio at step 40 {ratios[-1]:.3f} is nearer 1/4 than 1/2"
 
 # %%
 # Each step halves ``g - p``, but the JSD does not fall by the factor 4 a quadratic would: where
@@ -69,6 +84,7 @@ terms = 0.5 * (xlogy(p, 2 * p / (p + g)) + xlogy(g, 2 * g / (p + g)))
 tail = p < 2.0**-40 * g0
 print(f"{np.dot(w[tail], terms[tail]) / np.dot(w, terms):.4f} of the JSD at step 40, on {tail.sum()} of "
       f"{x.size} nodes")
+assert np.dot(w[tail], terms[tail]) > 0.5 * np.dot(w, terms), "those nodes do not carry most of the JSD"
 
 # %%
 # Smaller steps and the softmax parametrisation
@@ -83,6 +99,7 @@ others = {
 }
 for name, h in others.items():
     print(f"{name:16s}: JSD after 40 steps {h.final_jsd:.2e} nats, monotone: {bool(np.all(np.diff(h.jsd) <= 0))}")
+    assert np.all(np.diff(h.jsd) <= 0), f"{name}: the JSD rose"
 
 # %%
 # Left: the generator's density after ``n`` steps of size 1 (each a separate run of ``n`` steps).

@@ -88,9 +88,16 @@ quad2 = gt.kl_divergence(p, q, rtol=1e-3)
 quad2_err = true_error(quad2, ref)
 print(f"quadrature (rtol=1e-3): {quad2.neval} evaluations, reported error {quad2.error:.1e}, "
       f"true error {quad2_err:.1e}")
+# the bar is honest and meets the tolerance asked for
+assert quad2_err <= quad2.error <= 1e-3 * float(ref), "quadrature: error bar dishonest or above rtol"
 slope = np.polyfit(np.log(mc_n), np.log(np.sqrt(np.mean(mc**2, axis=1))), 1)[0]
 print(f"Monte Carlo: RMS true error over 5 seeds falls as N^{slope:.2f} (theory: N^-0.5)")
+# log of an RMS over 5 seeds scatters with s.d. ~sqrt(2/5)/2 = 0.32, so the slope fitted over six sizes 4x
+# apart has s.d. 0.32/5.8 = 0.054: allow three of them
+assert abs(slope + 0.5) < 0.16, f"Monte Carlo error falls as N^{slope:.2f}, not N^-0.5"
 print(f"QMC: true error from {qmc[0]:.1e} at 16 x 2^6 points to {qmc[-1]:.1e} at 16 x 2^14")
+# faster than N^(-1/2): over 256 times the points, more than the factor 16 Monte Carlo would gain
+assert qmc[-1] < qmc[0] / np.sqrt(qmc_n[-1] / qmc_n[0]), "QMC did not beat N^(-1/2)"
 
 # %%
 # Time to an error of 1e-3, d = 1 to 4
@@ -124,6 +131,10 @@ print(f"{'d':>2s} {'quad time':>10s} {'nodes':>9s} {'quad err':>9s} {'MC time':>
       f"{'MC s.e.':>8s}")
 for d, tq, nq, eq, tm, nm, em, se in rows:
     print(f"{d:2d} {tq * 1e3:8.2f}ms {nq:9d} {eq:9.1e} {tm * 1e3:7.2f}ms {nm:9d} {em:8.1e} {se:8.1e}")
+    # the claims below: quadrature far below 1e-3 (its nested grids agree long before), Monte Carlo within a
+    # few standard errors (one seeded draw; a normal mean is beyond 4 s.e. with probability 6e-5)
+    assert eq < 1e-6, f"d = {d}: quadrature true error {eq:.1e} is not far below 1e-3"
+    assert em < 4 * se, f"d = {d}: Monte Carlo true error {em:.1e} is {em / se:.1f} standard errors"
 faster = [d for d, tq, _, _, tm, *_ in rows if tm < tq]
 print(f"dimensions where Monte Carlo reaches 1e-3 faster than quadrature here: {faster}")
 

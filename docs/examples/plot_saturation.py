@@ -36,21 +36,31 @@ z = gt.Normal(0, 1)
 # difference can show).
 
 shifts = np.linspace(0.25, 14.0, 56)
-mm, ns = [], []
+mm, ns, mm_bar, ns_bar = [], [], [], []
 for t in shifts:
     p_g = gt.Pushforward(z, gt.Affine(1.0, t))
-    mm.append(gt.generator_gradient(p_data, p_g, loss="minimax")[1])
-    ns.append(gt.generator_gradient(p_data, p_g, loss="non_saturating")[1])
-mm, ns = np.array(mm), np.array(ns)
+    grad_mm = gt.generator_gradient(p_data, p_g, loss="minimax")
+    grad_ns = gt.generator_gradient(p_data, p_g, loss="non_saturating")
+    mm.append(grad_mm[1])
+    ns.append(grad_ns[1])
+    mm_bar.append(grad_mm.error[1])
+    ns_bar.append(grad_ns.error[1])
+mm, ns, mm_bar, ns_bar = map(np.array, (mm, ns, mm_bar, ns_bar))
 jsd = np.array([float(gt.js_divergence(p_data, gt.Pushforward(z, gt.Affine(1.0, t)))) for t in shifts])
 
 print(f"max |minimax + non-saturating - t| over {shifts.size} shifts: {np.max(np.abs(mm + ns - shifts)):.2e}")
+assert np.all(np.abs(mm + ns - shifts) <= mm_bar + ns_bar), "minimax + non-saturating is not t within the bars"
 h = 1e-5
 fd_err = 0.0
-for t, g in zip(shifts[::5], mm[::5]):
+# each difference within its bound: the two JSD error bars over h, the gradient's bar, and the truncation
+# error h² |d³(2 JSD)/dt³|/6 < 1e-10
+fd_within = []
+for t, g, g_bar in zip(shifts[::5], mm[::5], mm_bar[::5]):
     up, down = (gt.js_divergence(p_data, gt.Pushforward(z, gt.Affine(1.0, t + s))) for s in (h, -h))
     fd_err = max(fd_err, abs(2 * (up - down) / (2 * h) - g))
+    fd_within.append(abs(2 * (up - down) / (2 * h) - g) <= (up.error + down.error) / h + g_bar + 1e-10)
 print(f"max |minimax gradient - d(2 JSD)/dt (central difference)| at {shifts[::5].size} shifts: {fd_err:.1e}")
+assert all(fd_within), "the minimax gradient is not d(2 JSD)/dt within the finite difference's accuracy"
 
 print(f"\n{'shift t':>8s} {'2 JSD':>10s} {'minimax dL/dt':>15s} {'non-sat. dL/dt':>15s} {'ratio':>10s}")
 for t in (0.5, 1.0, 2.0, 4.0, 8.0, 12.0):
@@ -73,6 +83,10 @@ for loss, hist in runs.items():
     reached = "never" if reached is None else f"at step {reached}"
     print(f"{loss:15s}: after 300 steps scale {s:.6f}, shift {t:.6f}, JSD {hist.final_jsd:.2e} nats; "
           f"JSD < 0.1 first recorded {reached} (recorded every 5 steps)")
+    if loss == "minimax":  # barely moves: its gradient there is ~1e-7, so 300 steps of 0.5 move it ~2e-5
+        assert abs(s - 1) < 1e-4 and abs(t - 12) < 1e-4 and hist.steps_to(0.1) is None, "the minimax run moved"
+    else:  # back at the data: a JSD below 1e-12 leaves the parameters within ~1e-6 of (1, 0)
+        assert hist.final_jsd < 1e-12 and hist.steps_to(0.1) is not None, "the non-saturating run did not return"
 
 # %%
 # The figure: the minimax gradient (blue) falls faster than exponentially as the densities separate,

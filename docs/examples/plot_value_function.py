@@ -65,6 +65,8 @@ for c in (0.5, 0.1, 0.93):
     v = gt.value_function(p_data, p_g, lambda x, c=c: np.full(np.shape(x), c))
     ref = math.log(c) + math.log1p(-c)
     print(f"  c = {c:<4}  V = {float(v):+.15f}   log c + log(1 - c) = {ref:+.15f}   difference {abs(v - ref):.1e}")
+    # within V's error bar, plus a few ulp for the rounding of the closed form
+    assert abs(v - ref) <= v.error + 1e-15 * abs(ref), f"c = {c}: V is not log c + log(1 - c)"
 
 rng = np.random.default_rng(0)
 n = 200_000
@@ -77,6 +79,8 @@ print("S1, logistic D, generator G(z) = z + 1.5:")
 print(f"  quadrature  V = {float(v_quad):.15f} (error bar {v_quad.error:.1e})")
 print(f"  Monte Carlo V = {v_mc:.6f} ± {se:.6f} (standard error, n = {n}); "
       f"difference = {abs(v_quad - v_mc) / se:.2f} standard errors")
+# one seeded draw of a mean: beyond 4 standard errors with probability 6e-5
+assert abs(v_quad - v_mc) < 4 * se, "quadrature and Monte Carlo disagree beyond 4 standard errors"
 
 # %%
 # S4: the value over x equals the value over the noise
@@ -97,6 +101,7 @@ for name, g in generators.items():
     vz = gt.value_function(p_data, g, d, space="z")
     print(f"  {name:36s} V_x = {float(vx):+.15f}  V_z = {float(vz):+.15f}  "
           f"|V_x - V_z| = {abs(vx - vz):.1e} (bars {vx.error:.1e} + {vz.error:.1e})")
+    assert abs(vx - vz) <= vx.error + vz.error, f"{name}: V over x and over z differ beyond their error bars"
 
 # %%
 # S2: the first term does not move with the generator
@@ -108,7 +113,7 @@ for name, g in generators.items():
 
 first_direct = expectation(p_data, d.log)
 shifts = np.linspace(-3.0, 6.0, 37)
-first, second, total = [], [], []
+first, second, total, bars = [], [], [], []
 for t in shifts:
     g = generator(t)
     v = gt.value_function(p_data, g, d)
@@ -116,12 +121,15 @@ for t in shifts:
     total.append(float(v))
     second.append(float(loss))
     first.append(float(v) - float(loss))
+    bars.append(v.error + loss.error)
 first, second, total = map(np.array, (first, second, total))
 print(f"S2, {len(shifts)} generators, t from {shifts[0]} to {shifts[-1]}:")
 print(f"  E_p_data[log D] directly          = {float(first_direct):.15f} (error bar {first_direct.error:.1e})")
 print(f"  V - second term: min {first.min():.15f}, max {first.max():.15f}")
 print(f"  largest deviation from the direct value: {np.max(np.abs(first - first_direct)):.1e}; "
       f"the second term meanwhile spans {second.min():.3f} to {second.max():.3f} nats")
+assert np.all(np.abs(first - first_direct) <= np.array(bars) + first_direct.error), \
+    "V minus the generator's term moved with the generator beyond the error bars"
 
 # %%
 # ``D*`` maximises V over discriminators
@@ -139,15 +147,21 @@ def d_k(k):
     return gt.LogitDiscriminator(lambda x: k * (t0 / 2 - np.asarray(x)))
 
 
-v_k = np.array([float(gt.value_function(p_data, p_g, d_k(k))) for k in slopes])
+v_k_est = [gt.value_function(p_data, p_g, d_k(k)) for k in slopes]
+v_k = np.array([float(v) for v in v_k_est])
 d_star = gt.optimal_discriminator(p_data, p_g)
 v_star = gt.value_function(p_data, p_g, d_star)
 c_g = gt.virtual_criterion(p_data, p_g)
 k_best = slopes[np.argmax(v_k)]
 print(f"D* for t = {t0}:")
 print(f"  grid maximum of V(G, D_k) at k = {k_best} (D* is k = t = {t0}); max over the grid {v_k.max():.15f}")
+# at the grid point k = t (less than half a step of 0.05 away), where D_k is D*: V equal to the error bars
+assert abs(k_best - t0) < 0.025, f"the grid maximum is at k = {k_best}, not at k = t = {t0}"
+assert abs(v_k.max() - v_star) <= v_k_est[np.argmax(v_k)].error + v_star.error, "max over the grid is not V(G, D*)"
 print(f"  V(G, D*) = {float(v_star):.15f}, C(G) = {float(c_g):.15f}, difference {abs(v_star - c_g):.1e}")
+assert abs(v_star - c_g) <= v_star.error + c_g.error, "V(G, D*) differs from C(G) beyond the error bars"
 print(f"  V(G, D_k) <= V(G, D*) at all {len(slopes)} slopes: {bool(np.all(v_k <= float(v_star) + v_star.error))}")
+assert np.all(v_k <= float(v_star) + v_star.error), "a discriminator D_k beats D*"
 
 # %%
 # The two pictures

@@ -50,9 +50,9 @@ families = {
                       lambda t: (min(t, 1.0), min(t, 1.0) * LOG2)),
 }
 
-results, bars = {}, {}
+results, bars, own_bars = {}, {}, {}
 for name, (p_data, make_g, closed) in families.items():
-    rows, errs = [], []
+    rows, errs, own = [], [], []
     for t in shifts:
         p_g = make_g(t)
         c = gt.virtual_criterion(p_data, p_g)
@@ -60,7 +60,8 @@ for name, (p_data, make_g, closed) in families.items():
         tv = gt.tv_distance(p_data, p_g)
         rows.append((float(c), float(jsd), float(tv), *closed(t)))
         errs.append(c.error + 2 * tv.error)  # what the bar of C + log 4 and of 2 log 2 TV can move
-    results[name], bars[name] = np.array(rows, dtype=float), np.array(errs)
+        own.append((c.error, jsd.error, tv.error))
+    results[name], bars[name], own_bars[name] = np.array(rows, dtype=float), np.array(errs), np.array(own)
 
 # %%
 # The identity and the closed forms
@@ -74,23 +75,35 @@ for name, (p_data, make_g, closed) in families.items():
 for name, r in results.items():
     c, jsd, tv, tv_ref, jsd_ref = r.T
     slack = bars[name]
+    c_bar, jsd_bar, tv_bar = own_bars[name].T
     print(f"{name}:")
     print(f"  max |C(G) - (-log 4 + 2 JSD)|   = {np.max(np.abs(c - (-LOG4 + 2 * jsd))):.2e}")
+    # C(G) is formed from the JSD integral: equal to rounding (1e-14 is ~45 ulp of log 4)
+    assert np.max(np.abs(c - (-LOG4 + 2 * jsd))) < 1e-14, f"{name}: C(G) is not -log 4 + 2 JSD"
     print(f"  max |TV - closed form|          = {np.max(np.abs(tv - tv_ref)):.2e}")
+    # within TV's error bar, plus a few ulp for the closed form (normal CDFs, or exact for the uniforms)
+    assert np.all(np.abs(tv - tv_ref) <= tv_bar + 1e-15), f"{name}: TV off the closed form"
     if not np.all(np.isnan(jsd_ref)):
         print(f"  max |JSD - min(t, 1) log 2|     = {np.nanmax(np.abs(jsd - jsd_ref)):.2e}")
+        assert np.all(np.abs(jsd - jsd_ref) <= jsd_bar + 1e-15), f"{name}: JSD off the closed form"
     lower, upper = tv**2, 2 * LOG2 * tv
     print(f"  C(G) at t = 0: {float(c[0])!r} (-log 4 = {-LOG4!r})")
+    assert abs(c[0] + LOG4) <= c_bar[0], f"{name}: C(G) at p_g = p_data is not -log 4"
     print(f"  TV^2 <= C + log 4 at all {len(c)} shifts: {bool(np.all(lower <= c + LOG4 + slack))}; "
           f"smallest margin for t > 0: {np.min((c + LOG4 - lower)[1:]):.3e} nats")
+    assert np.all(lower <= c + LOG4 + slack), f"{name}: the lower bound TV² fails"
     print(f"  C + log 4 <= 2 log 2 TV at all {len(c)} shifts: {bool(np.all(c + LOG4 <= upper + slack))}; "
           f"smallest margin for t > 0: {np.min((upper - (c + LOG4))[1:]):.3e} nats")
+    assert np.all(c + LOG4 <= upper + slack), f"{name}: the upper bound 2 log 2 TV fails"
+    if name == "uniform shift":  # attains the upper bound at every shift (margin 0 to the bars)
+        assert np.all(np.abs(upper - (c + LOG4)) <= slack), "the uniform family is off the upper bound"
 
 p_data, p_g = gt.Normal(0, 1), gt.Pushforward(gt.Normal(0, 1), gt.Affine(1.0, 1.3))
 v = gt.value_function(p_data, p_g, gt.optimal_discriminator(p_data, p_g))
 c = gt.virtual_criterion(p_data, p_g)
 print(f"normal shift t = 1.3: V(G, D*) = {float(v):.15f}, C(G) = {float(c):.15f}, "
       f"difference {abs(v - c):.1e} (error bars {v.error:.1e}, {c.error:.1e})")
+assert abs(v - c) <= v.error + c.error, "V(G, D*) differs from C(G) beyond the error bars"
 
 # %%
 # The criterion along each family, and the bounds

@@ -65,11 +65,20 @@ for i in range(0, len(s_), 3):
 print(f"over all {len(s_)} scales: max |W1 - |θ|| = {np.max(np.abs(w1_ - theta)):.1e}, "
       f"max |TV - closed form| = {np.max(np.abs(tv_ - tv_ref)):.1e}, "
       f"max relative KL error = {np.max(np.abs(kl_ / kl_ref - 1)):.1e}")
+# each within its own error bar, plus a few ulp for the rounding of the closed form
+jsd_bar, tv_bar, kl_bar, w1_bar = rows[:, 5:].T
+assert np.all(np.abs(w1_ - theta) <= w1_bar + 1e-15), "W1 is not |θ| within its error bar"
+assert np.all(np.abs(tv_ - tv_ref) <= tv_bar + 1e-15), "TV is off its closed form beyond its error bar"
+assert np.all(np.abs(kl_ - kl_ref) <= kl_bar + 1e-15 * kl_ref), "KL is off θ²/(2s²) beyond its error bar"
 slack = rows[:, 5] + rows[:, 6]  # the error bars of JSD and TV
 print(f"Pinsker and convexity, TV²/2 <= JSD <= TV log 2, at every scale (bars as slack): "
       f"{bool(np.all((tv_**2 / 2 <= jsd_ + slack) & (jsd_ <= tv_ * LOG2 + slack)))}")
+assert np.all((tv_**2 / 2 <= jsd_ + slack) & (jsd_ <= tv_ * LOG2 + slack)), "Pinsker or convexity fails"
 print(f"at s = {s_[-1]:.0e}: JSD = {float(jsd_[-1])!r} (log 2 = {LOG2!r}), TV = {float(tv_[-1])!r}, "
       f"KL = {kl_[-1]:.6g}, W1 = {float(w1_[-1])!r}")
+# the overlap of the two normals is ~exp(-1.25e7) here: JSD and TV are at their ceilings to their error bars
+assert abs(jsd_[-1] - LOG2) <= jsd_bar[-1] + 1e-15, f"JSD at s = {s_[-1]:.0e} is not log 2"
+assert abs(tv_[-1] - 1) <= tv_bar[-1] + 1e-15, f"TV at s = {s_[-1]:.0e} is not 1"
 
 # %%
 # Uniform bumps: the supports separate, and JSD and TV stop changing
@@ -80,19 +89,27 @@ print(f"at s = {s_[-1]:.0e}: JSD = {float(jsd_[-1])!r} (log 2 = {LOG2!r}), TV = 
 
 w = 0.25
 thetas = np.linspace(-1.5, 1.5, 61)
-uni = []
+uni, uni_bars = [], []
 for t in thetas:
     p, q = gt.Uniform(0, w), gt.Uniform(t, t + w)
-    uni.append((float(gt.js_divergence(p, q)), float(gt.tv_distance(p, q)), float(gt.kl_divergence(p, q)),
-                float(gt.w1_distance(p, q))))
+    ests = (gt.js_divergence(p, q), gt.tv_distance(p, q), gt.kl_divergence(p, q), gt.w1_distance(p, q))
+    uni.append(tuple(float(e) for e in ests))
+    uni_bars.append(tuple(e.error for e in ests))
 jsd_u, tv_u, kl_u, w1_u = np.array(uni).T
+jsd_u_bar, tv_u_bar, kl_u_bar, w1_u_bar = np.array(uni_bars).T
 frac = np.minimum(np.abs(thetas) / w, 1.0)
 print(f"uniform bumps, w = {w}, {len(thetas)} shifts θ in [{thetas[0]}, {thetas[-1]}]:")
 print(f"  max |JSD - min(|θ|/w, 1) log 2| = {np.max(np.abs(jsd_u - frac * LOG2)):.1e}")
+# each within its error bar, plus a few ulp for the rounding of the closed form
+assert np.all(np.abs(jsd_u - frac * LOG2) <= jsd_u_bar + 1e-15), "uniform bumps: JSD off its closed form"
 print(f"  max |TV - min(|θ|/w, 1)|        = {np.max(np.abs(tv_u - frac)):.1e}")
+assert np.all(np.abs(tv_u - frac) <= tv_u_bar + 1e-15), "uniform bumps: TV off its closed form"
 print(f"  max |W1 - |θ||                  = {np.max(np.abs(w1_u - np.abs(thetas))):.1e}")
+assert np.all(np.abs(w1_u - np.abs(thetas)) <= w1_u_bar + 1e-15), "uniform bumps: W1 is not |θ|"
 print(f"  KL = inf at every θ != 0: {bool(np.all(np.isinf(kl_u[thetas != 0])))}; "
       f"KL at θ = 0: {kl_u[thetas == 0].tolist()}")
+assert np.all(np.isinf(kl_u[thetas != 0])), "uniform bumps: a finite KL at some θ != 0"
+assert np.all(np.abs(kl_u[thetas == 0]) <= kl_u_bar[thetas == 0]), "uniform bumps: KL(p || p) is not 0"
 far = np.abs(thetas) >= w
 print(f"  for |θ| >= w: JSD spans [{float(jsd_u[far].min())!r}, {float(jsd_u[far].max())!r}] (log 2 = {LOG2!r}), "
       f"W1 spans [{w1_u[far].min():.2f}, {w1_u[far].max():.2f}]")
