@@ -271,9 +271,9 @@ def quasi_monte_carlo(name, p, q, *, n=2**14, replicates=16, rng=None):
     >>> js = quasi_monte_carlo("js", p, q, n=1024, replicates=8, rng=0)
     >>> print(f"{js:.5f} +- {js.error:.1e}", js.neval, abs(js - 0.1114214822) < 3 * js.error)
     0.11139 +- 2.5e-05 8192 True
-    >>> kl = quasi_monte_carlo("kl", p, q, n=1000, replicates=8, rng=0)  # n rounded up to 1024
-    >>> print(f"{kl:.4f} +- {kl.error:.1e}", kl.neval)
-    0.4999 +- 1.1e-04 8192
+    >>> kl = quasi_monte_carlo("kl", p, q, n=1000, replicates=8, rng=0)  # n rounded up to 1024; exact: 1/2
+    >>> print(f"{kl:.3f}", kl.neval, abs(kl - 0.5) < 4 * kl.error)
+    0.500 8192 True
     """
     from scipy.stats import qmc  # scipy.stats is slow to import: only when QMC is asked for
 
@@ -440,12 +440,15 @@ def knn_kl(x, y, *, k=1):
     >>> rng = np.random.default_rng(0)
     >>> x, y = rng.normal(0.0, 1.0, 2000), rng.normal(1.0, 1.0, 2000)
     >>> kl = knn_kl(x, y)  # exact: 1/2
-    >>> print(f"{kl:.3f} +- {kl.error:.3f}")
-    0.521 +- 0.047
-    >>> print(f"{knn_kl(x, y, k=5):.3f}")
-    0.535
+    >>> print(f"{kl:.2f} +- {kl.error:.2f}", abs(kl - 0.5) < 0.15)
+    0.52 +- 0.05 True
+    >>> abs(knn_kl(x, y, k=5) - 0.5) < 0.15
+    True
     >>> bool(np.isfinite(knn_kl(np.repeat(x, 2), y)))  # every point repeated: still finite
     True
+
+    The tolerance 0.15 is about three times the spread of the estimate over 300 pairs of samples like
+    these (0.056 for k = 1, 0.041 for k = 5), with its mean bias (-0.008 and -0.019) inside it.
     """
     x, y = _samples(x, "x"), _samples(y, "y")
     if x.shape[1] != y.shape[1]:
@@ -583,9 +586,12 @@ def knn_jsd(x, y, *, k=1, rng=None):
     >>> from gantheory.estimators import knn_jsd
     >>> rng = np.random.default_rng(0)
     >>> x, y = rng.normal(0.0, 1.0, 2000), rng.normal(1.0, 1.0, 2000)
-    >>> js = knn_jsd(x, y, rng=0)  # JSD = 0.1114 by quadrature
-    >>> print(f"{js:.4f} +- {js.error:.4f}")
-    0.1077 +- 0.0326
+    >>> js = knn_jsd(x, y, rng=0)  # JSD = 0.11142148 by mpmath.quad
+    >>> print(f"{js:.2f} +- {js.error:.2f}", abs(js - 0.11142148) < 0.05)
+    0.11 +- 0.03 True
+
+    Over 300 pairs of samples like these the estimate spread by 0.019 (the error overstates it), with a
+    mean bias of -0.003: 0.05 is some 2.6 times the spread.
     """
     x, y = _samples(x, "x"), _samples(y, "y")
     if x.shape[1] != y.shape[1]:
@@ -681,8 +687,12 @@ def fit_logistic(x_real, x_fake, *, degree=2, l2=1e-6, max_iter=100):
     >>> rng = np.random.default_rng(0)
     >>> d = fit_logistic(rng.normal(0.0, 1.0, 2000), rng.normal(1.0, 1.0, 2000))
     >>> x = np.array([0.0, 0.5, 1.0])
-    >>> print(np.round(d(x), 3), np.round(expit(0.5 - x), 3))
-    [0.618 0.489 0.365] [0.622 0.5   0.378]
+    >>> gap = d.logit(x) - (0.5 - x)  # the fitted logit minus log(p_real/p_fake) = 1/2 - x
+    >>> bool(np.max(np.abs(gap)) < 0.1), bool(np.max(np.abs(d(x) - expit(0.5 - x))) < 0.025)
+    (True, True)
+
+    At these points the fitted logit spread by 0.031 to 0.034 over 300 pairs of samples like these (mean
+    bias below 0.002): 0.1 is three times that, and 0.025 on ``D`` (slope at most 1/4 in the logit) follows.
     """
     from .gan import LogitDiscriminator
 

@@ -118,8 +118,9 @@ class History:
     >>> h = function_space(gt.Normal(), np.linspace(-6.0, 6.0, 241), steps=20)
     >>> h.name, int(h.steps[-1]), h.params.shape, sorted(h.extra)
     ('function space (mirror, lr=1)', 20, (1, 241), ['grid', 'p_data', 'weights'])
-    >>> print(np.round(h.jsd[:3], 6), h.steps_to(1e-3), f"{h.final_jsd:.2e}")
-    [0.286476 0.108615 0.047087] 7 1.52e-08
+    >>> p = h.extra["p_data"]  # lr = 1: g_n = p + 2^-n (g_0 - p), from the uniform g_0 = 1/12 on the grid
+    >>> bool(np.allclose(h.params[0], p + 2.0**-20 * (1.0 / 12.0 - p), rtol=1e-12, atol=0)), h.steps_to(1e-3)
+    (True, 7)
     """
 
     name: str
@@ -261,10 +262,25 @@ def grid_jsd(p, g, w):
     >>> import numpy as np
     >>> from gantheory.training import grid_jsd
     >>> w = np.full(4, 0.5)
-    >>> grid_jsd([1, 1, 0, 0], [0, 0, 1, 1], w) == math.log(2)  # disjoint supports
+    >>> abs(grid_jsd([1, 1, 0, 0], [0, 0, 1, 1], w) - math.log(2)) < 1e-15  # disjoint supports
     True
     >>> abs(grid_jsd([1, 1, 0, 0], [0.5, 0.5, 0.5, 0.5], w) - 0.75 * math.log(4 / 3)) < 1e-15
     True
+
+    Two normals one apart on a trapezoid grid, against scipy's ``rel_entr`` on the same arrays:
+
+    >>> from scipy.special import rel_entr
+    >>> x = np.linspace(-8.0, 9.0, 341)
+    >>> w = np.full(x.size, x[1] - x[0])
+    >>> w[[0, -1]] /= 2
+    >>> p, g = np.exp(-0.5 * x**2), np.exp(-0.5 * (x - 1.0) ** 2)
+    >>> p, g = p / np.dot(w, p), g / np.dot(w, g)
+    >>> m = (p + g) / 2
+    >>> jsd = grid_jsd(p, g, w)
+    >>> bool(abs(jsd - 0.5 * np.dot(w, rel_entr(p, m) + rel_entr(g, m))) < 1e-15), round(jsd, 10)
+    (True, 0.1114214822)
+
+    (The trapezoid rule is spectrally accurate here: the continuous JSD is 0.11142148218 by mpmath.)
     """
     p, g, w = (np.ravel(finite_array(v, name)) for v, name in ((p, "p"), (g, "g"), (w, "w")))
     if not p.shape == g.shape == w.shape:
@@ -376,19 +392,23 @@ def function_space(p_data, grid, *, steps=100, lr=1.0, p_g0=None, method="mirror
     Examples
     --------
     >>> import numpy as np
+    >>> from scipy.special import rel_entr
     >>> import gantheory as gt
     >>> from gantheory.training import function_space
     >>> grid = np.linspace(-6.0, 6.0, 241)
     >>> h = function_space(gt.Normal(), grid, steps=20)
-    >>> print(np.round(h.jsd[:4], 6), h.steps_to(1e-3))
-    [0.286476 0.108615 0.047087 0.02124 ] 7
-    >>> one = function_space(gt.Normal(), grid, steps=1)  # lr = 1: one step gives (g + p)/2
-    >>> p = one.extra["p_data"]  # normalised on the grid; the uniform start is 1/12 there
-    >>> bool(np.allclose(one.params[0], (1.0 / 12.0 + p) / 2, rtol=1e-12, atol=0))
+    >>> p, w = h.extra["p_data"], h.extra["weights"]  # p normalised on the grid; the uniform start is 1/12
+    >>> g = [p + 2.0**-n * (1.0 / 12.0 - p) for n in range(21)]  # lr = 1: g <- (g + p)/2 at every step
+    >>> bool(np.allclose(h.params[0], g[20], rtol=1e-12, atol=0))
     True
+    >>> def jsd(p, g):  # the grid JSD by scipy: Σ w [p log(p/m) + g log(g/m)]/2, m = (p + g)/2
+    ...     m = (p + g) / 2
+    ...     return 0.5 * np.dot(w, rel_entr(p, m) + rel_entr(g, m))
+    >>> bool(np.allclose(h.jsd, [jsd(p, gn) for gn in g], rtol=1e-12, atol=1e-15)), h.steps_to(1e-3)
+    (True, 7)
     >>> soft = function_space(gt.Normal(), grid, steps=20, method="softmax")
-    >>> print(f"{soft.final_jsd:.4f}")
-    0.0692
+    >>> print(f"{soft.final_jsd:.3f}", abs(soft.final_jsd - jsd(p, soft.params[0])) < 1e-13)
+    0.069 True
     """
     steps = positive_int(steps, "steps", minimum=0, maximum=MAX_STEPS)
     choice(method, "method", ("mirror", "softmax"))
@@ -511,15 +531,21 @@ def algorithm1(p_data, grid, *, k=1, loss="minimax", steps=2000, lr_d=1.0, lr_g=
     Examples
     --------
     >>> import numpy as np
+    >>> from scipy.special import rel_entr
     >>> import gantheory as gt
     >>> from gantheory.training import algorithm1
     >>> grid = np.linspace(-6.0, 6.0, 241)
     >>> h = algorithm1(gt.Normal(), grid, steps=20)
-    >>> print(h.name, f"{h.jsd[0]:.6f} -> {h.final_jsd:.1e}")
-    Algorithm 1 (k=1, minimax) 0.286476 -> 2.4e-08
+    >>> p, w = h.extra["p_data"], h.extra["weights"]
+    >>> def jsd(p, g):  # the grid JSD by scipy: Σ w [p log(p/m) + g log(g/m)]/2, m = (p + g)/2
+    ...     m = (p + g) / 2
+    ...     return 0.5 * np.dot(w, rel_entr(p, m) + rel_entr(g, m))
+    >>> start = jsd(p, np.full(p.size, 1.0 / 12.0))  # the uniform start, 1/12 on the grid
+    >>> print(h.name, abs(h.jsd[0] - start) < 1e-14, h.final_jsd < 1e-6)
+    Algorithm 1 (k=1, minimax) True True
     >>> ns = algorithm1(gt.Normal(), grid, steps=20, k=5, loss="non_saturating")
-    >>> print(f"{ns.final_jsd:.1e}", ns.extra["d"].shape)
-    6.2e-04 (241,)
+    >>> ns.extra["d"].shape, bool(abs(ns.final_jsd - jsd(p, ns.params[0])) < 1e-14)
+    ((241,), True)
     """
     k = positive_int(k, "k")
     choice(loss, "loss", ("minimax", "non_saturating"))
@@ -669,12 +695,20 @@ def parametric(p_data, *, generator="affine", discriminator="optimal", loss="min
     >>> import numpy as np
     >>> import gantheory as gt
     >>> from gantheory.training import parametric
-    >>> h = parametric(gt.Normal(2, 1), steps=20, lr=0.5, record_every=10)
-    >>> print(h.steps, [round(float(v), 5) for v in h.jsd], np.round(h.params[-1], 4))
-    [ 0 10 20] [0.33683, 0.03892, 0.00024] [1.0038 1.9563]
-    >>> q = parametric(gt.Normal(2, 1), discriminator="quadratic", steps=20, lr=0.5, record_every=10)
-    >>> print(np.round(q.params[-1], 4), f"{q.final_jsd:.1e}")
-    [0.9919 1.9869] 3.8e-05
+    >>> h = parametric(gt.Normal(2, 1), steps=60, lr=0.5, record_every=20)
+    >>> jsd0 = 0.33683082034683161  # JSD(N(2, 1), N(0, 1)) by mpmath.quad at 40 digits
+    >>> print(h.steps, abs(h.jsd[0] - jsd0) < 1e-12, bool(np.all(np.diff(h.jsd) < 0)))
+    [ 0 20 40 60] True True
+    >>> bool(np.allclose(h.params[-1], [1.0, 2.0], rtol=0, atol=1e-5)), h.final_jsd < 1e-12  # (scale, shift)
+    (True, True)
+
+    The quadratic discriminator contains ``D*``, which is 1/2 (``a = b = c = 0``) at the equilibrium:
+
+    >>> q = parametric(gt.Normal(2, 1), discriminator="quadratic", steps=60, lr=0.5, record_every=20)
+    >>> bool(np.allclose(q.params[-1], [1.0, 2.0], rtol=0, atol=1e-5))
+    True
+    >>> bool(np.allclose(q.extra["discriminator"][-1], 0.0, rtol=0, atol=1e-5))
+    True
     """
     choice(generator, "generator", GENERATORS)
     choice(discriminator, "discriminator", ("optimal", "quadratic"))
@@ -829,15 +863,31 @@ def dirac_gan(theta0=1.0, psi0=1.0, *, h=0.1, steps=1000, mode="simultaneous", g
     --------
     From ``(1, 1)`` at radius ``sqrt(2) = 1.41421``, 100 steps of size 0.1:
 
-    >>> from gantheory.training import dirac_gan
+    >>> import numpy as np
+    >>> from scipy.special import expit
+    >>> from gantheory.training import dirac_gan, dirac_jacobian
     >>> for kw in ({}, {"mode": "alternating"}, {"gamma": 1.0}):
-    ...     print(kw, f"{dirac_gan(steps=100, **kw).extra['radius'][-1]:.5f}")
-    {} 1.55150
-    {'mode': 'alternating'} 1.39806
-    {'gamma': 1.0} 0.03769
+    ...     print(kw, f"{dirac_gan(steps=100, **kw).extra['radius'][-1]:.2f}")
+    {} 1.55
+    {'mode': 'alternating'} 1.40
+    {'gamma': 1.0} 0.04
 
     Simultaneous steps spiral out, alternating ones stay near the start's radius, and the R1 penalty
-    brings them to the equilibrium.
+    brings them to the equilibrium. Each simultaneous step multiplies the radius by
+    ``sqrt(1 + h² f'(θψ)²)``, ``f'(t) = sigmoid(-t)``:
+
+    >>> run = dirac_gan(steps=100)
+    >>> theta, psi = run.params[:-1].T
+    >>> r = run.extra["radius"]
+    >>> bool(np.allclose(r[1:], r[:-1] * np.sqrt(1.0 + 0.1**2 * expit(-theta * psi) ** 2), rtol=1e-13, atol=0))
+    True
+
+    Near the equilibrium a run follows the linear map ``I + h J``, ``J`` from :func:`dirac_jacobian`:
+
+    >>> start = np.array([1e-4, 1e-4])
+    >>> linear = np.linalg.matrix_power(np.eye(2) + 0.1 * dirac_jacobian(gamma=1.0), 100) @ start
+    >>> bool(np.allclose(dirac_gan(*start, steps=100, gamma=1.0).params[-1], linear, rtol=1e-6, atol=0))
+    True
     """
     th = scalar(theta0, "theta0", lower=-1e150, upper=1e150)  # θψ stays within the float64 range
     ps = scalar(psi0, "psi0", lower=-1e150, upper=1e150)
@@ -909,11 +959,11 @@ def dirac_jacobian(theta=0.0, psi=0.0, gamma=0.0):
     >>> print(dirac_jacobian(gamma=1.0))
     [[ 0.  -0.5]
      [ 0.5 -1. ]]
-    >>> lam = np.linalg.eigvals(dirac_jacobian())  # purely imaginary: no local convergence
-    >>> print(np.abs(lam.real).max(), np.sort(lam.imag))
-    0.0 [-0.5  0.5]
-    >>> lam = np.sort(np.linalg.eigvals(dirac_jacobian(gamma=2.0)))
-    >>> bool(np.allclose(lam, [(-2 - np.sqrt(3)) / 2, (-2 + np.sqrt(3)) / 2], rtol=1e-14))
+    >>> lam = np.linalg.eigvals(dirac_jacobian())  # ±i f'(0) = ±i/2, purely imaginary: no local convergence
+    >>> bool(np.allclose(lam[np.argsort(lam.imag)], [-0.5j, 0.5j], rtol=0, atol=1e-14))
+    True
+    >>> lam = np.sort(np.linalg.eigvals(dirac_jacobian(gamma=2.0)))  # (-γ ± sqrt(γ² - 1))/2
+    >>> bool(np.allclose(lam, [(-2 - np.sqrt(3)) / 2, (-2 + np.sqrt(3)) / 2], rtol=1e-14, atol=0))
     True
     """
     t = scalar(theta, "theta") * scalar(psi, "psi")
