@@ -466,8 +466,10 @@ def algorithm1(p_data, grid, *, k=1, loss="minimax", steps=2000, lr_d=1.0, lr_g=
     concave in each ``ψ_i``, with gradient ``w_i (p_i + g_i)(D*_i - d_i)`` and curvature
     ``-w_i (p_i + g_i) d_i (1 - d_i)``; the ascent steps are these gradients preconditioned by the
     curvature, ``ψ += lr_d (D* - d) / (d (1 - d))`` with the quotient clipped to [-50, 50] (damped Newton,
-    so nodes far out in the tails learn as fast as the bulk; ``lr_d = 1`` and large ``k`` reach D*); ``ψ``
-    carries over from one generator step to the next. The generator
+    so nodes far out in the tails learn as fast as the bulk), and a step that would pass the node's
+    maximum ``ψ_i = log(p_i / g_i)`` stops there (an exact line search: an unguarded Newton step from far
+    out overshoots, and could swing by ±50 without end). With ``lr_d = 1`` the discriminator reaches D*
+    within a few steps; ``ψ`` carries over from one generator step to the next. The generator
     step multiplies ``g`` by ``exp(-lr_g s)`` and renormalises, with ``s = log(1 - d)`` (minimax) or
     ``-log d`` (non-saturating).
 
@@ -488,7 +490,7 @@ def algorithm1(p_data, grid, *, k=1, loss="minimax", steps=2000, lr_d=1.0, lr_g=
     steps : int, in [0, MAX_STEPS], default 2000
         Most generator steps; ``steps (k + 1)`` times the nodes must be at most ``MAX_GRID_WORK``.
     lr_d : float, in (0, 1], default 1.0
-        Damping of the discriminator's Newton steps.
+        Damping of the discriminator's (guarded) Newton steps.
     lr_g : float, in (0, 1], default 1.0
         The generator's mirror-descent step size.
     p_g0 : Density, frozen scipy.stats distribution, or array_like of float, optional
@@ -561,6 +563,8 @@ def algorithm1(p_data, grid, *, k=1, loss="minimax", steps=2000, lr_d=1.0, lr_g=
         nonlocal psi
         with np.errstate(divide="ignore", invalid="ignore"):
             dstar = np.where(p + g > 0, p / (p + g), 0.5)
+        with np.errstate(divide="ignore"):
+            top = np.log(p) - np.log(g)  # the logit of D*, where each node's V is largest (±inf: a side empty)
         for _ in range(k):
             # (D* - d) / (d (1 - d)) = D* (1 + e^-ψ) - (1 - D*)(1 + e^ψ), without 0/0 where d rounds
             # to 0 or 1; a step is at most 50 in the logit
@@ -568,7 +572,10 @@ def algorithm1(p_data, grid, *, k=1, loss="minimax", steps=2000, lr_d=1.0, lr_g=
             big = 1.0 + 1.0 / e
             ascent = np.where(psi >= 0, dstar * (1.0 + e) - (1.0 - dstar) * big,
                               dstar * big - (1.0 - dstar) * (1.0 + e))
-            psi = psi + lr_d * np.clip(ascent, -50.0, 50.0)
+            step = lr_d * np.clip(ascent, -50.0, 50.0)
+            # V is concave in each ψ_i: a Newton step from far out overshoots the maximum (from d = 0.99
+            # to 1e-20 and back), so a step stops at the maximum it would pass (an exact line search)
+            psi = np.where(np.abs(step) < np.abs(top - psi), psi + step, np.where(np.isfinite(top), top, psi + step))
         ld, l1d = -np.logaddexp(0.0, -psi), -np.logaddexp(0.0, psi)  # log d, log(1 - d)
         grad = l1d if loss == "minimax" else -ld
         return _mirror_step(g, grad, lr_g), _direction_norm(w, g, grad)
