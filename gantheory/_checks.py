@@ -19,7 +19,7 @@ __all__ = [
 ]
 
 #: the options every quadrature-based function passes on to its integrals
-QUAD_OPTIONS = ("max_panels", "max_rounds", "max_nodes", "breaks")
+QUAD_OPTIONS = ("max_panels", "max_rounds", "max_nodes", "breaks", "rule")
 
 
 def _keywords(fn):
