@@ -891,7 +891,8 @@ def _sparse(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None
     # what is left is taken as a multiple of the differences not yet refined: where all parts share one
     # covariance the integrand is a function of the first axes times the weight on the others, and the
     # differences decay geometrically (3); with several covariances (only with rule="sparse") refinement
-    # converges more slowly across axes, where a sweep of 120 normal pairs against closed forms saw up to
+    # converges more slowly across axes, where 120 results (KL and H² of 30 random normal pairs at rtol 1e-3
+    # and 1e-6) against closed forms saw up to
     # 8.3 times one sum (30)
     safety = 3.0 if shared else 30.0
     dim = len(lo)
