@@ -893,7 +893,7 @@ def _sparse(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None
     # differences decay geometrically (3); with several covariances (only with rule="sparse") refinement
     # converges more slowly across axes, where 120 results (KL and H² of 30 random normal pairs at rtol 1e-3
     # and 1e-6) against closed forms saw up to
-    # 8.3 times one sum (30)
+    # 8.4 times one sum (30; benchmarks/bench_sparse.py)
     safety = 3.0 if shared else 30.0
     dim = len(lo)
     axes_ = [_SparseAxis(lo[k], hi[k], step[k]) for k in range(dim)]
