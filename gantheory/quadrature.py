@@ -750,14 +750,20 @@ def _beyond_float_range(geo, kind, evaluate):
 
 
 # ---------------------------------------------------------------------------- several dimensions
-def _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None), tables=None):
+def _gaussian_arrays(densities):
+    """The means ``(n, d)`` and covariances ``(n, d, d)`` of the densities' Gaussian parts."""
     dim = densities[0].dim
     parts = [p for d in densities for p in d._gaussian_parts()]
-    means = np.array([np.asarray(m, float).reshape(dim) for m, _ in parts])
-    covs = np.array([np.asarray(c, float).reshape(dim, dim) for _, c in parts])
+    return (np.array([np.asarray(m, float).reshape(dim) for m, _ in parts]),
+            np.array([np.asarray(c, float).reshape(dim, dim) for _, c in parts]))
+
+
+def _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None), tables=None):
+    dim = densities[0].dim
+    means, covs = _gaussian_arrays(densities)
     mu = means.mean(axis=0)
     dev = means - mu
-    pooled = covs.mean(axis=0) + dev.T @ dev / len(parts)
+    pooled = covs.mean(axis=0) + dev.T @ dev / len(means)
     w = linalg.cholesky(pooled, lower=True)
     winv = np.linalg.inv(w)
     nu = dev @ winv.T
@@ -820,10 +826,7 @@ def _sparse_frame(densities):
     part as the same unit normal, which one node integrates exactly). Per axis: the box ``[lo, hi]``
     reaching 9 standard deviations past every part (and 0), and the first step, the narrowest part's
     deviation; with ``log |det W|`` and whether all parts share one covariance."""
-    dim = densities[0].dim
-    parts = [p for d in densities for p in d._gaussian_parts()]
-    means = np.array([np.asarray(m, float).reshape(dim) for m, _ in parts])
-    covs = np.array([np.asarray(c, float).reshape(dim, dim) for _, c in parts])
+    means, covs = _gaussian_arrays(densities)
     mu = means.mean(axis=0)
     chol = linalg.cholesky(covs.mean(axis=0), lower=True)
     chol_inv = np.linalg.inv(chol)
@@ -880,14 +883,14 @@ class _SparseAxis:
         return out
 
 
-def _sparse(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None)):
+def _sparse(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None), frame=None):
     """Dimension-adaptive sparse-grid quadrature (Smolyak's combination of the nested one-dimensional rules
     of ``_SparseAxis``, refined where the differences are largest, Gerstner and Griebel 2003) in the
     frame of ``_sparse_frame``. Each multi-index ``l`` adds ``Δ_l = ⊗ (Q_(l_k) - Q_(l_k - 1))`` of the
     integrand (and of the masses of p and q); the points are evaluated once, in blocks of those new at
     ``l``. The estimate of what is left is the sum of ``|Δ|`` over the indices not yet refined; mass the
     rule misses (a mode it does not resolve) is charged as in the tensor rule."""
-    mu, w, lo, hi, step, logdet, shared = _sparse_frame(densities)
+    mu, w, lo, hi, step, logdet, shared = _sparse_frame(densities) if frame is None else frame
     # what is left is taken as a multiple of the differences not yet refined: where all parts share one
     # covariance the integrand is a function of the first axes times the weight on the others, and the
     # differences decay geometrically (3); with several covariances (only with rule="sparse") refinement
@@ -941,6 +944,7 @@ def _sparse(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None
     if np.isinf(out).any():
         return Estimate(float(out[np.isinf(out)][0]), 0.0, neval, "quad", True)
     deltas = {zero: delta(zero)}
+    sums = deltas[zero].copy()  # (the running sum of every Δ: the integral, noise and masses so far)
     active, old = {zero}, set()
     want = tuple(math.nan if m is None else m for m in masses)
     # a unit of mass the rule misses or adds moves the integral by at most per_mass (bounded integrands),
@@ -952,7 +956,6 @@ def _sparse(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None
         return abs(dv) + (per if per > 0.0 else 1.0) * (abs(dp) + abs(dq))
 
     while True:
-        sums = np.sum([deltas[i] for i in deltas], axis=0)
         value, floor = float(sums[0]), float(sums[1])
         mass = (float(sums[2]), float(sums[3]))
         # what is left: the differences of the indices not yet refined, and of those at an axis's last
@@ -989,6 +992,7 @@ def _sparse(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None
             if np.isinf(out).any():
                 return Estimate(float(out[np.isinf(out)][0]), 0.0, neval, "quad", True)
             deltas[nxt] = delta(nxt)
+            sums += deltas[nxt]
             active.add(nxt)
     err = left + floor + max(missing, _engine.weight_charge(kind, *mass, *rule, *want, value, abs(value))) \
         + _ROUNDOFF * abs(value) + 2.0 * _EPS * abs(value)
@@ -1291,8 +1295,9 @@ def _integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_pane
         return _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, breaks, masses)
     if rule is not None and rule not in ("tensor", "sparse"):
         raise ValueError(f"rule must be 'tensor' or 'sparse' (the rule in two or more dimensions), got {rule!r}")
-    if rule == "sparse" or (rule is None and densities[0].dim >= 3 and _sparse_frame(densities)[-1]):
-        return _sparse(densities, kind, evaluate, rtol, atol, max_nodes, masses)
+    frame = _sparse_frame(densities) if rule == "sparse" or (rule is None and densities[0].dim >= 3) else None
+    if frame is not None and (rule == "sparse" or frame[-1]):  # (by default where the parts share a covariance)
+        return _sparse(densities, kind, evaluate, rtol, atol, max_nodes, masses, frame)
     return _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses, tables)
 
 
