@@ -12,8 +12,12 @@ references in any dimension, for densities that gantheory sees as genuinely d-di
 Prints, per dimension and quantity, every method's estimate error, reported error, time and the time
 ratio to gantheory's best method (the fastest gantheory method whose error is below 1e-3), then the
 Monte Carlo throughput, the d = 1 ratio "quadrature to 1e-10 against plain MC to 1e-3", and the
-crossover dimension where sampling beats tensor quadrature at equal error (1e-3). JIT compilation
-is kept out of every timing. --quick (the CI smoke test) uses d = 1, 2, 3 and smaller budgets.
+sparse rule at rtol 1e-6 against plain Monte Carlo to 1e-3 in d >= 3, and per pair the crossover
+dimension where sampling beats the tensor rule and the sparse rule at equal error (1e-3). In d >= 2 the
+tensor rule's rows ask for it (rule="tensor"), the sparse rule's for it (rule="sparse"), and the
+default's take what gantheory picks (for two normals of one covariance, their one-dimensional
+reduction; for the mixture from d = 3, the sparse rule). JIT compilation is kept out of every timing. --quick
+(the CI smoke test) uses d = 1, 2, 3 and smaller budgets; the full run takes d = 1 to 6.
 """
 
 import argparse
@@ -164,10 +168,17 @@ def methods(d, quick):
     fns = {"kl": gt.kl_divergence, "js": gt.js_divergence}
     out = []
     for rtol in (1e-3, 1e-6, 1e-10):
-        if (d >= 4 and rtol < 1e-3) or (d == 3 and rtol < 1e-6):
-            continue
-        out.append((f"quad rtol={rtol:g}", None,
-                    lambda p, q, k, s, r=rtol: fns[k](p, q, rtol=r, max_nodes=3e7), 3 if d <= 2 else 1))
+        if not ((d >= 4 and rtol < 1e-3) or (d == 3 and rtol < 1e-6)):
+            rule = {} if d == 1 else {"rule": "tensor"}
+            out.append((f"quad {'tensor ' if d > 1 else ''}rtol={rtol:g}", None,
+                        lambda p, q, k, s, r=rtol, o=rule: fns[k](p, q, rtol=r, max_nodes=3e7, **o),
+                        3 if d <= 2 else 1))
+    if d >= 2:  # the sparse rule, to float64 accuracy; and what the default picks
+        for rtol in (1e-3, 1e-6, 1e-10, 1e-13):
+            out.append((f"quad sparse rtol={rtol:g}", None,
+                        lambda p, q, k, s, r=rtol: fns[k](p, q, rtol=r, rule="sparse"), 3))
+        for rtol in (1e-3, 1e-10):
+            out.append((f"quad default rtol={rtol:g}", None, lambda p, q, k, s, r=rtol: fns[k](p, q, rtol=r), 3))
     for n in ((10**4, 10**5) if quick else (10**4, 10**5, 10**6)):
         out.append((f"mc n={n:.0e}", None, lambda p, q, k, s, n=n: fns[k](p, q, method="mc", n=n, rng=s), 3))
     out.append(("mc plain n=1e+05", None, lambda p, q, k, s: E.monte_carlo(k, p, q, n=10**5, rng=s,
@@ -269,17 +280,40 @@ def d1_ratio(refs, quantity):
             "mc_s_for_1e-3": t_needed, "ratio": t_needed / tq}
 
 
-def crossover(rows):
-    """Per d: the time quadrature takes to reach error <= 1e-3 against the time MC needs for a standard
-    error of 1e-3 (extrapolated from the largest MC run), Gaussian pair, JSD."""
+def crossover(rows, pair="gauss"):
+    """Per d: the time the tensor (or 1-D adaptive) rule and the sparse rule take to reach an error <= 1e-3
+    against the time Monte Carlo needs for a standard error of 1e-3 (extrapolated, N ∝ se^-2, from the
+    largest run with and without variance reduction; the faster), JSD."""
     out = []
     for d in sorted({r["d"] for r in rows}):
-        grp = [r for r in rows if r["d"] == d and r["pair"] == "gauss" and r["quantity"] == "js"]
-        quads = [r["seconds"] for r in grp if r["method"].startswith("quad") and r["abs_error"] <= 1e-3]
-        mcs = [r for r in grp if r["method"].startswith("mc")]
-        big = max(mcs, key=lambda r: r["neval"])
-        t_mc = big["seconds"] * (big["reported_error"] / 1e-3) ** 2
-        out.append((d, min(quads) if quads else math.inf, t_mc))
+        grp = [r for r in rows if r["d"] == d and r["pair"] == pair and r["quantity"] == "js"]
+        ok = [r for r in grp if r["abs_error"] <= 1e-3]
+        tensor = [r["seconds"] for r in ok if r["method"].startswith(("quad tensor", "quad rtol"))]
+        sparse = [r["seconds"] for r in ok if r["method"].startswith("quad sparse")]
+        default = [r["seconds"] for r in ok if r["method"].startswith(("quad default", "quad rtol"))]
+        t_mc = math.inf
+        for plain in (False, True):
+            mcs = [r for r in grp if r["method"].startswith("mc") and ("plain" in r["method"]) == plain]
+            big = max(mcs, key=lambda r: r["neval"])
+            t_mc = min(t_mc, big["seconds"] * (big["reported_error"] / 1e-3) ** 2)
+        out.append((d, min(tensor, default=math.inf), min(sparse, default=math.inf), min(default, default=math.inf),
+                    t_mc))
+    return out
+
+
+def sparse_vs_plain(rows, refs):
+    """Per d >= 3, pair and quantity: the sparse rule at rtol 1e-6 (its relative error against the
+    30-digit reference, reported error, time) against plain Monte Carlo (no variance reduction) to a
+    standard error of 1e-3 (extrapolated from its run of 1e5 samples)."""
+    out = []
+    for r in rows:
+        if r["d"] >= 3 and r["method"] == "quad sparse rtol=1e-06":
+            mc = next(m for m in rows if (m["d"], m["pair"], m["quantity"]) == (r["d"], r["pair"], r["quantity"])
+                      and m["method"] == "mc plain n=1e+05")
+            ref = refs[r["pair"]][r["quantity"]]
+            t_mc = mc["seconds"] * (mc["reported_error"] / 1e-3) ** 2
+            out.append((r["d"], r["pair"], r["quantity"], r["abs_error"] / ref, r["reported_error"] >= r["abs_error"],
+                        r["seconds"], t_mc))
     return out
 
 
@@ -288,7 +322,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="d = 1, 2, 3 and small budgets (CI smoke test)")
     ap.add_argument("--csv", type=Path, help="write every row as CSV")
     args = ap.parse_args(argv)
-    dims = (1, 2, 3) if args.quick else (1, 2, 3, 4, 6)
+    dims = (1, 2, 3) if args.quick else (1, 2, 3, 4, 5, 6)
     rows, refs = run(dims, args.quick, 10 if args.quick else 60)
     print_rows(rows)
     tp = throughput()
@@ -299,15 +333,25 @@ def main(argv=None):
         print(f"d = 1, {quantity.upper()}: quadrature reaches an error of {r1['quad_error']:.1e} in "
               f"{r1['quad_s'] * 1e3:.3f} ms; plain Monte Carlo needs {r1['mc_n_for_1e-3']:.2g} samples "
               f"({r1['mc_s_for_1e-3'] * 1e3:.1f} ms) for a standard error of 1e-3: {r1['ratio']:.0f}x")
-    cross = crossover(rows)
-    print("\nJSD of the Gaussian pair to 1e-3: tensor/adaptive quadrature vs Monte Carlo (extrapolated)")
-    first = None
-    for d, tq, tm in cross:
-        print(f"  d={d}: quadrature {tq * 1e3:9.2f} ms   Monte Carlo {tm * 1e3:9.2f} ms")
-        if first is None and tm < tq:
-            first = d
-    print(f"crossover: sampling beats tensor quadrature at equal error (1e-3) from d = {first}"
-          if first else "crossover: quadrature stays ahead in every dimension measured")
+    print("\nThe sparse rule at rtol 1e-6 against plain Monte Carlo to a standard error of 1e-3 (extrapolated)")
+    for d, pair, quantity, rel, covered, ts, tm in sparse_vs_plain(rows, refs):
+        print(f"  d={d} {pair:8s} {quantity.upper():3s} relative error {rel:8.1e} "
+              f"({'within' if covered else 'OUTSIDE'} its bar)  {ts * 1e3:7.2f} ms   plain MC {tm * 1e3:8.1f} ms"
+              f"   {tm / ts:5.1f}x")
+    for pair in ("gauss", "mixture"):
+        cross = crossover(rows, pair)
+        print(f"\nJSD of the {pair} pair to an error of 1e-3: quadrature (the tensor rule or, in d = 1, the "
+              "adaptive one; the sparse rule; the default) vs Monte Carlo (extrapolated)")
+        first = {"tensor": None, "sparse": None, "default": None}
+        for d, tt, ts, td, tm in cross:
+            print(f"  d={d}: tensor {tt * 1e3:9.2f} ms   sparse {ts * 1e3:9.2f} ms   default {td * 1e3:9.2f} ms   "
+                  f"Monte Carlo {tm * 1e3:9.2f} ms")
+            for name, tq in (("tensor", tt), ("sparse", ts), ("default", td)):
+                if first[name] is None and d > 1 and tm < tq:
+                    first[name] = d
+        for name in ("tensor", "sparse", "default"):
+            print(f"crossover, {name} rule: sampling is faster at equal error (1e-3) from d = {first[name]}"
+                  if first[name] else f"crossover, {name} rule: quadrature stays ahead in every dimension measured")
     if args.csv:
         with args.csv.open("w", newline="") as fh:
             w = csv.DictWriter(fh, fieldnames=list(rows[0]))

@@ -343,13 +343,15 @@ def kl_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **opt
         default 20000, more for a fine GridDensity), ``max_rounds`` (int >= 1, default 80: refinement
         rounds in one dimension), ``max_nodes`` (float > 0, default 3e7: node budget of the tensor rule
         in two or more dimensions), ``breaks`` (1-D array of finite floats: extra panel edges, one
-        dimension only). ``"mc"``: ``n`` (int in [4, 10**11], default 10**6 samples from ``p``), ``rng``
-        (None, int or numpy.random.Generator, default None), ``variance_reduction`` (bool, default True:
-        with the control variate; False gives the textbook mean of ``log p - log q``), ``chunk`` (int >=
-        1, default 2**20: samples per batch). ``"qmc"``: ``n`` (int in [2, 2**26], default 2**14, rounded
-        up to a power of 2: points per replicate), ``replicates`` (int in [2, 10**4], default 16; at most
-        2**30 points in all), ``rng``. ``"knn"``: ``n`` (int in [2, 10**7], default 10000 samples of each
-        density), ``rng``, ``k`` (int >= 1 and < ``n``, default 1: rank of the neighbour).
+        dimension only), ``rule`` (``"tensor"`` or ``"sparse"``, d >= 2; default: sparse from d = 3 where the
+        Gaussian parts share a covariance or the tensor grid would not fit in ``max_nodes``, else tensor). ``"mc"``:
+        ``n`` (int in [4, 10**11], default 10**6 samples from ``p``), ``rng`` (None, int or numpy.random.Generator,
+        default None), ``variance_reduction`` (bool, default True: with the control variate; False gives the
+        textbook mean of ``log p - log q``), ``chunk`` (int >= 1, default 2**20: samples per batch). ``"qmc"``:
+        ``n`` (int in [2, 2**26], default 2**14, rounded up to a power of 2: points per replicate), ``replicates``
+        (int in [2, 10**4], default 16; at most 2**30 points in all), ``rng``. ``"knn"``: ``n`` (int in [2, 10**7],
+        default 10000 samples of each density), ``rng``, ``k`` (int >= 1 and < ``n``, default 1: rank of the
+        neighbour).
 
     Returns
     -------
@@ -463,17 +465,17 @@ def js_divergence(p, q, *, base=None, method="quad", rtol=1e-12, atol=0.0, **opt
         default 20000, more for a fine GridDensity), ``max_rounds`` (int >= 1, default 80: refinement
         rounds in one dimension), ``max_nodes`` (float > 0, default 3e7: node budget of the tensor rule
         in two or more dimensions), ``breaks`` (1-D array of finite floats: extra panel edges, one
-        dimension only). ``"mc"``: ``n`` (int in [4, 10**11], default 10**6), ``rng`` (None, int or
-        numpy.random.Generator, default None), ``variance_reduction`` (bool, default True: the bounded
-        mixture form; False gives ``E_p[log 2D*]/2 + E_q[log 2(1 - D*)]/2``), ``chunk`` (int >= 1,
-        default 2**20: samples per batch). ``"qmc"``: ``n`` (int in [2, 2**26], default 2**14, rounded up
-        to a power of 2: points per replicate), ``replicates`` (int in [2, 10**4], default 16; at most
-        2**30 points in all), ``rng``. ``"knn"``: ``n`` (int in [2, 10**7], default 10000 samples of each
-        density), ``rng``, ``k`` (int >= 1 and < ``n``, default 1: rank of the neighbour).
-        ``"discriminator"``: ``n`` (int in [2, 10**7], default 20000 samples of each density), ``degree``
-        (int in [1, 8], default 2: of the polynomial features), ``rng``, ``population`` (None, True or
-        False; default None, True up to three dimensions: ``V(G, D̂)`` by quadrature, else averaged over
-        ``n`` fresh samples of each).
+        dimension only), ``rule`` (``"tensor"`` or ``"sparse"``, d >= 2; default: sparse from d = 3 where the
+        Gaussian parts share a covariance or the tensor grid would not fit in ``max_nodes``, else tensor). ``"mc"``:
+        ``n`` (int in [4, 10**11], default 10**6), ``rng`` (None, int or numpy.random.Generator, default None),
+        ``variance_reduction`` (bool, default True: the bounded mixture form; False gives ``E_p[log 2D*]/2 + E_q[log
+        2(1 - D*)]/2``), ``chunk`` (int >= 1, default 2**20: samples per batch). ``"qmc"``: ``n`` (int in [2,
+        2**26], default 2**14, rounded up to a power of 2: points per replicate), ``replicates`` (int in [2, 10**4],
+        default 16; at most 2**30 points in all), ``rng``. ``"knn"``: ``n`` (int in [2, 10**7], default 10000
+        samples of each density), ``rng``, ``k`` (int >= 1 and < ``n``, default 1: rank of the neighbour).
+        ``"discriminator"``: ``n`` (int in [2, 10**7], default 20000 samples of each density), ``degree`` (int in
+        [1, 8], default 2: of the polynomial features), ``rng``, ``population`` (None, True or False; default None,
+        True up to three dimensions: ``V(G, D̂)`` by quadrature, else averaged over ``n`` fresh samples of each).
 
     Returns
     -------
@@ -665,11 +667,12 @@ def tv_distance(p, q, *, method="quad", rtol=None, atol=0.0, **options):
         default 20000, more for a fine GridDensity), ``max_rounds`` (int >= 1, default 80: refinement
         rounds in one dimension), ``max_nodes`` (float > 0, default 3e7: node budget of the tensor rule
         in two or more dimensions), ``breaks`` (1-D array of finite floats: extra panel edges, one
-        dimension only). ``"mc"``: ``n`` (int in [4, 10**11], default 10**6), ``rng`` (None, int or
-        numpy.random.Generator, default None), ``chunk`` (int >= 1, default 2**20: samples per batch);
-        ``variance_reduction`` is accepted but only True is defined for TV. ``"qmc"``: ``n`` (int in
-        [2, 2**26], default 2**14, rounded up to a power of 2: points per replicate), ``replicates`` (int
-        in [2, 10**4], default 16; at most 2**30 points in all), ``rng``.
+        dimension only), ``rule`` (``"tensor"`` or ``"sparse"``, d >= 2; default: sparse from d = 3 where the
+        Gaussian parts share a covariance or the tensor grid would not fit in ``max_nodes``, else tensor). ``"mc"``:
+        ``n`` (int in [4, 10**11], default 10**6), ``rng`` (None, int or numpy.random.Generator, default None),
+        ``chunk`` (int >= 1, default 2**20: samples per batch); ``variance_reduction`` is accepted but only True is
+        defined for TV. ``"qmc"``: ``n`` (int in [2, 2**26], default 2**14, rounded up to a power of 2: points per
+        replicate), ``replicates`` (int in [2, 10**4], default 16; at most 2**30 points in all), ``rng``.
 
     Returns
     -------
@@ -890,11 +893,12 @@ def hellinger(p, q, *, method="quad", rtol=1e-12, atol=0.0, **options):
         default 20000, more for a fine GridDensity), ``max_rounds`` (int >= 1, default 80: refinement
         rounds in one dimension), ``max_nodes`` (float > 0, default 3e7: node budget of the tensor rule
         in two or more dimensions), ``breaks`` (1-D array of finite floats: extra panel edges, one
-        dimension only). ``"mc"``: ``n`` (int in [4, 10**11], default 10**6), ``rng`` (None, int or
-        numpy.random.Generator, default None), ``chunk`` (int >= 1, default 2**20: samples per batch);
-        ``variance_reduction`` is accepted but only True is defined for ``H²``. ``"qmc"``: ``n`` (int in
-        [2, 2**26], default 2**14, rounded up to a power of 2: points per replicate), ``replicates`` (int
-        in [2, 10**4], default 16; at most 2**30 points in all), ``rng``.
+        dimension only), ``rule`` (``"tensor"`` or ``"sparse"``, d >= 2; default: sparse from d = 3 where the
+        Gaussian parts share a covariance or the tensor grid would not fit in ``max_nodes``, else tensor). ``"mc"``:
+        ``n`` (int in [4, 10**11], default 10**6), ``rng`` (None, int or numpy.random.Generator, default None),
+        ``chunk`` (int >= 1, default 2**20: samples per batch); ``variance_reduction`` is accepted but only True is
+        defined for ``H²``. ``"qmc"``: ``n`` (int in [2, 2**26], default 2**14, rounded up to a power of 2: points
+        per replicate), ``replicates`` (int in [2, 10**4], default 16; at most 2**30 points in all), ``rng``.
 
     Returns
     -------
@@ -1094,8 +1098,10 @@ def f_divergence(p, q, f, *, f_inf=math.inf, rtol=1e-12, atol=0.0, **options):
         Quadrature options: ``max_panels`` (int >= 1, panel budget in one dimension; default 20000, more
         for a fine GridDensity), ``max_rounds`` (int >= 1, default 80: refinement rounds in one
         dimension), ``max_nodes`` (float > 0, default 3e7: node budget of the tensor rule in two or more
-        dimensions), ``breaks`` (1-D array of finite floats: extra panel edges, one dimension only). No
-        ``method``: the sampled estimators are reached through the functions of each name.
+        dimensions), ``breaks`` (1-D array of finite floats: extra panel edges, one dimension only), ``rule``
+        (``"tensor"`` or ``"sparse"``, d >= 2; default: sparse from d = 3 where the Gaussian parts share a
+        covariance or the tensor grid would not fit in ``max_nodes``, else tensor). No ``method``: the sampled
+        estimators are reached through the functions of each name.
 
     Returns
     -------

@@ -674,7 +674,9 @@ def value_function(p_data, p_g, d, *, space="x", rtol=1e-12, atol=0.0, **options
         Quadrature options: ``max_panels`` (int >= 1; default ``max(20000, 4 × number of segments)``),
         ``max_rounds`` (int >= 1, default 80), ``max_nodes`` (float > 0, default 3e7: the tensor grid in
         d >= 2), ``breaks`` (1-D array of finite points, one dimension only: extra panel edges where `d`
-        has kinks or jumps that the densities do not know of).
+        has kinks or jumps that the densities do not know of), ``rule`` (``"tensor"`` or ``"sparse"``, d >= 2;
+        default: sparse from d = 3 where the Gaussian parts share a covariance or the tensor grid would not fit in
+        ``max_nodes``, else tensor).
 
     Returns
     -------
@@ -951,7 +953,9 @@ def generator_loss(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=0.0,
         Quadrature options: ``max_panels`` (int >= 1; default ``max(20000, 4 × number of segments)``),
         ``max_rounds`` (int >= 1, default 80), ``max_nodes`` (float > 0, default 3e7: the tensor grid in
         d >= 2), ``breaks`` (1-D array of finite points, one dimension only: extra panel edges where `d`
-        has kinks or jumps that the densities do not know of).
+        has kinks or jumps that the densities do not know of), ``rule`` (``"tensor"`` or ``"sparse"``, d >= 2;
+        default: sparse from d = 3 where the Gaussian parts share a covariance or the tensor grid would not fit in
+        ``max_nodes``, else tensor).
 
     Returns
     -------
@@ -1075,7 +1079,9 @@ def generator_gradient(p_data, p_g, d=None, *, loss="minimax", rtol=1e-12, atol=
         Quadrature options: ``max_panels`` (int >= 1; default ``max(20000, 4 × number of segments)``),
         ``max_rounds`` (int >= 1, default 80), ``max_nodes`` (float > 0, default 3e7: the tensor grid in
         d >= 2), ``breaks`` (1-D array of finite points, one dimension only: extra panel edges where `d`
-        has kinks or jumps that the densities do not know of).
+        has kinks or jumps that the densities do not know of), ``rule`` (``"tensor"`` or ``"sparse"``, d >= 2;
+        default: sparse from d = 3 where the Gaussian parts share a covariance or the tensor grid would not fit in
+        ``max_nodes``, else tensor).
 
     Returns
     -------

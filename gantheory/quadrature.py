@@ -825,8 +825,9 @@ def _gaussian_arrays(densities):
             np.array([np.asarray(c, float).reshape(dim, dim) for _, c in parts]))
 
 
-def _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None), tables=None):
-    dim = densities[0].dim
+def _tensor_box(densities):
+    """The tensor rule's frame: the pooled mean and Cholesky factor, the box (9 standard deviations of
+    every part around its mean, in the whitened frame), the first step and the log-determinant."""
     means, covs = _gaussian_arrays(densities)
     mu = means.mean(axis=0)
     dev = means - mu
@@ -840,7 +841,18 @@ def _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None
     hi = (nu + 9.0 * sd).max(axis=0)
     smin = math.sqrt(min(np.linalg.eigvalsh(c).min() for c in cy))
     logdet = float(np.sum(np.log(np.diag(w))))
-    h = 0.5 * smin
+    return mu, w, lo, hi, 0.5 * smin, logdet
+
+
+def _tensor_nodes(densities):
+    """The nodes of the tensor rule's first grid (its cost before any refinement)."""
+    _, _, lo, hi, h, _ = _tensor_box(densities)
+    return float(np.prod((np.ceil((hi - lo) / h) // 2 * 2 + 1).astype(float)))
+
+
+def _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None), tables=None):
+    dim = densities[0].dim
+    mu, w, lo, hi, h, logdet = _tensor_box(densities)
     if tables is not None:  # two normals: compiled, in their principal frame or the pooled one (fewer nodes)
         frame = _principal_frame(densities, kind)
         if kind not in (K.PEARSON, K.NEYMAN) and np.prod((frame[3] - frame[2]) / frame[4]) > np.prod((hi - lo) / h):
@@ -918,6 +930,8 @@ class _SparseAxis:
     def __init__(self, lo, hi, step):
         self.lo, self.hi, self.unit = lo, hi, step * 2.0 ** (2 - _SPARSE_LEVELS)
         self.ids, self.weights, self.new = [], [], []  # per level: all nodes, their weights, nodes new there
+        self.new_y = []  # per level: the coordinates of the nodes new there
+        self.diffs = {}  # (level, sub-level) -> the difference weights (see diff)
         self.level(0)
 
     def level(self, lev):
@@ -937,16 +951,21 @@ class _SparseAxis:
             self.ids.append(ids)
             self.weights.append(weights)
             self.new.append(new)
-        return self.new[lev] * self.unit, self.new[lev]
+            self.new_y.append(new * self.unit)
+        return self.new_y[lev], self.new[lev]
 
-    def diff(self, lev, ids):
-        """The weights of ``Q_lev - Q_(lev - 1)`` at the nodes ``ids`` (all nodes of level ``lev``)."""
-        out = self.weights[lev][np.searchsorted(self.ids[lev], ids)]
-        if lev > 0:
-            prev = self.ids[lev - 1]
-            at = np.searchsorted(prev, ids)
-            hit = (at < prev.size) & (prev[np.minimum(at, prev.size - 1)] == ids)
-            out = out - np.where(hit, self.weights[lev - 1][np.minimum(at, prev.size - 1)], 0.0)
+    def diff(self, lev, sub):
+        """The weights of ``Q_lev - Q_(lev - 1)`` at the nodes new at level ``sub <= lev``."""
+        out = self.diffs.get((lev, sub))
+        if out is None:
+            ids = self.new[sub]
+            out = self.weights[lev][np.searchsorted(self.ids[lev], ids)]
+            if lev > 0:
+                prev = self.ids[lev - 1]
+                at = np.searchsorted(prev, ids)
+                hit = (at < prev.size) & (prev[np.minimum(at, prev.size - 1)] == ids)
+                out = out - np.where(hit, self.weights[lev - 1][np.minimum(at, prev.size - 1)], 0.0)
+            self.diffs[(lev, sub)] = out
         return out
 
 
@@ -971,12 +990,15 @@ def _sparse(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None
     blocks = {}  # index -> (values, |noise|, mass of p, mass of q) over the product of its new nodes
     neval, sens = 0, 0.0
 
-    def evaluate_block(index):
+    def evaluate_blocks(indices):
+        """Evaluate the new nodes of the blocks ``indices`` in one call (each block in the C order of its
+        shape); returns the integrand's values."""
         nonlocal neval, sens
-        axes = [axes_[k].level(index[k])[0] for k in range(dim)]
-        shape = tuple(a.size for a in axes)
-        grids = np.meshgrid(*axes, indexing="ij")
-        y = np.stack([g.ravel() for g in grids], axis=-1)
+        ys = []
+        for index in indices:
+            grids = np.meshgrid(*[axes_[k].level(index[k])[0] for k in range(dim)], indexing="ij")
+            ys.append(np.stack([g.ravel() for g in grids], axis=-1))
+        y = np.concatenate(ys)
         lj = lj0 + 0.5 * np.einsum("ij,ij->i", y, y)  # log(|det W| / phi_d(y)): the rules carry phi
         with np.errstate(all="ignore"):
             lp, lq, a, b, extra, elp, elq = _unpack(evaluate(Nodes(mu + y @ w.T)))
@@ -991,23 +1013,29 @@ def _sparse(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None
         if kind not in _PER_MASS:
             sens = max(sens, _sensitivity(kind, lp, lq, a, b))
         neval += y.shape[0]
-        blocks[index] = tuple(v.reshape(shape) for v in (out, noise, mp, mq))
+        vals = np.stack([out, mp, mq])
+        cut = np.cumsum([0] + [len(v) for v in ys])
+        for index, i, j in zip(indices, cut[:-1], cut[1:]):
+            blocks[index] = (vals[:, i:j], noise[i:j])
         return out
 
     def delta(index):
-        """(Δ of the integral, Δ with |weights| of the noise, Δ of p's mass, Δ of q's mass)."""
+        """(Δ of the integral, Δ with |weights| of the noise, Δ of p's mass, Δ of q's mass): per block
+        below ``index``, its values against the outer product of the axes' difference weights (axes at
+        level 0 carry the weight 1 at the node 0, and are skipped)."""
         total = np.zeros(4)
+        live = [k for k in range(dim) if index[k] > 0]
         for sub in np.ndindex(*[i + 1 for i in index]):
-            vecs = [axes_[k].diff(index[k], axes_[k].new[sub[k]]) for k in range(dim)]
-            for r, arr in enumerate(blocks[sub]):
-                v = arr
-                for vec in vecs:
-                    v = np.tensordot(np.abs(vec) if r == 1 else vec, v, axes=(0, 0))
-                total[r] += float(v)
+            weights = np.ones(1)
+            for k in live:
+                weights = np.multiply.outer(weights, axes_[k].diff(index[k], sub[k])).ravel()
+            vals, noise = blocks[sub]
+            v, m_p, m_q = vals @ weights
+            total += (v, noise @ np.abs(weights), m_p, m_q)
         return total
 
     zero = (0,) * dim
-    out = evaluate_block(zero)
+    out = evaluate_blocks([zero])
     if np.isinf(out).any():
         return Estimate(float(out[np.isinf(out)][0]), 0.0, neval, "quad", True)
     deltas = {zero: delta(zero)}
@@ -1054,10 +1082,11 @@ def _sparse(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None
             break
         active.discard(best)
         old.add(best)
-        for nxt in grown:
-            out = evaluate_block(nxt)
+        if grown:
+            out = evaluate_blocks(grown)
             if np.isinf(out).any():
                 return Estimate(float(out[np.isinf(out)][0]), 0.0, neval, "quad", True)
+        for nxt in grown:  # (in order: a block's differences may read the blocks grown before it)
             deltas[nxt] = delta(nxt)
             sums += deltas[nxt]
             active.add(nxt)
@@ -1110,10 +1139,10 @@ def _tensor_budget(first, max_nodes, dim, rtol, err):
     if first:
         raise ValueError(
             f"tensor quadrature in d={dim} needs more than max_nodes={max_nodes:g} nodes even on its "
-            "coarsest grid; use method='mc' or 'qmc' (or raise max_nodes)")
+            "coarsest grid; use rule='sparse' (the sparse grid), method='mc' or 'qmc' (or raise max_nodes)")
     warnings.warn(
         f"tensor quadrature needs more than max_nodes={max_nodes:g} nodes in d={dim} to reach "
-        f"rtol={rtol:g}; estimated error {err:.3g} (use method='mc' or 'qmc')",
+        f"rtol={rtol:g}; estimated error {err:.3g} (use rule='sparse', method='mc' or 'qmc')",
         AccuracyWarning, stacklevel=_user_level())
 
 
@@ -1363,8 +1392,11 @@ def _integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_pane
         return _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, breaks, masses, window)
     if rule is not None and rule not in ("tensor", "sparse"):
         raise ValueError(f"rule must be 'tensor' or 'sparse' (the rule in two or more dimensions), got {rule!r}")
-    frame = _sparse_frame(densities) if rule == "sparse" or (rule is None and densities[0].dim >= 3) else None
-    if frame is not None and (rule == "sparse" or frame[-1]):  # (by default where the parts share a covariance)
+    dim = densities[0].dim
+    frame = _sparse_frame(densities) if rule == "sparse" or (rule is None and dim >= 3) else None
+    # by default from d = 3 where the parts share a covariance, and where the tensor rule's first two
+    # grids would not fit in max_nodes (several covariances, from d = 4 or 5 with the default budget)
+    if frame is not None and (rule == "sparse" or frame[-1] or _tensor_nodes(densities) * (1 + 2**dim) > max_nodes):
         return _sparse(densities, kind, evaluate, rtol, atol, max_nodes, masses, frame)
     return _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses, tables)
 
@@ -1451,7 +1483,9 @@ def expectation(p, g, *, rtol=1e-12, atol=0.0, **options):
         ``breaks`` (one-dimensional array_like of finite floats, ``d = 1`` only: extra panel edges
         where ``g`` has kinks or jumps), ``max_panels`` (int >= 1, default ``max(20000, 4 *
         segments)``), ``max_rounds`` (int >= 1, default 80), ``max_nodes`` (float > 0, default
-        ``3e7``, the tensor grid's budget in ``d >= 2``); see :func:`integrate_pair`.
+        ``3e7``, the tensor grid's budget in ``d >= 2``), ``rule`` (``"tensor"`` or ``"sparse"``, d >= 2; default:
+        sparse from d = 3 where the Gaussian parts share a covariance or the tensor grid would not fit in
+        ``max_nodes``, else tensor); see :func:`integrate_pair`.
 
     Returns
     -------

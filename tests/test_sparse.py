@@ -112,6 +112,27 @@ def test_normals_of_one_covariance_on_the_sparse_rule_are_within_their_bars(seed
             assert abs(float(est) - ref) <= est.error, (float(est), ref, est.error)
 
 
+@pytest.mark.parametrize("d", [4, 5])
+def test_several_covariances_go_sparse_where_the_tensor_grid_would_not_fit(d):
+    """Two normals of different covariances: the tensor rule's first two grids fit in the default budget
+    up to d = 3 only (in d = 4 here, 1.2e7 nodes before refinement), so from there the default is the
+    sparse rule, where a tensor grid once refused the pair with a ValueError."""
+    rng = np.random.default_rng(d)
+
+    def cov():
+        rot, _ = np.linalg.qr(rng.normal(size=(d, d)))
+        return rot @ np.diag(np.exp(rng.uniform(-0.5, 0.5, d))) @ rot.T
+
+    m1, m2, s1, s2 = rng.normal(size=d), rng.normal(size=d), cov(), cov()
+    p, q = gt.MultivariateNormal(m1, s1), gt.MultivariateNormal(m2, s2)
+    est = gt.kl_divergence(p, q, rtol=1e-6)
+    assert est.converged and est.neval < 1e7  # (in d = 5 2.9e6, where the tensor rule's first grid has 2.3e8)
+    assert abs(float(est) - _kl_mvn(m1, s1, m2, s2)) <= est.error <= 1e-5 * float(est)
+    if d == 5:  # (2.3e8 nodes on its coarsest grid)
+        with pytest.raises(ValueError, match="rule='sparse'"):
+            gt.kl_divergence(p, q, rtol=1e-6, rule="tensor")
+
+
 def test_a_budget_too_small_is_not_converged_and_warns():
     p, q = _panel(4)["mixture"]
     with pytest.warns(gt.AccuracyWarning, match="sparse-grid"):
