@@ -583,11 +583,14 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
         with np.errstate(all="ignore"):
             lp, lq, a, b, noise, elp, elq = _unpack(evaluate(nodes))
         if kind == K.LINEAR:
-            # the integrand's values come from functions of x, which see a node within one float spacing
-            # of a singular end (its offset underflowed, or x0 + off rounds to x0) at the end itself:
-            # where they are infinite there, the node is dropped, and the mass check bounds what it held
+            # the integrand's values come from functions of x, which see a node within a few float spacings
+            # of a singular end (its offset underflowed, or x0 + off rounds to x0 or next to it) at the end
+            # or on its far side (where a pushforward's own rounding of the end puts it): where they are
+            # infinite there, the node is dropped, and the mass check bounds what it held (the reads at
+            # those floats are charged by _end_slivers where the caller gives a window)
             for x0, idx, off, _ in nodes.hooks:
-                at_end = idx[(off == 0.0) | (nodes.x[idx] == x0)]
+                near = np.abs(nodes.x[idx] - x0) <= _SLIVER_FLOATS * np.spacing(abs(x0))
+                at_end = idx[(off == 0.0) | near]
                 gone = at_end[~(np.isfinite(a[at_end]) & np.isfinite(b[at_end]))]
                 lj[gone] = -math.inf
                 dropped = dropped or bool(gone.size)

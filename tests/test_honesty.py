@@ -543,6 +543,37 @@ def test_a_user_function_read_next_to_a_singular_end_is_charged_for_its_rounding
         assert not v.converged and abs(F(float(v)) - truth) <= v.error < 1e-5
 
 
+def test_a_node_a_float_from_a_mapped_jump_end_is_not_a_confident_infinity():
+    """Beta(1, e^1.5) noise through x = sinh(arcsinh(z) + 0.75): p_g jumps to 0 at the image of z = 0,
+    which is not a float. A logit discriminator built from D* (log p_data - log p_g at the float x) reads
+    D = 1 at a node one float from that end, whose weight (from the exact offset) is not 0: V over x once
+    came out -inf with converged=True where it is C(G). Nodes within a few floats of a singular end whose
+    integrand is infinite are dropped, and the mass check and the reads' charge bound what they held."""
+    b = math.exp(1.5)
+    g = gt.Pushforward(gt.Beta(1.0, b), gt.SinhArcsinh(0.75, 1.0))
+    p = gt.Normal(0.0, 1.5)
+    dstar = gt.optimal_discriminator(p, g)
+    d = gt.LogitDiscriminator(lambda x: dstar._logit(np.asarray(x, float)))
+
+    def q(x):  # the pushforward's density: z = sinh(arcsinh(x) - 0.75)
+        z = mp.sinh(mp.asinh(x) - F(0.75))
+        if not 0 < z < 1:
+            return mp.mpf(0)
+        dz = mp.cosh(mp.asinh(x) - F(0.75)) / mp.sqrt(1 + x * x)
+        return F(b) * (1 - z) ** (F(b) - 1) * dz
+
+    def f(x):
+        pp, qq = mp.npdf(x, 0, F(1.5)), q(x)
+        return pp * mp.log(pp / (pp + qq)) + (qq * mp.log(qq / (pp + qq)) if qq > 0 else 0)
+
+    lo, hi = mp.sinh(F(0.75)), mp.sinh(mp.asinh(1) + F(0.75))
+    truth = mp.quad(f, [-mp.inf, lo, (lo + hi) / 2, hi, mp.inf])
+    for space in ("x", "z"):
+        v = gt.value_function(p, g, d, space=space)
+        assert math.isfinite(float(v)) and abs(F(float(v)) - truth) <= v.error
+        assert v.error < 1e-12 or not v.converged
+
+
 @pytest.mark.parametrize(("dens", "fn", "truth"), [
     (gt.Beta(0.5, 0.5), np.log1p, lambda: -2 * mp.log(2)),
     (gt.Pushforward(gt.Beta(0.5, 0.5), gt.Affine(-2.117000016612675, -2.2305715300760904)),
