@@ -1,0 +1,955 @@
+"""Small neural networks with exact forward passes and gradients, and the exact density of a 1-D network
+generator.
+
+:class:`MLP` is a fully connected network of one to a few hidden layers (tanh, softplus or leaky ReLU)
+whose forward pass, parameter gradients (hand-written backpropagation) and input derivatives are
+computed in numpy. :class:`NetworkPushforward` is the density of ``x = G(z)`` for a network ``G`` from
+one noise variable to one output: by the change of variables summed over the monotone branches of
+``G``,
+
+    p_g(x) = sum over z with G(z) = x of p_z(z) / |G'(z)|,
+
+with the critical points of ``G`` located on a fine grid of ``z`` and refined by root finding. Where ``G``
+is smooth, its critical values are fold points at which ``p_g`` has integrable inverse-square-root
+singularities; they are declared to the quadrature as singular points and evaluated there through exact
+differences ``G(c + δ) - G(c)``.
+"""
+
+import itertools
+import math
+from typing import NamedTuple
+
+import numpy as np
+from scipy import special
+
+from ._checks import choice, positive_int, scalar
+from .densities import COMPACT, Density, Tail, as_density
+
+__all__ = ["ACTIVATIONS", "MLP", "NetworkPushforward"]
+
+#: The hidden-layer activations of :class:`MLP`.
+ACTIVATIONS = ("tanh", "softplus", "leaky_relu")
+
+_EPS = float(np.finfo(float).eps)
+_BIG = 1e150  # |z| that stands for an infinite end of the noise (the images of linear tails stay finite)
+
+
+def _act(name, u, slope):
+    """The activation, its first and its second derivative at ``u``."""
+    if name == "tanh":
+        a = np.tanh(u)
+        with np.errstate(over="ignore"):
+            d1 = 1.0 / np.cosh(u) ** 2  # (not 1 - a², which is 0 once tanh rounds to ±1, at |u| > 19)
+        return a, d1, -2.0 * a * d1
+    if name == "softplus":
+        s = special.expit(u)
+        return np.logaddexp(0.0, u), s, s * (1.0 - s)
+    pos = u > 0.0
+    return np.where(pos, u, slope * u), np.where(pos, 1.0, slope), np.zeros_like(u)
+
+
+def _value(name, u, slope):
+    """The activation alone."""
+    if name == "tanh":
+        return np.tanh(u)
+    if name == "softplus":
+        return np.logaddexp(0.0, u)
+    return np.where(u > 0.0, u, slope * u)
+
+
+def _act_diff(name, u, du, slope):
+    """``act(u + du) - act(u)``, accurate to a few ulps of itself however small ``du`` is."""
+    v = u + du
+    with np.errstate(over="ignore", invalid="ignore"):
+        if name == "tanh":
+            # tanh a - tanh b = tanh(a - b) (1 - tanh a tanh b), with 1 - |tanh| = 2 expit(-2 |.|) exact
+            ta, tb = np.tanh(v), np.tanh(u)
+            sa, sb = 2.0 * special.expit(-2.0 * np.abs(v)), 2.0 * special.expit(-2.0 * np.abs(u))
+            return np.tanh(du) * np.where(ta * tb >= 0.0, sa + (1.0 - sa) * sb, 1.0 + np.abs(ta * tb))
+        if name == "softplus":
+            # log((1 + e^v) / (1 + e^u)) = log1p(expm1(du) expit(u))
+            near = np.log1p(np.expm1(du) * special.expit(u))
+            return np.where(np.abs(du) < 30.0, near, np.logaddexp(0.0, v) - np.logaddexp(0.0, u))
+    same = (u > 0.0) == (v > 0.0)
+    return np.where(same, np.where(u > 0.0, du, slope * du),
+                    np.where(v > 0.0, v, slope * v) - np.where(u > 0.0, u, slope * u))
+
+
+def _act_series(name, u, slope):
+    """The activation of a power series ``u`` (coefficients along the first axis)."""
+    n = u.shape[0]
+    a = np.zeros_like(u)
+    if name == "leaky_relu":
+        d = np.where(u[0] > 0.0, 1.0, slope)
+        a[0] = np.where(u[0] > 0.0, u[0], slope * u[0])
+        a[1:] = d * u[1:]
+        return a
+    if name == "tanh":  # a' = (1 - a²) u'
+        a[0] = np.tanh(u[0])
+        d = np.zeros_like(u)
+        with np.errstate(over="ignore"):
+            d[0] = 1.0 / np.cosh(u[0]) ** 2
+        for m in range(1, n):
+            a[m] = sum(k * u[k] * d[m - k] for k in range(1, m + 1)) / m
+            d[m] = -sum(a[i] * a[m - i] for i in range(m + 1))
+        return a
+    # softplus: f' = s u', s' = s (1 - s) u'
+    s, q = np.zeros_like(u), np.zeros_like(u)
+    a[0], s[0] = np.logaddexp(0.0, u[0]), special.expit(u[0])
+    q[0] = s[0] * (1.0 - s[0])
+    for m in range(1, n):
+        a[m] = sum(k * u[k] * s[m - k] for k in range(1, m + 1)) / m
+        s[m] = sum(k * u[k] * q[m - k] for k in range(1, m + 1)) / m
+        q[m] = s[m] - sum(s[i] * s[m - i] for i in range(m + 1))
+    return a
+
+
+class MLP:
+    """A fully connected network ``R^n_in -> R^n_out`` with exact forward pass and gradients.
+
+    ``h_0 = x``, ``h_k = act(W_k h_(k-1) + b_k)`` for the hidden layers, and a linear output layer
+    ``W_L h_(L-1) + b_L``. Small enough (one or two hidden layers of a few to a few dozen units) that
+    numpy evaluates it exactly to float64 and backpropagation is written out by hand. A network is
+    immutable: training makes new ones (:meth:`with_params`).
+
+    Parameters
+    ----------
+    widths : sequence of int, each >= 1
+        ``(n_in, hidden_1, ..., n_out)``: at least one hidden layer.
+    activation : {"tanh", "softplus", "leaky_relu"}, default "tanh"
+        The hidden layers' activation.
+    rng : None, int or numpy.random.Generator, optional
+        Seeds the initial parameters: ``W_k`` normal with variance ``1 / fan_in`` (Glorot-LeCun), biases
+        normal with standard deviation 0.5, so the units' kinks spread over the unit interval of the
+        input. Ignored when `params` is given.
+    params : sequence of arrays, optional
+        ``[W_1, b_1, ..., W_L, b_L]``, ``W_k`` of shape ``(widths[k], widths[k - 1])``.
+    slope : float, in [0, 1), default 0.01
+        The negative-side slope of the leaky ReLU.
+
+    Attributes
+    ----------
+    widths : tuple of int
+        The layer widths.
+    activation : str
+        The activation.
+    params : tuple of numpy.ndarray
+        ``(W_1, b_1, ..., W_L, b_L)`` (read-only arrays).
+    n_params : int
+        The number of scalar parameters.
+
+    Raises
+    ------
+    TypeError
+        If a width is not an integer, or `params` is not a sequence of arrays.
+    ValueError
+        If there are fewer than three widths, a width is below 1, `activation` is unknown, `slope` is
+        outside ``[0, 1)``, or `params` do not match the widths or are not finite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gantheory.networks import MLP
+    >>> net = MLP((1, 8, 1), rng=0)
+    >>> net.forward(np.array([0.0, 1.0])).shape
+    (2,)
+    >>> net.n_params
+    25
+    """
+
+    def __init__(self, widths, activation="tanh", *, rng=None, params=None, slope=0.01):
+        if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__"):
+            raise TypeError(f"MLP widths must be a sequence of int, got {type(widths).__name__}")
+        self.widths = tuple(positive_int(w, "widths") for w in widths)
+        if len(self.widths) < 3:
+            raise ValueError(f"MLP needs (n_in, hidden..., n_out) with at least one hidden layer, got {self.widths}")
+        self.activation = choice(activation, "activation", ACTIVATIONS)
+        self.slope = scalar(slope, "slope", lower=0.0)
+        if not self.slope < 1.0:
+            raise ValueError(f"slope must be in [0, 1), got {self.slope!r}")
+        shapes = []
+        for k in range(1, len(self.widths)):
+            shapes += [(self.widths[k], self.widths[k - 1]), (self.widths[k],)]
+        if params is None:
+            gen = np.random.default_rng(rng)
+            params = []
+            for k in range(1, len(self.widths)):
+                params.append(gen.normal(size=shapes[2 * k - 2]) / math.sqrt(self.widths[k - 1]))
+                params.append(gen.normal(scale=0.5, size=shapes[2 * k - 1]))
+        if isinstance(params, (str, bytes)) or not hasattr(params, "__len__"):
+            raise TypeError(f"MLP params must be a sequence of arrays, got {type(params).__name__}")
+        if len(params) != len(shapes):
+            raise ValueError(f"MLP params must be {len(shapes)} arrays (W, b per layer), got {len(params)}")
+        out = []
+        for k, (arr, shape) in enumerate(zip(params, shapes)):
+            a = np.array(arr, dtype=float)
+            if a.shape != shape:
+                raise ValueError(f"MLP params[{k}] must have shape {shape}, got {a.shape}")
+            if not np.isfinite(a).all():
+                raise ValueError(f"MLP params[{k}] must be finite")
+            a.flags.writeable = False
+            out.append(a)
+        self.params = tuple(out)
+        self.n_params = int(sum(a.size for a in out))
+
+    def __repr__(self):
+        return f"MLP(widths={self.widths}, activation={self.activation!r})"
+
+    # ------------------------------------------------------------------ parameters
+    def flat(self):
+        """Return the parameters as one vector (``W_1, b_1, ...`` in order, row-major).
+
+        Returns
+        -------
+        numpy.ndarray
+            A new vector of length `n_params`.
+        """
+        return np.concatenate([a.ravel() for a in self.params])
+
+    def with_params(self, flat):
+        """Return a network of the same shape with the parameters ``flat`` (as from :meth:`flat`).
+
+        Parameters
+        ----------
+        flat : array_like of float
+            ``n_params`` finite values.
+
+        Returns
+        -------
+        MLP
+            The new network.
+
+        Raises
+        ------
+        ValueError
+            If `flat` does not have `n_params` entries.
+        """
+        flat = np.asarray(flat, dtype=float)
+        if flat.shape != (self.n_params,):
+            raise ValueError(f"with_params needs {self.n_params} values, got shape {flat.shape}")
+        out, i = [], 0
+        for a in self.params:
+            out.append(flat[i:i + a.size].reshape(a.shape))
+            i += a.size
+        return MLP(self.widths, self.activation, params=out, slope=self.slope)
+
+    # ------------------------------------------------------------------ evaluation
+    def _inputs(self, x):
+        x = np.asarray(x, dtype=float)
+        flat_in = self.widths[0] == 1 and x.ndim <= 1
+        h = x.reshape(-1, 1) if flat_in else x
+        if h.ndim != 2 or h.shape[1] != self.widths[0]:
+            raise ValueError(f"MLP input must have shape (n, {self.widths[0]}), got {x.shape}")
+        return h
+
+    def forward(self, x, *, keep=False):
+        """Evaluate the network at the points ``x``.
+
+        Parameters
+        ----------
+        x : array_like of float
+            Shape ``(n, n_in)``, or ``(n,)`` when ``n_in == 1``.
+        keep : bool, default False
+            Also return what :meth:`backward` needs.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n, n_out)``, or ``(n,)`` when ``n_out == 1``.
+        cache : tuple, only with ``keep=True``
+            The layers' inputs and activation derivatives.
+
+        Raises
+        ------
+        ValueError
+            If `x` has the wrong shape.
+        """
+        h = self._inputs(x)
+        if not keep and h.shape[0] > 1 << 16:  # (in chunks: the hidden layers of 10^7 points would be GBs)
+            step = 1 << 16
+            return np.concatenate([self.forward(h[i:i + step]) for i in range(0, h.shape[0], step)])
+        hs, ders = [h], []
+        last = len(self.params) // 2 - 1
+        for k in range(last + 1):
+            u = h @ self.params[2 * k].T + self.params[2 * k + 1]
+            if k < last:
+                if keep:
+                    h, d1, _ = _act(self.activation, u, self.slope)
+                    hs.append(h)
+                    ders.append(d1)
+                else:
+                    h = _value(self.activation, u, self.slope)
+            else:
+                h = u
+        out = h[:, 0] if self.widths[-1] == 1 else h
+        return (out, (hs, ders)) if keep else out
+
+    __call__ = forward
+
+    def backward(self, cache, grad_out):
+        """Backpropagate ``grad_out`` (the gradient of a scalar loss with respect to the outputs).
+
+        Parameters
+        ----------
+        cache : tuple
+            From ``forward(x, keep=True)``.
+        grad_out : array_like of float
+            Shape of the output of :meth:`forward`.
+
+        Returns
+        -------
+        grads : numpy.ndarray
+            The gradient with respect to the parameters, as a vector in the order of :meth:`flat`.
+        grad_in : numpy.ndarray
+            The gradient with respect to the inputs, shaped like the rows of ``x`` (``(n,)`` when
+            ``n_in == 1``).
+        """
+        hs, ders = cache
+        g = np.asarray(grad_out, dtype=float).reshape(hs[0].shape[0], self.widths[-1])
+        grads = [None] * len(self.params)
+        for k in range(len(self.params) // 2 - 1, -1, -1):
+            grads[2 * k] = g.T @ hs[k]
+            grads[2 * k + 1] = g.sum(axis=0)
+            g = g @ self.params[2 * k]
+            if k > 0:
+                g = g * ders[k - 1]
+        grad_in = g[:, 0] if self.widths[0] == 1 else g
+        return np.concatenate([a.ravel() for a in grads]), grad_in
+
+    def jet(self, z):
+        """``(G, G', G'')`` at the points ``z`` of a network from one input to one output.
+
+        Parameters
+        ----------
+        z : array_like of float
+            Points, shape ``(n,)``.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            The value, first and second derivative, each of shape ``(n,)``.
+
+        Raises
+        ------
+        ValueError
+            If the network is not ``R -> R``.
+        """
+        self._need_scalar("jet")
+        h = np.asarray(z, dtype=float).reshape(-1, 1)
+        t1, t2 = np.ones_like(h), np.zeros_like(h)  # dh/dz, d²h/dz²
+        last = len(self.params) // 2 - 1
+        for k in range(last + 1):
+            w, b = self.params[2 * k], self.params[2 * k + 1]
+            u, u1, u2 = h @ w.T + b, t1 @ w.T, t2 @ w.T
+            if k < last:
+                h, d1, d2 = _act(self.activation, u, self.slope)
+                t1, t2 = d1 * u1, d2 * u1 * u1 + d1 * u2
+            else:
+                h, t1, t2 = u, u1, u2
+        return h[:, 0], t1[:, 0], t2[:, 0]
+
+    def difference(self, z, dz):
+        """``G(z + dz) - G(z)`` for a network ``R -> R``, accurate where ``dz`` is tiny (each layer's
+        difference from exact identities, never as the difference of two rounded values).
+
+        Parameters
+        ----------
+        z, dz : array_like of float
+            Broadcast together.
+
+        Returns
+        -------
+        numpy.ndarray
+            The differences.
+        """
+        self._need_scalar("difference")
+        z, dz = np.broadcast_arrays(np.asarray(z, dtype=float), np.asarray(dz, dtype=float))
+        h, dh = z.reshape(-1, 1), dz.reshape(-1, 1)
+        last = len(self.params) // 2 - 1
+        for k in range(last + 1):
+            w, b = self.params[2 * k], self.params[2 * k + 1]
+            u, du = h @ w.T + b, dh @ w.T
+            if k < last:
+                dh = _act_diff(self.activation, u, du, self.slope)
+                h = _act(self.activation, u, self.slope)[0]
+            else:
+                dh = du
+        return dh[:, 0].reshape(z.shape)
+
+    def taylor(self, z0, order=10):
+        """The Taylor coefficients of ``G(z0 + t) = sum_n g_n t^n`` for a network ``R -> R`` (Taylor-mode
+        differentiation through the layers: exact to float64, and free of the cancellation that makes
+        ``G(z0 + t) - G(z0)`` lose its digits next to a critical point).
+
+        Parameters
+        ----------
+        z0 : float
+            The expansion point.
+        order : int, >= 1, default 10
+            The highest power.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(g_0, ..., g_order)``.
+        """
+        self._need_scalar("taylor")
+        n = positive_int(order, "order") + 1
+        h = np.zeros((n, 1))
+        h[0, 0], h[min(1, n - 1), 0] = float(z0), 1.0
+        last = len(self.params) // 2 - 1
+        for k in range(last + 1):
+            w, b = self.params[2 * k], self.params[2 * k + 1]
+            u = h @ w.T
+            u[0] += b
+            h = u if k == last else _act_series(self.activation, u, self.slope)
+        return h[:, 0]
+
+    def limit(self, side):
+        """``G(side * inf)`` for a network ``R -> R`` whose units all saturate on that side (tanh; softplus
+        units going to 0), else None; with what :meth:`from_limit` needs."""
+        self._need_scalar("limit")
+        w, b = self.params[0][:, 0], self.params[1]
+        direction = np.sign(w) * side
+        if self.activation == "tanh":
+            h = np.where(direction != 0.0, direction, np.tanh(b))
+        elif self.activation == "softplus" and not np.any(direction > 0.0):
+            h = np.where(direction < 0.0, 0.0, np.logaddexp(0.0, b))
+        elif not np.any(direction != 0.0):
+            h = _act(self.activation, b, self.slope)[0]
+        else:
+            return None
+        lims = [(h, direction)]
+        last = len(self.params) // 2 - 1
+        for k in range(1, last + 1):
+            u = self.params[2 * k] @ h + self.params[2 * k + 1]
+            h = u if k == last else _act(self.activation, u, self.slope)[0]
+            lims.append((u, None))
+        return float(h[0]), lims
+
+    def from_limit(self, z, lim):
+        """``G(z) - G(side * inf)`` accurately, for ``lim`` from :meth:`limit`."""
+        _, lims = lim
+        z = np.asarray(z, dtype=float).reshape(-1, 1)
+        u = z @ self.params[0].T + self.params[1]
+        _, direction = lims[0]
+        if self.activation == "tanh":  # tanh(u) - s = -2 s expit(-2 s u)
+            dh = np.where(direction != 0.0, -2.0 * direction * special.expit(-2.0 * direction * u), 0.0)
+        elif self.activation == "softplus":
+            dh = np.where(direction < 0.0, np.logaddexp(0.0, u), 0.0)
+        else:
+            dh = np.zeros_like(u)
+        last = len(self.params) // 2 - 1
+        for k in range(1, last + 1):
+            du = dh @ self.params[2 * k].T
+            dh = du if k == last else _act_diff(self.activation, lims[k][0], du, self.slope)
+        return dh[:, 0]
+
+    def _need_scalar(self, what):
+        if self.widths[0] != 1 or self.widths[-1] != 1:
+            raise ValueError(f"MLP.{what} needs a network from one input to one output, got widths {self.widths}")
+
+
+def _bracket_newton(f, fprime, target, lo, hi, z0, increasing, iters=100):
+    """Solve ``f(z) = target`` for ``z`` in ``[lo, hi]`` (vectors), ``f`` monotone there (increasing or
+    not): Newton steps from ``z0``, bisection where a step leaves the bracket, each point until its step
+    or its bracket is within 4 ulps."""
+    z = np.clip(np.asarray(z0, dtype=float), lo, hi).copy()
+    lo, hi, target = lo.astype(float).copy(), hi.astype(float).copy(), np.asarray(target, dtype=float)
+    sign = 1.0 if increasing else -1.0
+    todo = np.arange(z.size)
+    for _ in range(iters):
+        zt, tt = z[todo], target[todo]
+        val, der = f(zt), fprime(zt)
+        r = sign * (val - tt)
+        lo[todo] = np.where(r <= 0.0, zt, lo[todo])
+        hi[todo] = np.where(r >= 0.0, zt, hi[todo])
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            step = zt - (val - tt) / der
+        lt, ht = lo[todo], hi[todo]
+        bad = ~np.isfinite(step) | (step < lt) | (step > ht)
+        new = np.where(r == 0.0, zt, np.where(bad, 0.5 * (lt + ht), step))
+        # a point is done when its step or bracket is within 4 ulps of z, or its residual is at the
+        # rounding level of f (where the steps only chase that rounding)
+        tiny = 4.0 * _EPS * np.maximum(np.maximum(np.abs(zt), np.abs(new)), 1e-300)
+        flat = np.abs(val - tt) <= 32.0 * _EPS * (np.abs(val) + np.abs(tt))
+        z[todo] = np.where(flat, zt, new)
+        done = (np.abs(new - zt) <= tiny) | (ht - lt <= tiny) | flat
+        todo = todo[~done]
+        if todo.size == 0:
+            break
+    return z
+
+
+def _noise_range(base):
+    """``(lo, hi)``: the noise's support, infinite ends standing as ``±_BIG`` (the branches reach them;
+    the density of the noise there is 0 in float64, its log is finite)."""
+    try:
+        base._ppf(np.array([0.5]))
+    except NotImplementedError:
+        raise ValueError("NetworkPushforward needs noise with a quantile function") from None
+    lo, hi = base._support()
+    return max(lo, -_BIG), min(hi, _BIG)
+
+
+class _Branch(NamedTuple):
+    """A monotone branch of ``G`` on ``[a, b]``: ``value(z)`` is ``G(z) - shift`` (``shift``: ``G``'s limit at
+    an infinite end of the branch, where that limit exists, so values next to it keep their digits; else
+    0), ``table``/``vals``: points of ``z`` and their values, ascending in value, that bracket the inverse."""
+
+    a: float
+    b: float
+    increasing: bool
+    lo: float  # image ends (in x)
+    hi: float
+    shift: float
+    value: object
+    table: np.ndarray
+    vals: np.ndarray
+
+
+class NetworkPushforward(Density):
+    r"""Density of ``x = G(z)`` for a network ``G: R -> R`` (:class:`MLP`) and one-dimensional noise.
+
+    By the change of variables over every monotone branch of ``G``,
+    :math:`p_g(x) = \sum_{z: G(z) = x} p_z(z) / |G'(z)|`. The critical points of ``G`` (where ``G'``
+    changes sign) are found on a grid of ``z`` fine enough for the first layer's slopes, where ``G'`` or
+    ``G''`` changes sign, and refined by root finding; between them ``G`` is monotone and is inverted by
+    safeguarded Newton steps to the last ulp. For tanh and softplus networks the critical values are
+    fold points where two branches meet and ``p_g`` has an integrable inverse-square-root singularity:
+    they are the density's singular points, next to which the quadrature evaluates it through exact
+    differences ``G(c + δ) - G(c)`` (:meth:`MLP.difference`); for a leaky ReLU network they are jumps.
+    ``sample`` draws ``G(z)`` exactly; ``cdf`` and ``sf`` sum the noise's mass over the branches.
+
+    Parameters
+    ----------
+    base : Density or frozen scipy.stats continuous distribution
+        The one-dimensional noise ``p_z`` (a normal, typically), with a quantile function.
+    net : MLP
+        The generator, of widths ``(1, ..., 1)``.
+
+    Attributes
+    ----------
+    base : Density
+        The noise.
+    net : MLP
+        The generator.
+    critical : numpy.ndarray
+        The critical points of ``G`` in the noise's range, ascending.
+    dim : int
+        1.
+
+    Raises
+    ------
+    TypeError
+        If `base` is not a density or `net` is not an :class:`MLP`.
+    ValueError
+        If `base` is not one-dimensional or has no quantile function, or `net` is not ``R -> R``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import gantheory as gt
+    >>> from gantheory.networks import MLP, NetworkPushforward
+    >>> net = MLP((1, 2, 1), params=[[[3.0], [3.0]], [1.0, -1.0], [[1.0, -1.0]], [0.0]])
+    >>> g = NetworkPushforward(gt.Normal(0, 1), net)  # G(z) = tanh(3z + 1) - tanh(3z - 1): one fold
+    >>> g.critical.round(12).tolist()
+    [0.0]
+    >>> total = gt.quadrature.expectation(g, lambda x: np.ones_like(x))
+    >>> bool(abs(total - 1) <= total.error < 1e-10)
+    True
+    """
+
+    dim = 1
+
+    def __init__(self, base, net):
+        self.base = as_density(base, "base")
+        if self.base.dim != 1:
+            raise ValueError(f"NetworkPushforward needs one-dimensional noise, got dim={self.base.dim}")
+        if not isinstance(net, MLP):
+            raise TypeError(f"net must be an MLP, got {type(net).__name__}")
+        if net.widths[0] != 1 or net.widths[-1] != 1:
+            raise ValueError(f"net must map R -> R (widths (1, ..., 1)), got {net.widths}")
+        self.net = net
+        self._zlo, self._zhi = _noise_range(self.base)
+        w_scale = np.abs(net.params[0]).max()
+        for k in range(2, len(net.params) // 2):
+            w_scale *= max(1.0, float(np.abs(net.params[2 * k]).sum(axis=1).max()))
+        # the Taylor series at a critical point converges within about pi / (2 w) (tanh's poles); within
+        # 1/50 of that 13 terms leave 1e-20 of the difference
+        self._radius = 0.02 / max(float(w_scale), 1e-300)
+        self._series = {}
+        self.critical = self._find_critical()
+        self._pieces()
+
+    def _params(self):
+        return {"base": self.base, "net": self.net}
+
+    def __repr__(self):
+        return f"NetworkPushforward({self.base!r}, {self.net!r})"
+
+    # ------------------------------------------------------------------ branches
+    def _grid(self):
+        """A grid of ``z`` over the range where the first layer's units are not saturated (beyond it
+        ``G`` is constant or linear to float precision), with a step of 1/16 of the narrowest unit."""
+        w, b = self.net.params[0][:, 0], self.net.params[1]
+        scale = np.abs(w)
+        for k in range(2, len(self.net.params) // 2):  # (deeper layers sharpen the transitions)
+            scale = scale * max(1.0, float(np.abs(self.net.params[2 * k]).sum(axis=1).max()))
+        live = np.abs(w) > 0.0
+        if not live.any():
+            return np.array([self._zlo, self._zhi])
+        centre = -b[live] / w[live]
+        margin = 40.0 / np.abs(w[live])
+        lo = max(self._zlo, float(np.min(centre - margin)))
+        hi = min(self._zhi, float(np.max(centre + margin)))
+        if not lo < hi:
+            return np.array([self._zlo, self._zhi])
+        n = int(min(2**17, max(257, math.ceil((hi - lo) * 16.0 * float(scale.max())))))
+        return np.linspace(lo, hi, n)
+
+    def _find_critical(self):
+        """The points where ``G'`` changes sign, ascending: sign changes of ``G'`` on the grid, and pairs
+        of them hidden in one step (an extremum of ``G'`` across zero, where ``G''`` changes sign)."""
+        z = self._grid()
+        self._bends = []  # the extrema of G' (where p_g peaks without a fold): panel edges at their images
+        if self.net.activation == "leaky_relu":
+            # G' is constant between kinks: the critical points are the kinks where it changes sign
+            kinks = np.unique(_kinks(self.net, z))
+            kinks = kinks[(kinks > self._zlo) & (kinks < self._zhi)]
+            if kinks.size == 0:
+                return kinks
+            mids = np.concatenate([[kinks[0] - 1.0], 0.5 * (kinks[:-1] + kinks[1:]), [kinks[-1] + 1.0]])
+            s = np.sign(self.net.jet(mids)[1])
+            return kinks[s[:-1] * s[1:] < 0.0]
+        _, d1, d2 = self.net.jet(z)
+        brackets = []
+        s1 = np.sign(d1)
+        for k in np.flatnonzero(s1[:-1] * s1[1:] < 0.0):
+            brackets.append((z[k], z[k + 1]))
+        s2 = np.sign(d2)
+        for k in np.flatnonzero((s2[:-1] * s2[1:] < 0.0) & (s1[:-1] * s1[1:] > 0.0)):
+            e = _bisect(lambda t: self.net.jet(t)[2], z[k], z[k + 1])
+            if np.sign(self.net.jet(np.array([e]))[1][0]) == -s1[k]:
+                brackets += [(z[k], e), (e, z[k + 1])]
+            else:
+                self._bends.append(e)
+        roots = [_bisect(lambda t: self.net.jet(t)[1], a, c) for a, c in brackets]
+        return np.array(sorted(roots), dtype=float)
+
+    def _pieces(self):
+        """The monotone branches between the critical points (see :class:`_Branch`), and the folds."""
+        ends = np.concatenate([[self._zlo], self.critical, [self._zhi]])
+        grid = self._grid()
+        scale = 1.0 + float(np.max(np.abs(grid)))
+        # G at the critical points, evaluated once (a product of another shape may round differently)
+        gvals, _, curv = self.net.jet(self.critical) if self.critical.size else (np.empty(0),) * 3
+        gcrit = dict(zip(self.critical.tolist(), gvals.tolist()))
+        self._pz = []
+        for a, b in itertools.pairwise(ends):
+            inner = grid[(grid > a) & (grid < b)]
+            far = []
+            for end, start in ((a, grid[0]), (b, grid[-1])):  # geometric steps from the grid to far ends
+                if abs(end) > 1e3 * scale:
+                    far.append(start + np.sign(end - start) * np.geomspace(1.0, abs(end - start), 400))
+            table = np.unique(np.concatenate([[a, b], inner, *far]))
+            table = table[(table >= a) & (table <= b)]
+            shift, value, lim = 0.0, self.net.forward, None
+            if abs(a) >= _BIG or abs(b) >= _BIG:
+                lim = self.net.limit(-1.0 if abs(a) >= _BIG else 1.0)
+            if lim is not None:
+                shift, value = lim[0], (lambda z, lim=lim: self.net.from_limit(z, lim))
+            vals = value(table)
+            inc = bool(vals[-1] > vals[0])
+            if vals[-1] == vals[0]:
+                inc = bool(self.net.jet(np.array([0.5 * a + 0.5 * b]))[1][0] >= 0.0)
+            if not inc:
+                table, vals = table[::-1], vals[::-1]
+            vals = np.maximum.accumulate(vals)  # (monotone in exact arithmetic; rounding may wobble)
+            lo, hi = float(vals[0]) + shift, float(vals[-1]) + shift
+            if lim is not None:  # the limit itself is approached, not reached
+                lo, hi = (shift, hi) if (abs(a) >= _BIG) == inc else (lo, shift)
+            for end, at_high in ((a, not inc), (b, inc)):  # a fold's value as the folds see it: G(c)
+                if end in gcrit:
+                    lo, hi = (lo, gcrit[end]) if at_high else (gcrit[end], hi)
+            self._pz.append(_Branch(float(a), float(b), inc, lo, hi, shift, value, table, vals))
+        self._lo = min(p.lo for p in self._pz)
+        self._hi = max(p.hi for p in self._pz)
+        self._folds, self._fold_at = {}, {}  # fold value -> (c, G''(c)); c -> (fold value, G''(c))
+        if self.net.activation != "leaky_relu":
+            self._folds = {float(v): (float(c), float(s)) for v, c, s in zip(gvals, self.critical, curv)}
+            self._fold_at = {c: (v, s) for v, (c, s) in self._folds.items()}
+
+    def _branch(self, piece, x, slope=False):
+        """The preimages of ``x`` (inside the branch's image) on one branch (and ``G'`` there, with
+        ``slope``). Next to a fold ``x0 = G(c)`` at an end of the branch, where ``G(z) = x`` is
+        ill-conditioned, the preimage ``c + δ`` solves ``G(c + δ) - G(c) = x - x0`` instead
+        (:meth:`_from_fold`)."""
+        z = self._branch_plain(piece, x)
+        d1 = self.net.jet(z)[1] if slope else None
+        for c in (piece.a, piece.b):
+            fold = self._fold_at.get(c)
+            if fold is None:
+                continue
+            x0, curv = fold
+            off = x - x0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                close = np.sqrt(2.0 * np.abs(off) / abs(curv)) < self._radius
+            if close.any():
+                d, s = self._from_fold(piece, c, curv, off[close])
+                z[close] = c + d
+                if slope:
+                    d1[close] = s
+        return (z, d1) if slope else z
+
+    def _from_fold(self, piece, c, curv, off):
+        """``(δ, G'(c + δ))`` with ``G(c + δ) - G(c) = off`` on ``piece``, one of the two branches that meet
+        at the fold ``c`` (``G''(c) = curv``); ``off`` must be on the side of the fold's image."""
+        right = piece.a == c
+        span = (piece.b - c) if right else (piece.a - c)
+        with np.errstate(invalid="ignore"):
+            d0 = np.nan_to_num(np.sqrt(2.0 * off / curv)) * (1.0 if right else -1.0)
+        lo = np.full(off.shape, 0.0 if right else span)
+        hi = np.full(off.shape, span if right else 0.0)
+        diff, slope = self._near(c)
+        d = _bracket_newton(diff, slope, off, lo, hi, d0, piece.increasing)
+        return d, slope(d)
+
+    def _branch_plain(self, piece, x):
+        """The preimages of ``x`` on one branch by Newton's method from the branch's table."""
+        target = x - piece.shift
+        k = np.clip(np.searchsorted(piece.vals, target), 1, len(piece.vals) - 1)
+        za, zb = piece.table[k - 1], piece.table[k]
+        va, vb = piece.vals[k - 1], piece.vals[k]
+        with np.errstate(divide="ignore", invalid="ignore"):  # (the secant through the table's bracket)
+            z0 = np.where(vb > va, za + (target - va) * (zb - za) / (vb - va), 0.5 * (za + zb))
+        lo, hi = np.minimum(za, zb), np.maximum(za, zb)
+        return _bracket_newton(piece.value, lambda t: self.net.jet(t)[1], target, lo, hi, z0, piece.increasing)
+
+    def _terms(self, x, skip=()):
+        """Per branch, ``log p_z(z) - log |G'(z)|`` at the preimages of ``x`` (``-inf`` off its image)."""
+        out = []
+        for i, piece in enumerate(self._pz):
+            t = np.full(x.shape, -np.inf)
+            inside = (x >= piece.lo) & (x <= piece.hi)
+            if i not in skip and inside.any():
+                z, d1 = self._branch(piece, x[inside], slope=True)
+                lpz = self.base._logpdf(z)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    term = lpz - np.log(np.abs(d1))
+                # where G' underflows to 0 as p_z does (far along a saturated branch) the density is that of
+                # the branch's end: none to speak of
+                t[inside] = np.where((lpz < -745.0) & ~np.isfinite(term), -np.inf, term)
+            out.append(t)
+        return out
+
+    def _logpdf(self, x):
+        x = np.asarray(x, dtype=float)
+        flat = x.ravel()
+        terms = self._terms(flat)
+        with np.errstate(divide="ignore"):
+            return special.logsumexp(np.stack(terms), axis=0).reshape(x.shape) if terms else np.full(x.shape, -np.inf)
+
+    def _logpdf_offset(self, x0, off, loff=None):
+        """``log p_g(x0 + off)`` next to a fold ``x0 = G(c)``: on the two branches that meet at ``c`` the
+        preimage ``c + δ`` solves ``G(c + δ) - G(c) = off`` through exact differences."""
+        fold = self._folds.get(float(x0))
+        off = np.asarray(off, dtype=float)
+        if fold is None:
+            return self._logpdf(x0 + off)
+        c, curv = fold
+        adjacent = [i for i, p in enumerate(self._pz) if p[0] == c or p[1] == c]
+        terms = self._terms(x0 + off, skip=adjacent)
+        for i in adjacent:
+            t = np.full(off.shape, -np.inf)
+            # a maximum (G'' < 0) has preimages below x0 only, a minimum above
+            ok = (off < 0.0) if curv < 0.0 else (off > 0.0)
+            lo_img, hi_img = self._pz[i][3] - x0, self._pz[i][4] - x0
+            ok &= (off >= lo_img) & (off <= hi_img)
+            # within 1e-8 of the series' radius the fold is G(c) + G''(c) δ² / 2 to 1e-8 relative (and a
+            # float c cannot resolve it more finely): the asymptotic form, through log |off| where it underflows
+            with np.errstate(divide="ignore"):
+                lo_all = np.log(np.abs(off)) if loff is None else np.where(off == 0.0, loff, np.log(np.abs(off)))
+            tiny = ok & (0.5 * (math.log(2.0) + lo_all - math.log(abs(curv))) < math.log(1e-8 * self._radius))
+            reg = ok & ~tiny
+            if reg.any():
+                d, s = self._from_fold(self._pz[i], c, curv, off[reg])
+                with np.errstate(divide="ignore"):
+                    t[reg] = self.base._logpdf(c + d) - np.log(np.abs(s))
+            if tiny.any():  # |G'(c + δ)| = |G''| δ with δ = sqrt(2 |off| / |G''|)
+                t[tiny] = self.base._logpdf(np.array([c]))[0] - 0.5 * (math.log(2.0 * abs(curv)) + lo_all[tiny])
+            terms.append(t)
+        with np.errstate(divide="ignore"):
+            return special.logsumexp(np.stack(terms), axis=0)
+
+    def _near(self, c):
+        """``(δ -> G(c + δ) - G(c), δ -> G'(c + δ))`` next to a critical point ``c``: from the Taylor series
+        at ``c`` within ``_radius`` (where the exact differences of the layers would cancel to the
+        digits of ``G'(c) = 0``), from :meth:`MLP.difference` and :meth:`MLP.jet` beyond."""
+        coef = self._series.get(c)
+        if coef is None:
+            coef = self._series[c] = self.net.taylor(c, 12)
+        powers = np.arange(1, coef.size)
+
+        def diff(u):
+            near = np.abs(u) <= self._radius
+            series = np.polynomial.polynomial.polyval(np.where(near, u, 0.0), np.concatenate([[0.0], coef[1:]]))
+            return np.where(near, series, self.net.difference(np.full(u.shape, c), u))
+
+        def slope(u):
+            near = np.abs(u) <= self._radius
+            series = np.polynomial.polynomial.polyval(np.where(near, u, 0.0), powers * coef[1:])
+            return np.where(near, series, self.net.jet(c + u)[1])
+
+        return diff, slope
+
+    def _mass(self, x, below):
+        """The noise's mass on ``{z: G(z) <= x}`` (``below``) or ``{z: G(z) > x}``."""
+        x = np.asarray(x, dtype=float)
+        flat = x.ravel()
+        total = np.zeros(flat.shape)
+        for piece in self._pz:
+            a, b, inc, lo, hi = piece[:5]
+            fa, fb = self.base._cdf(np.array([a, b]))
+            full = fb - fa
+            inside = (flat > lo) & (flat < hi)
+            part = np.where(flat >= hi, full, 0.0) if below else np.where(flat <= lo, full, 0.0)
+            if inside.any():
+                z = self._branch(piece, flat[inside])
+                fz = self.base._cdf(z)
+                low_side = (fz - fa) if inc else (fb - fz)  # mass where G <= x
+                part[inside] = low_side if below else full - low_side
+            total += part
+        return np.clip(total, 0.0, 1.0).reshape(x.shape)
+
+    def _cdf(self, x):
+        return self._mass(x, True)
+
+    def _sf(self, x):
+        return self._mass(x, False)
+
+    def _sample(self, n, rng):
+        return self.net.forward(self.base._sample(n, rng))
+
+    def _on_branches(self, flat):
+        """Per branch whose image holds some of the points ``flat``: ``(which, z, G'(z), G''(z))``."""
+        for piece in self._pz:
+            inside = (flat >= piece.lo) & (flat <= piece.hi)
+            if inside.any():
+                z, d1 = self._branch(piece, flat[inside], slope=True)
+                yield inside, z, d1, self.net.jet(z)[2]
+
+    def _score(self, x):
+        x = np.asarray(x, dtype=float)
+        flat = x.ravel()
+        num, den = np.zeros(flat.shape), np.zeros(flat.shape)
+        for inside, z, d1, d2 in self._on_branches(flat):
+            with np.errstate(all="ignore"):
+                t = np.exp(self.base._logpdf(z) - np.log(np.abs(d1)))
+                num[inside] += t * (self.base._score(z) - d2 / d1) / d1
+            den[inside] += t
+        with np.errstate(all="ignore"):
+            return (num / den).reshape(x.shape)
+
+    def _logpdf_err(self, x, lp):
+        # the rounding of x moves a branch's term by |d term / dx| ulp(x) / 2, and the preimage (to 2 ulps
+        # of z) by |d term / dz| 2 ulp(z)
+        flat = np.asarray(x, dtype=float).ravel()
+        err = np.zeros(flat.shape)
+        for inside, z, d1, d2 in self._on_branches(flat):
+            with np.errstate(all="ignore"):
+                dz = np.abs(self.base._score(z) - d2 / d1)
+                e = dz * (0.5 * np.spacing(np.abs(flat[inside])) / np.abs(d1) + 2.0 * np.spacing(np.abs(z)))
+            err[inside] = np.maximum(err[inside], np.where(np.isfinite(e), e, np.inf))
+        return err.reshape(np.shape(x))
+
+    # ------------------------------------------------------------------ quadrature hints
+    def _support(self):
+        lo = -math.inf if self._lo < -1e100 else self._lo
+        hi = math.inf if self._hi > 1e100 else self._hi
+        return (lo, hi)
+
+    def _singular(self):
+        return np.array(sorted(self._folds))
+
+    def _breaks(self):
+        if self.net.activation != "leaky_relu":
+            return np.empty(0)
+        return self.net.forward(_kinks(self.net, self._grid()))
+
+    def _landmarks(self):
+        edges = self.base._hints().edges
+        pts = np.concatenate([edges[np.isfinite(edges)], self.critical, self._bends])
+        vals = self.net.forward(pts) if pts.size else np.empty(0)
+        return vals[np.isfinite(vals) & (np.abs(vals) < 1e100)]
+
+    def _scale(self):
+        q = self.net.forward(self.base._ppf(np.array([0.1, 0.25, 0.75, 0.9])))
+        s = float(np.max(q) - np.min(q)) / 2.56
+        if s > 0.0 and math.isfinite(s):
+            return s
+        return max(abs(float(self.net.jet(self.base._ppf(np.array([0.5])))[1][0])) * float(self.base._scale()), 1e-300)
+
+    def _tails(self):
+        out = []
+        base_tails = self.base._tails()
+        ends = ((self._pz[0], 0, self._zlo), (self._pz[-1], 1, self._zhi))  # the branches to z -> -inf, +inf
+        for side, end in ((0, self._lo), (1, self._hi)):
+            if abs(end) < 1e100:
+                out.append(COMPACT)
+                continue
+            # each linear branch that reaches this end stretches the noise's tail by its slope: the heaviest
+            cands = []
+            for piece, zside, z_far in ends:
+                if (piece.lo if side == 0 else piece.hi) == end or abs(piece.lo if side == 0 else piece.hi) > 1e100:
+                    slope = abs(float(self.net.jet(np.array([z_far]))[1][0]))
+                    t = base_tails[zside]
+                    if t is not None and t.kind == "exppow" and slope > 0.0:
+                        t = Tail("exppow", t.k, t.c / slope**t.k)
+                    cands.append(t)
+            out.append(None if not cands or None in cands else max(cands, key=Tail.heaviness))
+        return tuple(out)
+
+
+def _bisect(f, a, b, iters=200):
+    """A sign change of the scalar function ``f`` (of 1-element arrays) in ``[a, b]``, to the last ulp."""
+    fa = f(np.array([a]))[0]
+    for _ in range(iters):
+        m = 0.5 * (a + b)
+        if m <= a or m >= b:
+            break
+        fm = f(np.array([m]))[0]
+        if fm == 0.0:
+            return m
+        if (fm < 0.0) == (fa < 0.0):
+            a, fa = m, fm
+        else:
+            b = m
+    return 0.5 * (a + b)
+
+
+def _kinks(net, grid):
+    """The points where a leaky ReLU network's units change side: the first layer's ``-b/w`` exactly,
+    deeper layers' sign changes on the grid refined by bisection."""
+    w, b = net.params[0][:, 0], net.params[1]
+    pts = list((-b[w != 0.0] / w[w != 0.0]).tolist())
+    h = grid.reshape(-1, 1)
+    last = len(net.params) // 2 - 1
+    for k in range(last):
+        u = h @ net.params[2 * k].T + net.params[2 * k + 1]
+        if k > 0:
+            for j in range(u.shape[1]):
+                s = np.sign(u[:, j])
+                for i in np.flatnonzero(s[:-1] * s[1:] < 0.0):
+                    pts.append(_bisect(lambda t, k=k, j=j: _pre(net, t, k)[:, j], grid[i], grid[i + 1]))
+        h = _act(net.activation, u, net.slope)[0]
+    return np.array(sorted(pts))
+
+
+def _pre(net, z, layer):
+    """The pre-activations of hidden layer ``layer`` at the points ``z``."""
+    h = np.asarray(z, dtype=float).reshape(-1, 1)
+    for k in range(layer + 1):
+        u = h @ net.params[2 * k].T + net.params[2 * k + 1]
+        h = _act(net.activation, u, net.slope)[0]
+    return u
