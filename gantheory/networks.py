@@ -227,11 +227,22 @@ class MLP:
         flat = np.asarray(flat, dtype=float)
         if flat.shape != (self.n_params,):
             raise ValueError(f"with_params needs {self.n_params} values, got shape {flat.shape}")
+        if not np.isfinite(flat).all():
+            raise ValueError("with_params needs finite values")
+        return self._with(flat.copy())
+
+    def _with(self, flat):
+        """:meth:`with_params` without the checks (``flat``: a finite vector of the right length, owned)."""
         out, i = [], 0
         for a in self.params:
-            out.append(flat[i:i + a.size].reshape(a.shape))
+            v = flat[i:i + a.size].reshape(a.shape)
+            v.flags.writeable = False
+            out.append(v)
             i += a.size
-        return MLP(self.widths, self.activation, params=out, slope=self.slope)
+        net = object.__new__(MLP)
+        net.widths, net.activation, net.slope = self.widths, self.activation, self.slope
+        net.params, net.n_params = tuple(out), self.n_params
+        return net
 
     # ------------------------------------------------------------------ evaluation
     def _inputs(self, x):
@@ -315,6 +326,42 @@ class MLP:
                 g = g * ders[k - 1]
         grad_in = g[:, 0] if self.widths[0] == 1 else g
         return np.concatenate([a.ravel() for a in grads]), grad_in
+
+    def slope_backward(self, x, weights):
+        """``ℓ'(x)`` of a one-hidden-layer network ``R -> R``, and the gradient of ``sum_i weights_i ℓ'(x_i)``
+        with respect to the parameters (for gradient penalties such as R1, ``(γ/2) E[ℓ'(x)²]``).
+
+        Parameters
+        ----------
+        x : array_like of float
+            Points, shape ``(n,)``.
+        weights : array_like of float
+            Shape ``(n,)``.
+
+        Returns
+        -------
+        slopes : numpy.ndarray
+            ``ℓ'(x)``, shape ``(n,)``.
+        grads : numpy.ndarray
+            The gradient, in the order of :meth:`flat`.
+
+        Raises
+        ------
+        ValueError
+            If the network is not ``R -> R`` with one hidden layer.
+        """
+        self._need_scalar("slope_backward")
+        if len(self.widths) != 3:
+            raise ValueError(f"MLP.slope_backward needs one hidden layer, got widths {self.widths}")
+        x = np.asarray(x, dtype=float).reshape(-1, 1)
+        c = np.asarray(weights, dtype=float).reshape(-1, 1)
+        w, b, v = self.params[0][:, 0], self.params[1], self.params[2][0]
+        _, d1, d2 = _act(self.activation, x * w + b, self.slope)
+        slopes = (d1 * w) @ v
+        g_w = (c * v * (d2 * x * w + d1)).sum(axis=0)
+        g_b = (c * v * d2 * w).sum(axis=0)
+        g_v = (c * d1 * w).sum(axis=0)
+        return slopes, np.concatenate([g_w, g_b, g_v, [0.0]])
 
     def jet(self, z):
         """``(G, G', G'')`` at the points ``z`` of a network from one input to one output.

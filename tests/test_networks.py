@@ -174,3 +174,54 @@ def test_bad_input_is_refused_with_a_clear_error():
         NetworkPushforward(gt.Normal(), gt.Affine(1.0, 0.0))
     with pytest.raises(ValueError, match="shape"):
         MLP((2, 4, 1), rng=0).forward(np.zeros(3))
+
+
+# ------------------------------------------------------------------------------- minibatch training
+from gantheory.adversarial import _d_step, _g_step, train  # noqa: E402
+
+
+def _fd(fun, theta, h=1e-6):
+    return np.array([(fun(theta + h * e) - fun(theta - h * e)) / (2 * h) for e in np.eye(theta.size)])
+
+
+@pytest.mark.parametrize("act", ["tanh", "softplus"])
+def test_the_minibatch_gradients_match_finite_differences(act):
+    """The discriminator's loss with R1 and the generator's two losses, in both networks' parameters."""
+    rng = np.random.default_rng(3)
+    g, d = MLP((1, 5, 1), act, rng=1), MLP((1, 6, 1), act, rng=2)
+    real, z = rng.normal(1.0, 0.5, size=16), rng.normal(size=16)
+    fake = g.forward(z)
+    value, grad = _d_step(d, real, fake, 2.5)
+    assert value == pytest.approx(_d_step(d, real, fake, 2.5)[0])
+    np.testing.assert_allclose(grad, _fd(lambda t: _d_step(d.with_params(t), real, fake, 2.5)[0], d.flat()),
+                               rtol=1e-6, atol=1e-9)
+    for loss in ("minimax", "non_saturating"):
+        grad = _g_step(g, d, z, loss)[1]
+        np.testing.assert_allclose(grad, _fd(lambda t, loss=loss: _g_step(g.with_params(t), d, z, loss)[0], g.flat()),
+                                   rtol=1e-6, atol=1e-9)
+
+
+def test_a_seeded_run_is_deterministic_and_its_records_are_consistent():
+    """Two runs from one seed agree exactly; V(G, D) <= C(G) within the errors (the gap is
+    E_{p_data + p_g}[kl(D* || D)] >= 0); the JSD is in [0, log 2]."""
+    p = gt.Normal(1.0, 0.5)
+    h1 = train(p, steps=30, record_every=10, rng=7, r1=1.0, m=32)
+    h2 = train(p, steps=30, record_every=10, rng=7, r1=1.0, m=32)
+    assert h1.steps.tolist() == [0, 10, 20, 30]
+    np.testing.assert_array_equal(h1.jsd, h2.jsd)
+    np.testing.assert_array_equal(h1.params, h2.params)
+    assert np.all(h1.extra["gap"] >= -h1.extra["jsd_error"] * 2)
+    assert np.all((h1.jsd >= 0) & (h1.jsd <= math.log(2)))
+    assert np.all(np.isfinite(h1.extra["knn_jsd"]))
+
+
+def test_train_refuses_bad_settings():
+    p = gt.Normal()
+    with pytest.raises(ValueError, match="loss"):
+        train(p, loss="wasserstein", steps=1)
+    with pytest.raises(ValueError, match="one hidden layer"):
+        train(p, discriminator=MLP((1, 4, 4, 1), rng=0), r1=1.0, steps=1)
+    with pytest.raises(ValueError, match="R -> R"):
+        train(p, generator=MLP((2, 4, 1), rng=0), steps=1)
+    with pytest.raises(ValueError, match="betas"):
+        train(p, betas=(0.5, 1.0), steps=1)

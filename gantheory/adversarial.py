@@ -1,0 +1,244 @@
+"""Minibatch GAN training with small networks, measured with the exact divergence of the generator.
+
+:func:`train` is Algorithm 1 of Goodfellow et al. (2014) as written: per step, ``k`` ascent steps of the
+discriminator on minibatches of ``m`` noise and ``m`` data samples, then one step of the generator on
+``m`` noise samples, with the minimax or the non-saturating loss, plain SGD or Adam, and optionally the
+R1 penalty (Mescheder et al. 2018) or instance noise. Generator and discriminator are :class:`MLP`
+networks ``R -> R`` (the discriminator's output is its logit). At the recorded steps the generator's
+density is known exactly (:class:`~gantheory.networks.NetworkPushforward`), so the run records the
+exact ``JSD(p_data || p_g)``, ``V(G, D)`` of the current discriminator by quadrature and the gap
+``C(G) - V(G, D)`` (how far ``D`` is from ``D*``), beside the k-NN estimate of the JSD from that step's
+minibatches, which is all a practitioner sees.
+"""
+
+import math
+
+import numpy as np
+from scipy import special
+
+from ._checks import choice, positive_int, scalar
+from .densities import Normal, as_density
+from .divergences import js_divergence
+from .estimators import knn_jsd
+from .gan import LogitDiscriminator, value_function
+from .networks import MLP, NetworkPushforward
+from .training import MAX_STEPS, History
+
+__all__ = ["LOSSES", "OPTIMIZERS", "train"]
+
+#: The generator's losses: ``E[log(1 - D(G(z)))]`` minimised, or ``-E[log D(G(z))]``.
+LOSSES = ("minimax", "non_saturating")
+#: The optimizers.
+OPTIMIZERS = ("sgd", "adam")
+
+
+class _Optimizer:
+    """Plain gradient descent or Adam (Kingma and Ba 2015) on a parameter vector."""
+
+    def __init__(self, kind, lr, betas, size):
+        self.kind, self.lr, self.betas = kind, lr, betas
+        self.m, self.v, self.t = np.zeros(size), np.zeros(size), 0
+
+    def step(self, theta, grad):
+        if self.kind == "sgd":
+            return theta - self.lr * grad
+        b1, b2 = self.betas
+        self.t += 1
+        self.m = b1 * self.m + (1.0 - b1) * grad
+        self.v = b2 * self.v + (1.0 - b2) * grad * grad
+        mhat, vhat = self.m / (1.0 - b1**self.t), self.v / (1.0 - b2**self.t)
+        return theta - self.lr * mhat / (np.sqrt(vhat) + 1e-8)
+
+
+def _d_step(d_net, real, fake, r1):
+    """The discriminator's minibatch loss ``-(1/m) sum [log D(x_i) + log(1 - D(x~_i))] + (r1/2) (1/m) sum
+    ℓ'(x_i)²`` (to be minimised) and its gradient in the discriminator's parameters."""
+    m = real.shape[0]
+    lr_, cache_r = d_net.forward(real, keep=True)
+    lf, cache_f = d_net.forward(fake, keep=True)
+    value = float(np.sum(np.logaddexp(0.0, -lr_)) + np.sum(np.logaddexp(0.0, lf))) / m
+    grad = d_net.backward(cache_r, -special.expit(-lr_) / m)[0] + d_net.backward(cache_f, special.expit(lf) / m)[0]
+    if r1 > 0.0:
+        slopes = d_net.jet(real)[1]
+        value += 0.5 * r1 * float(np.mean(slopes * slopes))
+        grad = grad + d_net.slope_backward(real, r1 * slopes / m)[1]
+    return value, grad
+
+
+def _g_step(g_net, d_net, z, loss, jitter=None):
+    """The generator's minibatch loss, ``(1/m) sum log(1 - D(G(z_i)))`` (minimax) or ``-(1/m) sum log
+    D(G(z_i))``, and its gradient in the generator's parameters (``jitter``: instance noise added to the
+    discriminator's inputs)."""
+    m = z.shape[0]
+    fake, cache_g = g_net.forward(z, keep=True)
+    logit, cache_d = d_net.forward(fake if jitter is None else fake + jitter, keep=True)
+    if loss == "minimax":
+        value, dl = -float(np.sum(np.logaddexp(0.0, logit))) / m, -special.expit(logit) / m
+    else:
+        value, dl = float(np.sum(np.logaddexp(0.0, -logit))) / m, -special.expit(-logit) / m
+    return value, g_net.backward(cache_g, d_net.backward(cache_d, dl)[1])[0], fake
+
+
+def _network(net, name, hidden, activation, rng):
+    if net is None:
+        return MLP((1, hidden, 1), activation, rng=rng)
+    if not isinstance(net, MLP):
+        raise TypeError(f"{name} must be an MLP or None, got {type(net).__name__}")
+    if net.widths[0] != 1 or net.widths[-1] != 1:
+        raise ValueError(f"{name} must map R -> R (widths (1, ..., 1)), got {net.widths}")
+    return net
+
+
+def train(p_data, *, generator=None, discriminator=None, hidden=16, activation="tanh", loss="non_saturating",
+          k=1, m=64, steps=1000, optimizer="adam", lr_g=1e-3, lr_d=1e-3, betas=(0.5, 0.999), r1=0.0,
+          instance_noise=0.0, record_every=10, exact=True, rtol=1e-8, rng=None):
+    r"""Train a GAN of small networks by minibatch gradient steps (Algorithm 1), recording the exact JSD.
+
+    Per step: ``k`` times, draw ``m`` data and ``m`` noise samples and take one step of the
+    discriminator up ``(1/m) sum [log D(x_i) + log(1 - D(G(z_i)))]`` (minus ``(r1/2) (1/m) sum ℓ'(x_i)²``
+    with R1); then draw ``m`` noise samples and take one step of the generator down
+    ``(1/m) sum log(1 - D(G(z_i)))`` (``loss="minimax"``) or ``-(1/m) sum log D(G(z_i))``
+    (``"non_saturating"``). ``D = sigmoid(ℓ)`` with ``ℓ`` the discriminator network; the noise is
+    ``N(0, 1)``. With ``instance_noise = σ``, ``N(0, σ²)`` is added to every input of ``D``.
+
+    Parameters
+    ----------
+    p_data : Density or frozen scipy.stats continuous distribution
+        The one-dimensional data density (sampled for the minibatches; its density for the exact records).
+    generator, discriminator : MLP or None, optional
+        Networks ``R -> R``; None makes a one-hidden-layer network of `hidden` units seeded from `rng`.
+    hidden : int, >= 1, default 16
+        Units of the default networks.
+    activation : {"tanh", "softplus", "leaky_relu"}, default "tanh"
+        Activation of the default networks.
+    loss : {"minimax", "non_saturating"}, default "non_saturating"
+        The generator's loss.
+    k : int, >= 1, default 1
+        Discriminator steps per generator step.
+    m : int, >= 2, default 64
+        Minibatch size.
+    steps : int, in [1, 10^6], default 1000
+        Generator steps.
+    optimizer : {"sgd", "adam"}, default "adam"
+        Both networks' optimizer.
+    lr_g, lr_d : float, > 0, default 1e-3
+        Learning rates.
+    betas : tuple of two floats in [0, 1), default (0.5, 0.999)
+        Adam's decay rates (0.5 is the usual first one for GANs).
+    r1 : float, >= 0, default 0.0
+        Weight ``γ`` of the R1 penalty ``(γ/2) E_data[ℓ'(x)²]`` (one-hidden-layer discriminators).
+    instance_noise : float, >= 0, default 0.0
+        Standard deviation of the noise added to the discriminator's inputs.
+    record_every : int, >= 1, default 10
+        Record every this many steps (and the last).
+    exact : bool, default True
+        Record the exact JSD, ``V(G, D)`` and the gap by quadrature; False records the k-NN estimate only
+        (the exact fields are NaN).
+    rtol : float, > 0, default 1e-8
+        Relative tolerance of the exact records.
+    rng : None, int or numpy.random.Generator, optional
+        Seeds the default networks and the minibatches: a seeded run is deterministic.
+
+    Returns
+    -------
+    History
+        ``steps`` (recorded), ``jsd`` (exact, nats), ``c_plus_log4``, ``grad_norm`` (the generator's
+        gradient norm at every step), ``params`` (the generator's parameters at each record) and
+        ``extra``: ``"v"`` (``V(G, D)``), ``"gap"`` (``C(G) - V(G, D) >= 0``), ``"jsd_error"`` (the
+        exact records' reported errors, JSD and V summed), ``"knn_jsd"`` and ``"knn_error"`` (the k-NN
+        estimate from the recorded step's minibatches and its rough error), ``"d_grad_norm"`` (every
+        step's last discriminator gradient norm), ``"generator"`` and ``"discriminator"`` (the final
+        networks).
+
+    Raises
+    ------
+    TypeError
+        If a network is not an MLP, or an argument has the wrong type.
+    ValueError
+        If `p_data` is not one-dimensional, a network does not map R -> R, `r1` > 0 with a discriminator
+        of more than one hidden layer, or an argument is out of range.
+
+    Examples
+    --------
+    >>> import math
+    >>> import gantheory as gt
+    >>> from gantheory.adversarial import train
+    >>> h = train(gt.Normal(1.0, 0.5), steps=20, record_every=10, rng=0)
+    >>> h.steps.tolist(), h.params.shape  # (16 hidden units: 16 + 16 + 16 + 1 parameters)
+    ([0, 10, 20], (3, 49))
+    >>> bool(all(0 <= h.jsd) and all(h.jsd <= math.log(2)) and all(h.extra["gap"] > -1e-6))
+    True
+    """
+    p_data = as_density(p_data, "p_data")
+    if p_data.dim != 1:
+        raise ValueError(f"train needs one-dimensional data, got dim={p_data.dim}")
+    choice(loss, "loss", LOSSES)
+    choice(optimizer, "optimizer", OPTIMIZERS)
+    k, m = positive_int(k, "k"), positive_int(m, "m", minimum=2)
+    steps = positive_int(steps, "steps", maximum=MAX_STEPS)
+    record_every = positive_int(record_every, "record_every")
+    lr_g, lr_d = scalar(lr_g, "lr_g", positive=True), scalar(lr_d, "lr_d", positive=True)
+    r1, sigma = scalar(r1, "r1", lower=0.0), scalar(instance_noise, "instance_noise", lower=0.0)
+    rtol = scalar(rtol, "rtol", positive=True)
+    betas = tuple(scalar(b, "betas", lower=0.0) for b in betas)
+    if len(betas) != 2 or not all(b < 1.0 for b in betas):
+        raise ValueError(f"betas must be two numbers in [0, 1), got {betas}")
+    gen = np.random.default_rng(rng)
+    g_net = _network(generator, "generator", positive_int(hidden, "hidden"), activation, gen)
+    d_net = _network(discriminator, "discriminator", hidden, activation, gen)
+    if r1 > 0.0 and len(d_net.widths) != 3:
+        raise ValueError("r1 needs a discriminator with one hidden layer")
+    theta_g, theta_d = g_net.flat(), d_net.flat()
+    opt_g = _Optimizer(optimizer, lr_g, betas, theta_g.size)
+    opt_d = _Optimizer(optimizer, lr_d, betas, theta_d.size)
+    noise = Normal(0.0, 1.0)
+    rec = {key: [] for key in ("steps", "jsd", "v", "err", "knn", "knn_err", "params")}
+    g_norm, d_norm = np.zeros(steps), np.zeros(steps)
+
+    def jitter(x):
+        return x + sigma * gen.standard_normal(x.shape) if sigma > 0.0 else x
+
+    def record(step, real, fake):
+        rec["steps"].append(step)
+        rec["params"].append(g_net.flat())
+        est = knn_jsd(real, fake)
+        rec["knn"].append(float(est))
+        rec["knn_err"].append(est.error)
+        if not exact:
+            rec["jsd"].append(math.nan)
+            rec["v"].append(math.nan)
+            rec["err"].append(math.nan)
+            return
+        p_g = NetworkPushforward(noise, g_net)
+        jsd = js_divergence(p_data, p_g, rtol=rtol)
+        v = value_function(p_data, p_g, LogitDiscriminator(d_net.forward), rtol=rtol)
+        rec["jsd"].append(float(jsd))
+        rec["v"].append(float(v))
+        rec["err"].append(jsd.error + v.error)
+
+    real, fake = p_data.sample(m, gen), g_net.forward(gen.standard_normal(m))
+    record(0, real, fake)
+    for step in range(1, steps + 1):
+        for _ in range(k):
+            real, z = p_data.sample(m, gen), gen.standard_normal(m)
+            fake = g_net.forward(z)
+            grad = _d_step(d_net, jitter(real), jitter(fake), r1)[1]
+            d_norm[step - 1] = float(np.linalg.norm(grad))
+            theta_d = opt_d.step(theta_d, grad)
+            d_net = d_net._with(theta_d)
+        z = gen.standard_normal(m)
+        grad = _g_step(g_net, d_net, z, loss, sigma * gen.standard_normal(m) if sigma > 0.0 else None)[1]
+        g_norm[step - 1] = float(np.linalg.norm(grad))
+        theta_g = opt_g.step(theta_g, grad)
+        g_net = g_net._with(theta_g)
+        if step % record_every == 0 or step == steps:
+            record(step, real, g_net.forward(z))
+    jsd = np.array(rec["jsd"])
+    v = np.array(rec["v"])
+    c_plus = 2.0 * jsd
+    name = (f"minibatch GAN ({loss}, {optimizer}, k={k}, m={m}, lr_g={lr_g:g}, lr_d={lr_d:g}"
+            + (f", R1 {r1:g}" if r1 else "") + (f", instance noise {sigma:g}" if sigma else "") + ")")
+    extra = {"v": v, "gap": (c_plus - math.log(4.0)) - v, "jsd_error": np.array(rec["err"]),
+             "knn_jsd": np.array(rec["knn"]), "knn_error": np.array(rec["knn_err"]), "d_grad_norm": d_norm,
+             "generator": g_net, "discriminator": d_net}
+    return History(name, np.array(rec["steps"]), jsd, c_plus, g_norm, np.array(rec["params"]), extra)
