@@ -539,6 +539,20 @@ def _noise_range(base):
     return max(lo, -_BIG), min(hi, _BIG)
 
 
+def _mass_range(base):
+    """Where the noise's density is above ``e^-745`` (up to its support's ends), from its median outwards
+    in doubling steps of its scale."""
+    mid, scale = float(base._ppf(np.array([0.5]))[0]), float(base._scale())
+    out = []
+    for sign, end in zip((-1.0, 1.0), base._support()):
+        room = abs(end - mid)  # (inf for an infinite end)
+        t = scale
+        while t < min(room, _BIG) and base._logpdf(np.array([mid + sign * t]))[0] > -745.0:
+            t *= 2.0
+        out.append(float(end) if t >= room else mid + sign * min(t, _BIG))
+    return out[0], out[1]
+
+
 class _Branch(NamedTuple):
     """A monotone branch of ``G`` on ``[a, b]``: ``value(z)`` is ``G(z) - shift`` (``shift``: ``G``'s limit at
     an infinite end of the branch, where that limit exists, so values next to it keep their digits; else
@@ -619,6 +633,7 @@ class NetworkPushforward(Density):
             raise ValueError(f"net must map R -> R (widths (1, ..., 1)), got {net.widths}")
         self.net = net
         self._zlo, self._zhi = _noise_range(self.base)
+        self._zmass = _mass_range(self.base)
         w_scale = np.abs(net.params[0]).max()
         for k in range(2, len(net.params) // 2):
             w_scale *= max(1.0, float(np.abs(net.params[2 * k]).sum(axis=1).max()))
@@ -648,8 +663,9 @@ class NetworkPushforward(Density):
             return np.array([self._zlo, self._zhi])
         centre = -b[live] / w[live]
         margin = 40.0 / np.abs(w[live])
-        lo = max(self._zlo, float(np.min(centre - margin)))
-        hi = min(self._zhi, float(np.max(centre + margin)))
+        # no further than where the noise keeps mass (a fold beyond holds less than 1e-300 of it)
+        lo = max(self._zlo, float(np.min(centre - margin)), self._zmass[0])
+        hi = min(self._zhi, float(np.max(centre + margin)), self._zmass[1])
         if not lo < hi:
             return np.array([self._zlo, self._zhi])
         n = int(min(2**17, max(257, math.ceil((hi - lo) * 16.0 * float(scale.max())))))
@@ -675,14 +691,17 @@ class NetworkPushforward(Density):
         for k in np.flatnonzero(s1[:-1] * s1[1:] < 0.0):
             brackets.append((z[k], z[k + 1]))
         s2 = np.sign(d2)
-        for k in np.flatnonzero((s2[:-1] * s2[1:] < 0.0) & (s1[:-1] * s1[1:] > 0.0)):
-            e = _bisect(lambda t: self.net.jet(t)[2], z[k], z[k + 1])
-            if np.sign(self.net.jet(np.array([e]))[1][0]) == -s1[k]:
+        ks = np.flatnonzero((s2[:-1] * s2[1:] < 0.0) & (s1[:-1] * s1[1:] > 0.0))
+        floor = 1e-3 * _EPS * self._radius  # (a root next to 0 to 1e-19 of the units' widths)
+        ext = _bisect(lambda t: self.net.jet(t)[2], z[ks], z[ks + 1], floor)
+        crossing = np.sign(self.net.jet(ext)[1]) == -s1[ks] if ks.size else np.zeros(0, bool)
+        for k, e, cross in zip(ks, ext, crossing):
+            if cross:
                 brackets += [(z[k], e), (e, z[k + 1])]
             else:
-                self._bends.append(e)
-        roots = [_bisect(lambda t: self.net.jet(t)[1], a, c) for a, c in brackets]
-        return np.array(sorted(roots), dtype=float)
+                self._bends.append(float(e))
+        pairs = np.array(brackets, dtype=float).reshape(-1, 2)
+        return np.sort(_bisect(lambda t: self.net.jet(t)[1], pairs[:, 0], pairs[:, 1], floor))
 
     def _pieces(self):
         """The monotone branches between the critical points (see :class:`_Branch`), and the folds."""
@@ -958,20 +977,23 @@ class NetworkPushforward(Density):
         return tuple(out)
 
 
-def _bisect(f, a, b, iters=200):
-    """A sign change of the scalar function ``f`` (of 1-element arrays) in ``[a, b]``, to the last ulp."""
-    fa = f(np.array([a]))[0]
+def _bisect(f, a, b, floor=0.0, iters=1100):
+    """Sign changes of ``f`` (a vectorised function) in the brackets ``[a_i, b_i]``, all at once, each to
+    the last ulp or to ``floor`` (an absolute width, below which a root next to 0 needs no more digits)."""
+    a, b = np.array(a, dtype=float, ndmin=1), np.array(b, dtype=float, ndmin=1)
+    if a.size == 0:
+        return a
+    fa = f(a)
     for _ in range(iters):
         m = 0.5 * (a + b)
-        if m <= a or m >= b:
+        live = (m > a) & (m < b) & (b - a > floor)
+        if not live.any():
             break
-        fm = f(np.array([m]))[0]
-        if fm == 0.0:
-            return m
-        if (fm < 0.0) == (fa < 0.0):
-            a, fa = m, fm
-        else:
-            b = m
+        fm = f(m)
+        left = (fm < 0.0) == (fa < 0.0)
+        a, fa = np.where(live & left & (fm != 0.0), m, a), np.where(live & left & (fm != 0.0), fm, fa)
+        b = np.where(live & (~left | (fm == 0.0)), m, b)
+        a = np.where(live & (fm == 0.0), m, a)
     return 0.5 * (a + b)
 
 
@@ -987,8 +1009,8 @@ def _kinks(net, grid):
         if k > 0:
             for j in range(u.shape[1]):
                 s = np.sign(u[:, j])
-                for i in np.flatnonzero(s[:-1] * s[1:] < 0.0):
-                    pts.append(_bisect(lambda t, k=k, j=j: _pre(net, t, k)[:, j], grid[i], grid[i + 1]))
+                i = np.flatnonzero(s[:-1] * s[1:] < 0.0)
+                pts += _bisect(lambda t, k=k, j=j: _pre(net, t, k)[:, j], grid[i], grid[i + 1]).tolist()
         h = _act(net.activation, u, net.slope)[0]
     return np.array(sorted(pts))
 
