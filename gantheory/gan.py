@@ -734,6 +734,7 @@ def value_function(p_data, p_g, d, *, space="x", rtol=1e-12, atol=0.0, **options
     p_data, p_g = _pair(p_data, p_g, ("p_data", "p_g"))
     _check_disc(d)
     choice(space, "space", ("x", "z"))
+    reads_x = not isinstance(d, OptimalDiscriminator)  # (a discriminator of the rounded x: see _end_slivers)
     if space == "x":
         def evaluate(nodes):
             lp, lq = nodes.logpdf(p_data), nodes.logpdf(p_g)
@@ -747,7 +748,6 @@ def value_function(p_data, p_g, d, *, space="x", rtol=1e-12, atol=0.0, **options
             return lp, lq, ld, l1d, noise, nodes.logpdf_err(p_data, lp), nodes.logpdf_err(p_g, lq)
 
         bends = _bends(d, p_data, p_g)
-        reads_x = not isinstance(d, OptimalDiscriminator)
         if not bends:
             return _integrate_pair((p_data, p_g), K.LINEAR, evaluate, rtol=rtol, atol=atol,
                                    window=(lambda nodes: _disc_logs(d, nodes)) if reads_x else None, **options)
@@ -761,7 +761,6 @@ def value_function(p_data, p_g, d, *, space="x", rtol=1e-12, atol=0.0, **options
     if not isinstance(p_g, Pushforward):
         raise TypeError(f"space='z' needs p_g to be a Pushforward (a generator), got {type(p_g).__name__}")
     bends = _bends(d, p_data, p_g)
-    reads_x = not isinstance(d, OptimalDiscriminator)
     real = expect_nodes(p_data, lambda nodes: _disc_logs(d, nodes)[0], hints=(p_g, *bends), rtol=rtol, atol=atol,
                         noise=lambda nodes: _disc_spread(d, nodes.x, 0), reads_x=reads_x, **options)
     fake = expect_nodes(p_g.base, lambda nodes: _fake_logs(d, p_g, nodes),

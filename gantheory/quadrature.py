@@ -664,9 +664,8 @@ def _adaptive_1d(densities, kind, evaluate, rtol, atol, max_panels, max_rounds, 
         if sliver > max(atol, rtol * float(sums[_ABS]), etot):
             converged, roundoff = False, -4
         etot += sliver
-    est = _conclude(kind, sums, exact, neval, sens, converged, roundoff, etot, beyond, masses, rtol, atol, dropped,
-                    sliver)
-    return est
+    return _conclude(kind, sums, exact, neval, sens, converged, roundoff, etot, beyond, masses, rtol, atol, dropped,
+                     sliver)
 
 
 #: How many floats on each side of a singular point the integrand is read at (:func:`_end_slivers`); the
