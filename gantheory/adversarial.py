@@ -20,8 +20,8 @@ from ._checks import choice, positive_int, scalar
 from .densities import Normal, as_density
 from .divergences import js_divergence
 from .estimators import knn_jsd
-from .gan import LogitDiscriminator, value_function
 from .networks import MLP, NetworkPushforward
+from .quadrature import Estimate, expectation
 from .training import MAX_STEPS, History
 
 __all__ = ["LOSSES", "OPTIMIZERS", "train"]
@@ -39,15 +39,16 @@ class _Optimizer:
         self.kind, self.lr, self.betas = kind, lr, betas
         self.m, self.v, self.t = np.zeros(size), np.zeros(size), 0
 
-    def step(self, theta, grad):
+    def step(self, theta, grad, scale=1.0):
+        lr = self.lr * scale
         if self.kind == "sgd":
-            return theta - self.lr * grad
+            return theta - lr * grad
         b1, b2 = self.betas
         self.t += 1
         self.m = b1 * self.m + (1.0 - b1) * grad
         self.v = b2 * self.v + (1.0 - b2) * grad * grad
         mhat, vhat = self.m / (1.0 - b1**self.t), self.v / (1.0 - b2**self.t)
-        return theta - self.lr * mhat / (np.sqrt(vhat) + 1e-8)
+        return theta - lr * mhat / (np.sqrt(vhat) + 1e-8)
 
 
 def _d_step(d_net, real, fake, r1):
@@ -91,7 +92,7 @@ def _network(net, name, hidden, activation, rng):
 
 def train(p_data, *, generator=None, discriminator=None, hidden=16, activation="tanh", loss="non_saturating",
           k=1, m=64, steps=1000, optimizer="adam", lr_g=1e-3, lr_d=1e-3, betas=(0.5, 0.999), r1=0.0,
-          instance_noise=0.0, record_every=10, exact=True, rtol=1e-8, rng=None):
+          lr_decay=0.0, instance_noise=0.0, record_every=10, exact=True, rtol=1e-8, rng=None):
     r"""Train a GAN of small networks by minibatch gradient steps (Algorithm 1), recording the exact JSD.
 
     Per step: ``k`` times, draw ``m`` data and ``m`` noise samples and take one step of the
@@ -123,6 +124,9 @@ def train(p_data, *, generator=None, discriminator=None, hidden=16, activation="
         Both networks' optimizer.
     lr_g, lr_d : float, > 0, default 1e-3
         Learning rates.
+    lr_decay : float, in [0, 1], default 0.0
+        Both learning rates fall linearly over the run to ``1 - lr_decay`` times their first value at the
+        last step (1: to 0; the minibatches' noise in the parameters falls with them).
     betas : tuple of two floats in [0, 1), default (0.5, 0.999)
         Adam's decay rates (0.5 is the usual first one for GANs).
     r1 : float, >= 0, default 0.0
@@ -178,6 +182,9 @@ def train(p_data, *, generator=None, discriminator=None, hidden=16, activation="
     steps = positive_int(steps, "steps", maximum=MAX_STEPS)
     record_every = positive_int(record_every, "record_every")
     lr_g, lr_d = scalar(lr_g, "lr_g", positive=True), scalar(lr_d, "lr_d", positive=True)
+    lr_decay = scalar(lr_decay, "lr_decay", lower=0.0)
+    if lr_decay > 1.0:
+        raise ValueError(f"lr_decay must be in [0, 1], got {lr_decay!r}")
     r1, sigma = scalar(r1, "r1", lower=0.0), scalar(instance_noise, "instance_noise", lower=0.0)
     rtol = scalar(rtol, "rtol", positive=True)
     betas = tuple(scalar(b, "betas", lower=0.0) for b in betas)
@@ -209,9 +216,13 @@ def train(p_data, *, generator=None, discriminator=None, hidden=16, activation="
             rec["v"].append(math.nan)
             rec["err"].append(math.nan)
             return
-        p_g = NetworkPushforward(noise, g_net)
-        jsd = js_divergence(p_data, p_g, rtol=rtol)
-        v = value_function(p_data, p_g, LogitDiscriminator(d_net.forward), rtol=rtol)
+        jsd = js_divergence(p_data, NetworkPushforward(noise, g_net), rtol=rtol)
+        # V(G, D) = E_data[log D] + E_z[log(1 - D(G(z)))]: the second term over the noise, where the
+        # integrand is smooth (no inversion of G, no folds)
+        real = expectation(p_data, lambda x: -np.logaddexp(0.0, -d_net.forward(x)), rtol=rtol)
+        fake = expectation(noise, lambda z: -np.logaddexp(0.0, d_net.forward(g_net.forward(z))), rtol=rtol)
+        v = Estimate(float(real) + float(fake), real.error + fake.error, real.neval + fake.neval, "quad",
+                     real.converged and fake.converged)
         rec["jsd"].append(float(jsd))
         rec["v"].append(float(v))
         rec["err"].append(jsd.error + v.error)
@@ -219,17 +230,18 @@ def train(p_data, *, generator=None, discriminator=None, hidden=16, activation="
     real, fake = p_data.sample(m, gen), g_net.forward(gen.standard_normal(m))
     record(0, real, fake)
     for step in range(1, steps + 1):
+        rate = 1.0 - lr_decay * (step - 1) / max(steps - 1, 1)
         for _ in range(k):
             real, z = p_data.sample(m, gen), gen.standard_normal(m)
             fake = g_net.forward(z)
             grad = _d_step(d_net, jitter(real), jitter(fake), r1)[1]
             d_norm[step - 1] = float(np.linalg.norm(grad))
-            theta_d = opt_d.step(theta_d, grad)
+            theta_d = opt_d.step(theta_d, grad, rate)
             d_net = d_net._with(theta_d)
         z = gen.standard_normal(m)
         grad = _g_step(g_net, d_net, z, loss, sigma * gen.standard_normal(m) if sigma > 0.0 else None)[1]
         g_norm[step - 1] = float(np.linalg.norm(grad))
-        theta_g = opt_g.step(theta_g, grad)
+        theta_g = opt_g.step(theta_g, grad, rate)
         g_net = g_net._with(theta_g)
         if step % record_every == 0 or step == steps:
             record(step, real, g_net.forward(z))
@@ -237,7 +249,8 @@ def train(p_data, *, generator=None, discriminator=None, hidden=16, activation="
     v = np.array(rec["v"])
     c_plus = 2.0 * jsd
     name = (f"minibatch GAN ({loss}, {optimizer}, k={k}, m={m}, lr_g={lr_g:g}, lr_d={lr_d:g}"
-            + (f", R1 {r1:g}" if r1 else "") + (f", instance noise {sigma:g}" if sigma else "") + ")")
+            + (f", lr decay {lr_decay:g}" if lr_decay else "") + (f", R1 {r1:g}" if r1 else "")
+            + (f", instance noise {sigma:g}" if sigma else "") + ")")
     extra = {"v": v, "gap": (c_plus - math.log(4.0)) - v, "jsd_error": np.array(rec["err"]),
              "knn_jsd": np.array(rec["knn"]), "knn_error": np.array(rec["knn_err"]), "d_grad_norm": d_norm,
              "generator": g_net, "discriminator": d_net}

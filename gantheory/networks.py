@@ -22,8 +22,9 @@ from typing import NamedTuple
 import numpy as np
 from scipy import special
 
+from . import _netkernels
 from ._checks import choice, positive_int, scalar
-from .densities import COMPACT, Density, Tail, as_density
+from .densities import COMPACT, Density, Normal, Tail, as_density
 
 __all__ = ["ACTIVATIONS", "MLP", "NetworkPushforward"]
 
@@ -641,8 +642,15 @@ class NetworkPushforward(Density):
         # 1/50 of that 13 terms leave 1e-20 of the difference
         self._radius = 0.02 / max(float(w_scale), 1e-300)
         self._series = {}
+        self._net_args = None  # (w, b, v, c, activation, slope) of a one-hidden-layer G, for the kernels
+        if len(net.widths) == 3:
+            self._net_args = (np.ascontiguousarray(net.params[0][:, 0]), np.ascontiguousarray(net.params[1]),
+                              np.ascontiguousarray(net.params[2][0]), float(net.params[3][0]),
+                              ACTIVATIONS.index(net.activation), float(net.slope))
         self.critical = self._find_critical()
         self._pieces()
+        self._kern = self._kernel_data()
+        self._err_at = (None, None)  # (nodes, error of their log-density): the quadrature asks for both
 
     def _params(self):
         return {"base": self.base, "net": self.net}
@@ -685,7 +693,7 @@ class NetworkPushforward(Density):
             mids = np.concatenate([[kinks[0] - 1.0], 0.5 * (kinks[:-1] + kinks[1:]), [kinks[-1] + 1.0]])
             s = np.sign(self.net.jet(mids)[1])
             return kinks[s[:-1] * s[1:] < 0.0]
-        _, d1, d2 = self.net.jet(z)
+        _, d1, d2 = self._jet(z)
         brackets = []
         s1 = np.sign(d1)
         for k in np.flatnonzero(s1[:-1] * s1[1:] < 0.0):
@@ -693,7 +701,7 @@ class NetworkPushforward(Density):
         s2 = np.sign(d2)
         ks = np.flatnonzero((s2[:-1] * s2[1:] < 0.0) & (s1[:-1] * s1[1:] > 0.0))
         floor = 1e-3 * _EPS * self._radius  # (a root next to 0 to 1e-19 of the units' widths)
-        ext = _bisect(lambda t: self.net.jet(t)[2], z[ks], z[ks + 1], floor)
+        ext = self._roots(2, z[ks], z[ks + 1], floor)
         crossing = np.sign(self.net.jet(ext)[1]) == -s1[ks] if ks.size else np.zeros(0, bool)
         for k, e, cross in zip(ks, ext, crossing):
             if cross:
@@ -701,7 +709,25 @@ class NetworkPushforward(Density):
             else:
                 self._bends.append(float(e))
         pairs = np.array(brackets, dtype=float).reshape(-1, 2)
-        return np.sort(_bisect(lambda t: self.net.jet(t)[1], pairs[:, 0], pairs[:, 1], floor))
+        return np.sort(self._roots(1, pairs[:, 0], pairs[:, 1], floor))
+
+    def _jet(self, z):
+        """``(G, G', G'')`` at the points ``z`` (compiled for one hidden layer)."""
+        if self._net_args is None:
+            return self.net.jet(z)
+        z = np.ascontiguousarray(z, dtype=float)
+        out = np.empty((3, *z.shape))
+        _netkernels.jets(z, *self._net_args, out[0], out[1], out[2])
+        return out[0], out[1], out[2]
+
+    def _roots(self, order, a, b, floor):
+        """Sign changes of ``G'`` (``order`` 1) or ``G''`` (2) in the brackets ``[a_i, b_i]``: see :func:`_bisect`."""
+        if self._net_args is None:
+            return _bisect(lambda t: self.net.jet(t)[order], a, b, floor)
+        a, b = np.array(a, dtype=float, ndmin=1), np.array(b, dtype=float, ndmin=1)
+        out = np.empty(a.shape)
+        _netkernels.roots(order, a, b, float(floor), *self._net_args, out)
+        return out
 
     def _pieces(self):
         """The monotone branches between the critical points (see :class:`_Branch`), and the folds."""
@@ -725,7 +751,7 @@ class NetworkPushforward(Density):
                 lim = self.net.limit(-1.0 if abs(a) >= _BIG else 1.0)
             if lim is not None:
                 shift, value = lim[0], (lambda z, lim=lim: self.net.from_limit(z, lim))
-            vals = value(table)
+            vals = value(table) if lim is not None else self._jet(table)[0]
             inc = bool(vals[-1] > vals[0])
             if vals[-1] == vals[0]:
                 inc = bool(self.net.jet(np.array([0.5 * a + 0.5 * b]))[1][0] >= 0.0)
@@ -746,11 +772,58 @@ class NetworkPushforward(Density):
             self._folds = {float(v): (float(c), float(s)) for v, c, s in zip(gvals, self.critical, curv)}
             self._fold_at = {c: (v, s) for v, (c, s) in self._folds.items()}
 
+    def _kernel_data(self):
+        """The arguments of the compiled kernels (:mod:`gantheory._netkernels`) for one hidden layer and
+        normal noise, else None (the numpy path)."""
+        if self._net_args is None or not isinstance(self.base, Normal):
+            return None
+        pz, n = self._pz, len(self._pz)
+        lim_dirs = {}
+        for side in (-1.0, 1.0):
+            lim = self.net.limit(side)
+            lim_dirs[side] = None if lim is None else np.asarray(lim[1][0][1], dtype=float)
+        dirs = np.zeros((n, self.net.widths[1]))
+        mode = np.zeros(n, dtype=np.int64)
+        for i, p in enumerate(pz):  # (as _pieces: a branch to an infinite end is valued from G's limit there)
+            side = -1.0 if abs(p.a) >= _BIG else 1.0
+            if (abs(p.a) >= _BIG or abs(p.b) >= _BIG) and lim_dirs[side] is not None:
+                dirs[i], mode[i] = lim_dirs[side], 1
+        folds = sorted(self._fold_at)
+        fold_c = np.full((n, 2), -1, dtype=np.int64)
+        for i, p in enumerate(pz):
+            for end, c in enumerate((p.a, p.b)):
+                if c in self._fold_at:
+                    fold_c[i, end] = folds.index(c)
+        coef = np.zeros((max(len(folds), 1), 13))
+        for f, c in enumerate(folds):
+            coef[f] = self._series.get(c) if c in self._series else self.net.taylor(c, 12)
+            self._series[c] = coef[f]
+        units = np.zeros((coef.shape[0], 2, self.net.widths[1]))  # the units at the folds (see _netkernels._value)
+        for f, c in enumerate(folds):
+            u = c * self.net.params[0][:, 0] + self.net.params[1]
+            if self.net.activation == "tanh":
+                units[f] = np.tanh(u), 2.0 * special.expit(-2.0 * np.abs(u))
+            else:
+                units[f, 0] = special.expit(u)
+        start = np.concatenate([[0], np.cumsum([p.table.size for p in pz])]).astype(np.int64)
+        return (np.array([p.lo for p in pz]), np.array([p.hi for p in pz]), np.array([p.a for p in pz]),
+                np.array([p.b for p in pz]), np.array([p.increasing for p in pz], dtype=np.int64),
+                np.array([p.shift for p in pz]), mode, dirs, start,
+                np.concatenate([p.table for p in pz]), np.concatenate([p.vals for p in pz]), fold_c,
+                np.array([self._fold_at[c][0] for c in folds]), np.array([self._fold_at[c][1] for c in folds]),
+                coef, units, *self._net_args, float(self._radius), float(self.base.loc), float(self.base.scale),
+                float(self.base._lognorm))
+
     def _branch(self, piece, x, slope=False):
         """The preimages of ``x`` (inside the branch's image) on one branch (and ``G'`` there, with
         ``slope``). Next to a fold ``x0 = G(c)`` at an end of the branch, where ``G(z) = x`` is
         ill-conditioned, the preimage ``c + δ`` solves ``G(c + δ) - G(c) = x - x0`` instead
         (:meth:`_from_fold`)."""
+        if self._kern is not None:
+            z, d1 = np.empty(x.shape), np.empty(x.shape)
+            i = next(i for i, p in enumerate(self._pz) if p is piece)
+            _netkernels.preimages(i, np.ascontiguousarray(x, dtype=float), *self._kern[2:23], z, d1)
+            return (z, d1) if slope else z
         z = self._branch_plain(piece, x)
         d1 = self.net.jet(z)[1] if slope else None
         for c in (piece.a, piece.b):
@@ -812,6 +885,12 @@ class NetworkPushforward(Density):
     def _logpdf(self, x):
         x = np.asarray(x, dtype=float)
         flat = x.ravel()
+        if self._kern is not None:
+            flat = np.ascontiguousarray(flat)
+            out, err = np.empty(flat.shape), np.empty(flat.shape)
+            _netkernels.logpdf(flat, *self._kern, out, err)
+            self._err_at = (flat.copy(), err)
+            return out.reshape(x.shape)
         terms = self._terms(flat)
         with np.errstate(divide="ignore"):
             return special.logsumexp(np.stack(terms), axis=0).reshape(x.shape) if terms else np.full(x.shape, -np.inf)
@@ -824,6 +903,14 @@ class NetworkPushforward(Density):
         if fold is None:
             return self._logpdf(x0 + off)
         c, curv = fold
+        if self._kern is not None:
+            flat = np.ascontiguousarray(off, dtype=float).ravel()
+            out = np.empty(flat.shape)
+            adjacent = np.array([p.a == c or p.b == c for p in self._pz])
+            lf = np.zeros(flat.shape) if loff is None else np.broadcast_to(loff, off.shape).astype(float).ravel()
+            _netkernels.logpdf_offset(float(x0), flat, lf, loff is not None, sorted(self._fold_at).index(c), adjacent,
+                                      *self._kern, out)
+            return out.reshape(off.shape)
         adjacent = [i for i, p in enumerate(self._pz) if p[0] == c or p[1] == c]
         terms = self._terms(x0 + off, skip=adjacent)
         for i in adjacent:
@@ -918,16 +1005,27 @@ class NetworkPushforward(Density):
             return (num / den).reshape(x.shape)
 
     def _logpdf_err(self, x, lp):
-        # the rounding of x moves a branch's term by |d term / dx| ulp(x) / 2, and the preimage (to 2 ulps
-        # of z) by |d term / dz| 2 ulp(z)
+        # the rounding of x moves a branch's term by |d term / dx| ulp(x) / 2, the rounding of G's value
+        # (a few eps of the sizes of its terms, each layer's: counted as 4 eps per layer, twice for G(c) next
+        # to a fold) by |d term / dx| times that, and the preimage (to 2 ulps of z) by |d term / dz| 2 ulp(z)
         flat = np.asarray(x, dtype=float).ravel()
+        seen, err = self._err_at
+        if seen is not None and seen.shape == flat.shape and np.array_equal(seen, flat):
+            return err.reshape(np.shape(x))
         err = np.zeros(flat.shape)
         for inside, z, d1, d2 in self._on_branches(flat):
             with np.errstate(all="ignore"):
                 dz = np.abs(self.base._score(z) - d2 / d1)
-                e = dz * (0.5 * np.spacing(np.abs(flat[inside])) / np.abs(d1) + 2.0 * np.spacing(np.abs(z)))
+                rounding = 0.5 * np.spacing(np.abs(flat[inside])) + 8.0 * _EPS * self._sizes(z)
+                e = dz * (rounding / np.abs(d1) + 2.0 * np.spacing(np.abs(z)))
             err[inside] = np.maximum(err[inside], np.where(np.isfinite(e), e, np.inf))
         return err.reshape(np.shape(x))
+
+    def _sizes(self, z):
+        """The sizes of the terms of ``G(z)``: ``|b_L| + |W_L| |h_(L-1)|``, once per layer."""
+        _, (hs, _) = self.net.forward(z, keep=True)
+        w, b = self.net.params[-2], self.net.params[-1]
+        return (np.abs(hs[-1]) @ np.abs(w[0]) + abs(float(b[0]))) * (len(self.net.params) // 2)
 
     # ------------------------------------------------------------------ quadrature hints
     def _support(self):
