@@ -28,18 +28,24 @@ def _expit(t):
 
 
 @jit
+def _tanh(u):
+    """``(tanh u, sech² u, exp(-2 |u|))`` from one exponential."""
+    t = abs(u)
+    if t < 0.5:  # (expm1: tanh keeps its digits next to 0)
+        em = math.expm1(-2.0 * t)
+        a, e = -em / (2.0 + em), 1.0 + em
+    else:
+        e = math.exp(-2.0 * t)
+        a = (1.0 - e) / (1.0 + e)
+    d1 = 4.0 * e / ((1.0 + e) * (1.0 + e))  # (sech², not 1 - tanh², which rounds to 0 far out)
+    return (a if u >= 0.0 else -a), d1, e
+
+
+@jit
 def _units(kind, u, slope):
     """The activation, its first and its second derivative at ``u``, from one exponential."""
     if kind == 0:
-        t = abs(u)
-        if t < 0.5:  # (expm1: tanh keeps its digits next to 0)
-            em = math.expm1(-2.0 * t)
-            a, e = -em / (2.0 + em), 1.0 + em
-        else:
-            e = math.exp(-2.0 * t)
-            a = (1.0 - e) / (1.0 + e)
-        d1 = 4.0 * e / ((1.0 + e) * (1.0 + e))  # (sech², not 1 - tanh², which rounds to 0 far out)
-        a = a if u >= 0.0 else -a
+        a, d1, _ = _tanh(u)
         return a, d1, -2.0 * a * d1
     if kind == 1:
         q = math.exp(-abs(u))
@@ -104,14 +110,17 @@ def _value(mode, z, w, b, v, c0, kind, slope, dirs, c, coef, fu, radius):
     at = c + z if mode == 2 else z
     for j in range(w.size):
         u = at * w[j] + b[j]
-        a, d1, _ = _units(kind, u, slope)
+        if kind == 0:
+            a, d1, e = _tanh(u)
+        else:
+            a, d1, _ = _units(kind, u, slope)
         g1 += v[j] * w[j] * d1
         if mode == 0:
             g += v[j] * a
         elif mode == 1:  # the unit's distance to its limit dirs[j] (tanh(u) - s = -2 s expit(-2 s u))
             s = dirs[j]
             if kind == 0 and s != 0.0:
-                g += v[j] * (-2.0 * s * _expit(-2.0 * s * u))
+                g += v[j] * (-2.0 * s * (e / (1.0 + e) if s * u >= 0.0 else 1.0 / (1.0 + e)))
             elif kind == 1 and s < 0.0:
                 g += v[j] * a
         elif kind == 0:  # tanh a - tanh b = tanh(a - b) (1 - tanh a tanh b), 1 - |tanh| = 2 expit(-2 |.|)
@@ -352,3 +361,48 @@ def jets(z, w, bias, v, c0, kind, slope, g, g1, g2):
     """``G``, ``G'`` and ``G''`` at the points ``z``."""
     for n in range(z.size):
         g[n], g1[n], g2[n] = _jet(w, bias, v, c0, kind, slope, z[n])
+
+
+@jit
+def limit_values(z, dirs, w, bias, v, c0, kind, slope, out):
+    """``G(z) - G(±inf)`` at the points ``z`` (mode 1; ``dirs``: the units' saturation directions)."""
+    for n in range(z.size):
+        out[n] = _value(1, z[n], w, bias, v, c0, kind, slope, dirs, 0.0, dirs, dirs.reshape(1, -1), 0.0)[0]
+
+
+@jit
+def taylor(c, order, w, bias, v, c0, kind, slope, out):
+    """The Taylor coefficients of ``G(c + t)`` up to ``t^order`` into ``out`` (tanh: ``a' = (1 - a²) u'``;
+    softplus: ``f' = s u'``, ``s' = s (1 - s) u'``; each unit's input is ``u0 + w t``)."""
+    n = order + 1
+    out[:] = 0.0
+    out[0] = c0
+    a, d, s, q = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+    for j in range(w.size):
+        u0, u1 = c * w[j] + bias[j], w[j]
+        a[:] = 0.0
+        if kind == 0:
+            a[0], d[0] = math.tanh(u0), _units(0, u0, slope)[1]
+            for m in range(1, n):
+                a[m] = u1 * d[m - 1] / m  # (u has only its first two coefficients)
+                acc = 0.0
+                for i in range(m + 1):
+                    acc += a[i] * a[m - i]
+                d[m] = -acc
+        elif kind == 1:
+            a[0], s[0] = _softplus(u0), _expit(u0)
+            q[0] = s[0] * (1.0 - s[0])
+            for m in range(1, n):
+                a[m] = u1 * s[m - 1] / m
+                s[m] = u1 * q[m - 1] / m
+                acc = 0.0
+                for i in range(m + 1):
+                    acc += s[i] * s[m - i]
+                q[m] = s[m] - acc
+        else:
+            up = u0 > 0.0
+            a[0] = u0 if up else slope * u0
+            if n > 1:
+                a[1] = u1 if up else slope * u1
+        for m in range(n):
+            out[m] += v[j] * a[m]

@@ -684,6 +684,7 @@ class NetworkPushforward(Density):
         of them hidden in one step (an extremum of ``G'`` across zero, where ``G''`` changes sign)."""
         z = self._grid()
         self._bends = []  # the extrema of G' (where p_g peaks without a fold): panel edges at their images
+        self._grid_vals = None  # (the grid and G on it, for the branches' tables)
         if self.net.activation == "leaky_relu":
             # G' is constant between kinks: the critical points are the kinks where it changes sign
             kinks = np.unique(_kinks(self.net, z))
@@ -693,7 +694,8 @@ class NetworkPushforward(Density):
             mids = np.concatenate([[kinks[0] - 1.0], 0.5 * (kinks[:-1] + kinks[1:]), [kinks[-1] + 1.0]])
             s = np.sign(self.net.jet(mids)[1])
             return kinks[s[:-1] * s[1:] < 0.0]
-        _, d1, d2 = self._jet(z)
+        g, d1, d2 = self._jet(z)
+        self._grid_vals = (z, g)
         brackets = []
         s1 = np.sign(d1)
         for k in np.flatnonzero(s1[:-1] * s1[1:] < 0.0):
@@ -719,6 +721,35 @@ class NetworkPushforward(Density):
         out = np.empty((3, *z.shape))
         _netkernels.jets(z, *self._net_args, out[0], out[1], out[2])
         return out[0], out[1], out[2]
+
+    def _taylor(self, c):
+        """The Taylor coefficients of ``G(c + t)`` to ``t^12`` (:meth:`MLP.taylor`; compiled for one hidden
+        layer)."""
+        if self._net_args is None:
+            return self.net.taylor(c, 12)
+        out = np.empty(13)
+        _netkernels.taylor(float(c), 12, *self._net_args, out)
+        return out
+
+    def _values(self, z, lim):
+        """``G(z)``, or ``G(z) - G(±inf)`` with ``lim`` from :meth:`MLP.limit`, at the table points ``z``
+        (compiled for one hidden layer, the plain values from the grid's where ``z`` is on it)."""
+        if self._net_args is None:
+            return self.net.forward(z) if lim is None else self.net.from_limit(z, lim)
+        out = np.empty(z.shape)
+        if lim is not None:
+            _netkernels.limit_values(np.ascontiguousarray(z, dtype=float), np.asarray(lim[1][0][1], dtype=float),
+                                     *self._net_args, out)
+            return out
+        if self._grid_vals is None:
+            grid = self._grid()
+            self._grid_vals = (grid, self._jet(grid)[0])
+        grid, vals = self._grid_vals
+        k = np.minimum(np.searchsorted(grid, z), grid.size - 1)
+        hit = grid[k] == z
+        out[hit] = vals[k[hit]]
+        out[~hit] = self._jet(z[~hit])[0]
+        return out
 
     def _roots(self, order, a, b, floor):
         """Sign changes of ``G'`` (``order`` 1) or ``G''`` (2) in the brackets ``[a_i, b_i]``: see :func:`_bisect`."""
@@ -751,7 +782,7 @@ class NetworkPushforward(Density):
                 lim = self.net.limit(-1.0 if abs(a) >= _BIG else 1.0)
             if lim is not None:
                 shift, value = lim[0], (lambda z, lim=lim: self.net.from_limit(z, lim))
-            vals = value(table) if lim is not None else self._jet(table)[0]
+            vals = self._values(table, lim)
             inc = bool(vals[-1] > vals[0])
             if vals[-1] == vals[0]:
                 inc = bool(self.net.jet(np.array([0.5 * a + 0.5 * b]))[1][0] >= 0.0)
@@ -796,7 +827,7 @@ class NetworkPushforward(Density):
                     fold_c[i, end] = folds.index(c)
         coef = np.zeros((max(len(folds), 1), 13))
         for f, c in enumerate(folds):
-            coef[f] = self._series.get(c) if c in self._series else self.net.taylor(c, 12)
+            coef[f] = self._series.get(c) if c in self._series else self._taylor(c)
             self._series[c] = coef[f]
         units = np.zeros((coef.shape[0], 2, self.net.widths[1]))  # the units at the folds (see _netkernels._value)
         for f, c in enumerate(folds):
@@ -941,7 +972,7 @@ class NetworkPushforward(Density):
         digits of ``G'(c) = 0``), from :meth:`MLP.difference` and :meth:`MLP.jet` beyond."""
         coef = self._series.get(c)
         if coef is None:
-            coef = self._series[c] = self.net.taylor(c, 12)
+            coef = self._series[c] = self._taylor(c)
         powers = np.arange(1, coef.size)
 
         def diff(u):
@@ -1043,9 +1074,18 @@ class NetworkPushforward(Density):
 
     def _landmarks(self):
         edges = self.base._hints().edges
-        pts = np.concatenate([edges[np.isfinite(edges)], self.critical, self._bends])
+        pts = np.concatenate([edges[np.isfinite(edges)], self._bends])
+        if self.net.activation == "leaky_relu":
+            pts = np.concatenate([pts, self.critical])
         vals = self.net.forward(pts) if pts.size else np.empty(0)
-        return vals[np.isfinite(vals) & (np.abs(vals) < 1e100)]
+        vals = vals[np.isfinite(vals) & (np.abs(vals) < 1e100)]
+        # the fold values as declared (G(c) evaluated again, in another batch, can round an ulp or two away
+        # and leave a panel of two ulps next to the singular point); other images that close are dropped
+        folds = self._singular()
+        if folds.size:
+            near = np.abs(vals[:, None] - folds[None, :]) <= 8.0 * np.spacing(np.abs(folds))[None, :]
+            vals = np.concatenate([vals[~near.any(axis=1)], folds])
+        return vals
 
     def _scale(self):
         q = self.net.forward(self.base._ppf(np.array([0.1, 0.25, 0.75, 0.9])))

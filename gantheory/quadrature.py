@@ -360,7 +360,8 @@ class _Geometry:
             pts = np.zeros(1)
         sing = sorted({v for h in hints for v in h.singular})
         if sing:  # a point a few ulps from a singular point would cut a sliver next to it: merge them
-            near = np.array(sing)
+            near = np.array(sing)  # (and every singular point is an edge, whether a density lists it or not)
+            pts = np.unique(np.concatenate([pts, near[(near >= lo) & (near <= hi) & np.isfinite(near)]]))
             keep = [v in sing or np.min(np.abs(near - v)) > 8.0 * _EPS * abs(v) for v in pts.tolist()]
             pts = pts[np.array(keep)]
         tail = _HEAVY if any(h.heavy for h in hints) else _LIGHT
@@ -492,22 +493,35 @@ class Nodes:
         """``density`` log-pdf at the nodes, singular-end nodes through ``_logpdf_offset``."""
         if self.origin is not None and getattr(density, "transform", None) is self.origin[0]:
             return self.origin[1].logpdf(density.base) - density.transform._logdet
-        out = density._logpdf(self.x) if self.split is None else density._logpdf_split(self.x, *self.split)
+        if not self.hooks:
+            return density._logpdf(self.x) if self.split is None else density._logpdf_split(self.x, *self.split)
+        plain = self._plain()  # (the hooks' nodes are evaluated once, through their offsets)
+        out = np.empty(self.x.shape)
+        x = self.x[plain]
+        out[plain] = density._logpdf(x) if self.split is None else density._logpdf_split(
+            x, *(a[plain] for a in self.split))
         for x0, idx, off, loff in self.hooks:
             out[idx] = density._logpdf_offset(x0, off, loff)
         return out
+
+    def _plain(self):
+        """The nodes that are not next to a singular end (a boolean mask)."""
+        plain = np.ones(self.x.shape, dtype=bool)
+        for _, idx, _, _ in self.hooks:
+            plain[idx] = False
+        return plain
 
     def logpdf_err(self, density, lp):
         """The error of ``density``'s log-pdf ``lp`` at these nodes beyond its own rounding (``2 eps (|lp| +
         1)``): what the rounding of the node coordinates costs a density evaluated through a nonlinear
         map, say. Zero where the density reports nothing; nodes next to singular ends are evaluated
         through exact offsets and report nothing either."""
-        err = density._logpdf_err(self.x, lp)
-        if err is None:
+        plain = self._plain() if self.hooks else slice(None)
+        part = density._logpdf_err(self.x[plain], lp[plain])
+        if part is None:
             return np.zeros_like(lp)
-        err = np.where(np.isfinite(err) & (lp > -np.inf), err, 0.0)
-        for _, idx, _, _ in self.hooks:
-            err[idx] = 0.0
+        err = np.zeros_like(lp)
+        err[plain] = np.where(np.isfinite(part) & (lp[plain] > -np.inf), part, 0.0)
         return err
 
     def score(self, density):
