@@ -21,7 +21,8 @@ except ImportError:  # Python 3.10
 from numpydoc.validate import validate
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-MODULES = ("gantheory", "gantheory.estimators", "gantheory.training", "gantheory.quadrature")
+MODULES = ("gantheory", "gantheory.estimators", "gantheory.training", "gantheory.quadrature", "gantheory.networks",
+           "gantheory.adversarial")
 # members a class takes from these bases are theirs, not gantheory's (the API pages leave them out too)
 FOREIGN = (float, dict, tuple, BaseException, object)
 

@@ -18,19 +18,68 @@ import numpy as np
 from scipy import special
 
 from ._checks import choice, positive_int, scalar
-from .densities import Normal, as_density
+from .densities import Mixture, Normal, as_density
 from .divergences import js_divergence
 from .estimators import knn_jsd
 from .networks import MLP, NetworkPushforward
 from .quadrature import AccuracyWarning, expectation
 from .training import MAX_STEPS, History
 
-__all__ = ["LOSSES", "OPTIMIZERS", "train"]
+__all__ = ["LOSSES", "NORMAL_SETTINGS", "NORMAL_TARGET", "OPTIMIZERS", "TWO_MODES", "TWO_MODES_SETTINGS",
+           "one_mode_generator", "train"]
 
 #: The generator's losses: ``E[log(1 - D(G(z)))]`` minimised, or ``-E[log D(G(z))]``.
 LOSSES = ("minimax", "non_saturating")
 #: The optimizers.
 OPTIMIZERS = ("sgd", "adam")
+
+#: The normal target of the report and the benchmark.
+NORMAL_TARGET = Normal(1.0, 0.5)
+#: Settings under which 16-unit tanh networks bring the JSD to NORMAL_TARGET below 1e-3 (seed 0; the
+#: spread over seeds is in ``benchmarks/bench_neural.py``): Adam with no momentum, R1 3, rates falling to 0.
+NORMAL_SETTINGS = {"k": 1, "m": 128, "optimizer": "adam", "lr_g": 3e-3, "lr_d": 3e-3, "betas": (0.0, 0.99),
+                   "r1": 3.0, "lr_decay": 1.0, "steps": 8000}
+#: Two modes eight standard deviations apart.
+TWO_MODES = Mixture([Normal(-4.0, 1.0), Normal(4.0, 1.0)], [0.5, 0.5])
+#: Settings under which a generator that starts on one mode of TWO_MODES mostly stays there (plain SGD,
+#: five discriminator steps per generator step).
+TWO_MODES_SETTINGS = {"k": 5, "m": 128, "optimizer": "sgd", "lr_g": 0.02, "lr_d": 0.05, "lr_decay": 1.0,
+                      "steps": 5000}
+
+
+def one_mode_generator(seed=0, at=4.0, spread=0.5, hidden=16, activation="tanh"):
+    """Return a random one-hidden-layer generator that starts as a narrow blob at one mode.
+
+    Its output weights are scaled by `spread` and its output bias is `at`, as if it had found that mode
+    first.
+
+    Parameters
+    ----------
+    seed : int, default 0
+        Seeds the random weights.
+    at : float, default 4.0
+        The output bias.
+    spread : float, > 0, default 0.5
+        The factor on the output weights.
+    hidden : int, >= 1, default 16
+        Hidden units.
+    activation : {"tanh", "softplus", "leaky_relu"}, default "tanh"
+        The activation.
+
+    Returns
+    -------
+    MLP
+        The generator, widths ``(1, hidden, 1)``.
+
+    Examples
+    --------
+    >>> from gantheory.adversarial import one_mode_generator
+    >>> one_mode_generator(0).params[3].tolist()
+    [4.0]
+    """
+    at, spread = scalar(at, "at"), scalar(spread, "spread", positive=True)
+    w1, b1, w2, _ = MLP((1, positive_int(hidden, "hidden"), 1), activation, rng=seed).params
+    return MLP((1, hidden, 1), activation, params=[w1, b1, spread * w2, [at]])
 
 
 class _Optimizer:
@@ -61,9 +110,9 @@ def _d_step(d_net, real, fake, r1):
     value = float(np.sum(np.logaddexp(0.0, -lr_)) + np.sum(np.logaddexp(0.0, lf))) / m
     grad = d_net.backward(cache_r, -special.expit(-lr_) / m)[0] + d_net.backward(cache_f, special.expit(lf) / m)[0]
     if r1 > 0.0:
-        slopes = d_net.jet(real)[1]
+        slopes, g_r1 = d_net.slope_backward(real, lambda s: r1 * s / m)
         value += 0.5 * r1 * float(np.mean(slopes * slopes))
-        grad = grad + d_net.slope_backward(real, r1 * slopes / m)[1]
+        grad = grad + g_r1
     return value, grad
 
 
@@ -93,7 +142,7 @@ def _network(net, name, hidden, activation, rng):
 
 def train(p_data, *, generator=None, discriminator=None, hidden=16, activation="tanh", loss="non_saturating",
           k=1, m=64, steps=1000, optimizer="adam", lr_g=1e-3, lr_d=1e-3, betas=(0.5, 0.999), r1=0.0,
-          lr_decay=0.0, instance_noise=0.0, record_every=10, exact=True, rtol=1e-6, rng=None):
+          lr_decay=0.0, instance_noise=0.0, record_every=10, exact=True, value=True, rtol=1e-6, rng=None):
     r"""Train a GAN of small networks by minibatch gradient steps (Algorithm 1), recording the exact JSD.
 
     Per step: ``k`` times, draw ``m`` data and ``m`` noise samples and take one step of the
@@ -125,20 +174,22 @@ def train(p_data, *, generator=None, discriminator=None, hidden=16, activation="
         Both networks' optimizer.
     lr_g, lr_d : float, > 0, default 1e-3
         Learning rates.
-    lr_decay : float, in [0, 1], default 0.0
-        Both learning rates fall linearly over the run to ``1 - lr_decay`` times their first value at the
-        last step (1: to 0; the minibatches' noise in the parameters falls with them).
     betas : tuple of two floats in [0, 1), default (0.5, 0.999)
         Adam's decay rates (0.5 is the usual first one for GANs).
     r1 : float, >= 0, default 0.0
         Weight ``γ`` of the R1 penalty ``(γ/2) E_data[ℓ'(x)²]`` (one-hidden-layer discriminators).
+    lr_decay : float, in [0, 1], default 0.0
+        Both learning rates fall linearly over the run to ``1 - lr_decay`` times their first value at the
+        last step (1: to 0; the minibatches' noise in the parameters falls with them).
     instance_noise : float, >= 0, default 0.0
         Standard deviation of the noise added to the discriminator's inputs.
     record_every : int, >= 1, default 10
         Record every this many steps (and the last).
     exact : bool, default True
-        Record the exact JSD, ``V(G, D)`` and the gap by quadrature; False records the k-NN estimate only
-        (the exact fields are NaN).
+        Record the exact JSD by quadrature; False records the k-NN estimate only (the exact fields are NaN).
+    value : bool, default True
+        With `exact`, also record ``V(G, D)`` and the gap ``C(G) - V(G, D)`` (about a third more per
+        record); False leaves them NaN.
     rtol : float, > 0, default 1e-6
         Relative tolerance of the exact records. Records that do not reach it keep the accuracy reached
         in ``extra["jsd_error"]``, are flagged in ``extra["converged"]`` and are counted in one
@@ -152,11 +203,11 @@ def train(p_data, *, generator=None, discriminator=None, hidden=16, activation="
         ``steps`` (recorded), ``jsd`` (exact, nats), ``c_plus_log4``, ``grad_norm`` (the generator's
         gradient norm at every step), ``params`` (the generator's parameters at each record) and
         ``extra``: ``"v"`` (``V(G, D)``), ``"gap"`` (``C(G) - V(G, D) >= 0``), ``"jsd_error"`` (the
-        exact records' reported errors, JSD and V summed), ``"converged"`` (whether each exact record met
-        `rtol`), ``"knn_jsd"`` and ``"knn_error"`` (the k-NN
-        estimate from the recorded step's minibatches and its rough error), ``"d_grad_norm"`` (every
-        step's last discriminator gradient norm), ``"generator"`` and ``"discriminator"`` (the final
-        networks).
+        exact records' reported errors, JSD and V summed; the JSD's alone without `value`),
+        ``"converged"`` (whether each exact record met `rtol`), ``"knn_jsd"`` and ``"knn_error"`` (the
+        k-NN estimate from the recorded step's minibatches and its rough error), ``"d_grad_norm"``
+        (every step's last discriminator gradient norm), ``"generator"`` and ``"discriminator"`` (the
+        final networks).
 
     Raises
     ------
@@ -224,11 +275,16 @@ def train(p_data, *, generator=None, discriminator=None, hidden=16, activation="
         with warnings.catch_warnings():  # (counted, and said once at the end)
             warnings.simplefilter("ignore", AccuracyWarning)
             jsd = js_divergence(p_data, NetworkPushforward(noise, g_net), rtol=rtol)
+            rec["jsd"].append(float(jsd))
+            if not value:
+                rec["v"].append(math.nan)
+                rec["err"].append(jsd.error)
+                rec["ok"].append(jsd.converged)
+                return
             # V(G, D) = E_data[log D] + E_z[log(1 - D(G(z)))]: the second term over the noise, where the
             # integrand is smooth (no inversion of G, no folds)
             real = expectation(p_data, lambda x: -np.logaddexp(0.0, -d_net.forward(x)), rtol=rtol)
             fake = expectation(noise, lambda z: -np.logaddexp(0.0, d_net.forward(g_net.forward(z))), rtol=rtol)
-        rec["jsd"].append(float(jsd))
         rec["v"].append(float(real) + float(fake))
         rec["err"].append(jsd.error + real.error + fake.error)
         rec["ok"].append(jsd.converged and real.converged and fake.converged)

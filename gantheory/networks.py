@@ -329,15 +329,18 @@ class MLP:
         return np.concatenate([a.ravel() for a in grads]), grad_in
 
     def slope_backward(self, x, weights):
-        """``ℓ'(x)`` of a one-hidden-layer network ``R -> R``, and the gradient of ``sum_i weights_i ℓ'(x_i)``
-        with respect to the parameters (for gradient penalties such as R1, ``(γ/2) E[ℓ'(x)²]``).
+        """Return the slopes ``ℓ'(x)`` of a one-hidden-layer network ``R -> R`` and a gradient of them.
+
+        The gradient is that of ``sum_i weights_i ℓ'(x_i)`` with respect to the parameters (for gradient
+        penalties such as R1, ``(γ/2) E[ℓ'(x)²]``).
 
         Parameters
         ----------
         x : array_like of float
             Points, shape ``(n,)``.
-        weights : array_like of float
-            Shape ``(n,)``.
+        weights : array_like of float, or callable
+            Shape ``(n,)``; a callable is given the slopes and returns them (R1's weights are the
+            slopes themselves, scaled: ``lambda s: gamma * s / n``).
 
         Returns
         -------
@@ -355,10 +358,10 @@ class MLP:
         if len(self.widths) != 3:
             raise ValueError(f"MLP.slope_backward needs one hidden layer, got widths {self.widths}")
         x = np.asarray(x, dtype=float).reshape(-1, 1)
-        c = np.asarray(weights, dtype=float).reshape(-1, 1)
         w, b, v = self.params[0][:, 0], self.params[1], self.params[2][0]
         _, d1, d2 = _act(self.activation, x * w + b, self.slope)
         slopes = (d1 * w) @ v
+        c = np.asarray(weights(slopes) if callable(weights) else weights, dtype=float).reshape(-1, 1)
         g_w = (c * v * (d2 * x * w + d1)).sum(axis=0)
         g_b = (c * v * d2 * w).sum(axis=0)
         g_v = (c * d1 * w).sum(axis=0)
@@ -397,8 +400,9 @@ class MLP:
         return h[:, 0], t1[:, 0], t2[:, 0]
 
     def difference(self, z, dz):
-        """``G(z + dz) - G(z)`` for a network ``R -> R``, accurate where ``dz`` is tiny (each layer's
-        difference from exact identities, never as the difference of two rounded values).
+        """Return ``G(z + dz) - G(z)`` for a network ``R -> R``, accurate where ``dz`` is tiny.
+
+        Each layer's difference comes from exact identities, never as the difference of two rounded values.
 
         Parameters
         ----------
@@ -425,9 +429,10 @@ class MLP:
         return dh[:, 0].reshape(z.shape)
 
     def taylor(self, z0, order=10):
-        """The Taylor coefficients of ``G(z0 + t) = sum_n g_n t^n`` for a network ``R -> R`` (Taylor-mode
-        differentiation through the layers: exact to float64, and free of the cancellation that makes
-        ``G(z0 + t) - G(z0)`` lose its digits next to a critical point).
+        """Return the Taylor coefficients of ``G(z0 + t) = sum_n g_n t^n`` for a network ``R -> R``.
+
+        Taylor-mode differentiation through the layers: exact to float64, and free of the cancellation
+        that makes ``G(z0 + t) - G(z0)`` lose its digits next to a critical point.
 
         Parameters
         ----------
@@ -453,9 +458,9 @@ class MLP:
             h = u if k == last else _act_series(self.activation, u, self.slope)
         return h[:, 0]
 
-    def limit(self, side):
+    def _limit(self, side):
         """``G(side * inf)`` for a network ``R -> R`` whose units all saturate on that side (tanh; softplus
-        units going to 0), else None; with what :meth:`from_limit` needs."""
+        units going to 0), else None; with what :meth:`_from_limit` needs."""
         self._need_scalar("limit")
         w, b = self.params[0][:, 0], self.params[1]
         direction = np.sign(w) * side
@@ -475,8 +480,8 @@ class MLP:
             lims.append((u, None))
         return float(h[0]), lims
 
-    def from_limit(self, z, lim):
-        """``G(z) - G(side * inf)`` accurately, for ``lim`` from :meth:`limit`."""
+    def _from_limit(self, z, lim):
+        """``G(z) - G(side * inf)`` accurately, for ``lim`` from :meth:`_limit`."""
         _, lims = lim
         z = np.asarray(z, dtype=float).reshape(-1, 1)
         u = z @ self.params[0].T + self.params[1]
@@ -542,7 +547,14 @@ def _noise_range(base):
 
 def _mass_range(base):
     """Where the noise's density is above ``e^-745`` (up to its support's ends), from its median outwards
-    in doubling steps of its scale."""
+    in doubling steps of its scale (kept with the noise, which does not change)."""
+    got = base.__dict__.get("_mass_range_cache")
+    if got is None:
+        got = base.__dict__["_mass_range_cache"] = _find_mass_range(base)
+    return got
+
+
+def _find_mass_range(base):
     mid, scale = float(base._ppf(np.array([0.5]))[0]), float(base._scale())
     out = []
     for sign, end in zip((-1.0, 1.0), base._support()):
@@ -642,6 +654,7 @@ class NetworkPushforward(Density):
         # 1/50 of that 13 terms leave 1e-20 of the difference
         self._radius = 0.02 / max(float(w_scale), 1e-300)
         self._series = {}
+        self._grid_vals = None  # (the grid and G on it, for the branches' tables)
         self._net_args = None  # (w, b, v, c, activation, slope) of a one-hidden-layer G, for the kernels
         if len(net.widths) == 3:
             self._net_args = (np.ascontiguousarray(net.params[0][:, 0]), np.ascontiguousarray(net.params[1]),
@@ -662,6 +675,8 @@ class NetworkPushforward(Density):
     def _grid(self):
         """A grid of ``z`` over the range where the first layer's units are not saturated (beyond it
         ``G`` is constant or linear to float precision), with a step of 1/16 of the narrowest unit."""
+        if self._grid_vals is not None:
+            return self._grid_vals[0]
         w, b = self.net.params[0][:, 0], self.net.params[1]
         scale = np.abs(w)
         for k in range(2, len(self.net.params) // 2):  # (deeper layers sharpen the transitions)
@@ -684,7 +699,6 @@ class NetworkPushforward(Density):
         of them hidden in one step (an extremum of ``G'`` across zero, where ``G''`` changes sign)."""
         z = self._grid()
         self._bends = []  # the extrema of G' (where p_g peaks without a fold): panel edges at their images
-        self._grid_vals = None  # (the grid and G on it, for the branches' tables)
         if self.net.activation == "leaky_relu":
             # G' is constant between kinks: the critical points are the kinks where it changes sign
             kinks = np.unique(_kinks(self.net, z))
@@ -735,12 +749,8 @@ class NetworkPushforward(Density):
         """``G(z)``, or ``G(z) - G(±inf)`` with ``lim`` from :meth:`MLP.limit`, at the table points ``z``
         (compiled for one hidden layer, the plain values from the grid's where ``z`` is on it)."""
         if self._net_args is None:
-            return self.net.forward(z) if lim is None else self.net.from_limit(z, lim)
+            return self.net.forward(z) if lim is None else self.net._from_limit(z, lim)
         out = np.empty(z.shape)
-        if lim is not None:
-            _netkernels.limit_values(np.ascontiguousarray(z, dtype=float), np.asarray(lim[1][0][1], dtype=float),
-                                     *self._net_args, out)
-            return out
         if self._grid_vals is None:
             grid = self._grid()
             self._grid_vals = (grid, self._jet(grid)[0])
@@ -748,6 +758,21 @@ class NetworkPushforward(Density):
         k = np.minimum(np.searchsorted(grid, z), grid.size - 1)
         hit = grid[k] == z
         out[hit] = vals[k[hit]]
+        if lim is not None:
+            # G(z) - G(±inf) from G(z) (a tanh network: within a few eps of |c| + sum |v_j| + |G(±inf)|) where
+            # that leaves it 1e-12 relative or better (the tables bracket Newton's steps: they must be right),
+            # else from the units' distances to their limits
+            out[hit] -= lim[0]
+            if self.net.activation == "tanh":
+                size = abs(lim[0]) + abs(self._net_args[3]) + float(np.sum(np.abs(self._net_args[2])))
+                hit &= np.abs(out) >= 1e-3 * size
+            else:
+                hit[:] = False
+            rest = np.ascontiguousarray(z[~hit], dtype=float)
+            part = np.empty(rest.shape)
+            _netkernels.limit_values(rest, np.asarray(lim[1][0][1], dtype=float), *self._net_args, part)
+            out[~hit] = part
+            return out
         out[~hit] = self._jet(z[~hit])[0]
         return out
 
@@ -769,19 +794,26 @@ class NetworkPushforward(Density):
         gvals, _, curv = self.net.jet(self.critical) if self.critical.size else (np.empty(0),) * 3
         gcrit = dict(zip(self.critical.tolist(), gvals.tolist()))
         self._pz = []
+        reach, count = math.inf, 400
+        if self.net.activation == "tanh":  # (beyond this every unit's distance to ±1 underflows to 0)
+            w, bias = np.abs(self.net.params[0][:, 0]), np.abs(self.net.params[1])
+            live = w > 0.0
+            reach = float(np.max((400.0 + bias[live]) / w[live])) if live.any() else 0.0
+            count = 100
         for a, b in itertools.pairwise(ends):
             inner = grid[(grid > a) & (grid < b)]
             far = []
             for end, start in ((a, grid[0]), (b, grid[-1])):  # geometric steps from the grid to far ends
                 if abs(end) > 1e3 * scale:
-                    far.append(start + np.sign(end - start) * np.geomspace(1.0, abs(end - start), 400))
+                    span = max(min(abs(end - start), reach), 2.0)
+                    far.append(start + np.sign(end - start) * np.geomspace(1.0, span, count))
             table = np.unique(np.concatenate([[a, b], inner, *far]))
             table = table[(table >= a) & (table <= b)]
             shift, value, lim = 0.0, self.net.forward, None
             if abs(a) >= _BIG or abs(b) >= _BIG:
-                lim = self.net.limit(-1.0 if abs(a) >= _BIG else 1.0)
+                lim = self.net._limit(-1.0 if abs(a) >= _BIG else 1.0)
             if lim is not None:
-                shift, value = lim[0], (lambda z, lim=lim: self.net.from_limit(z, lim))
+                shift, value = lim[0], (lambda z, lim=lim: self.net._from_limit(z, lim))
             vals = self._values(table, lim)
             inc = bool(vals[-1] > vals[0])
             if vals[-1] == vals[0]:
@@ -811,7 +843,7 @@ class NetworkPushforward(Density):
         pz, n = self._pz, len(self._pz)
         lim_dirs = {}
         for side in (-1.0, 1.0):
-            lim = self.net.limit(side)
+            lim = self.net._limit(side)
             lim_dirs[side] = None if lim is None else np.asarray(lim[1][0][1], dtype=float)
         dirs = np.zeros((n, self.net.widths[1]))
         mode = np.zeros(n, dtype=np.int64)

@@ -81,11 +81,11 @@ def test_derivatives_series_differences_and_limits_against_mpmath(widths, act):
         got = net.difference(np.array([0.4]), np.array([dz]))[0]
         exact = g(mp.mpf(0.4) + mp.mpf(dz)) - g(mp.mpf(0.4))
         assert abs(got - float(exact)) <= 1e-14 * abs(float(exact))
-    lim = net.limit(1.0)
+    lim = net._limit(1.0)
     if act == "tanh":  # G(z) - G(inf) keeps its digits where G(z) rounds to the limit
         for zk in (3.0, 30.0):
             exact = g(mp.mpf(zk)) - g(mp.mpf(10) ** 60)
-            assert abs(net.from_limit(np.array([zk]), lim)[0] - float(exact)) <= 1e-13 * abs(float(exact))
+            assert abs(net._from_limit(np.array([zk]), lim)[0] - float(exact)) <= 1e-13 * abs(float(exact))
 
 
 def _generator(seed, act="tanh", units=16):
@@ -254,7 +254,7 @@ def test_bad_input_is_refused_with_a_clear_error():
 
 
 # ------------------------------------------------------------------------------- minibatch training
-from gantheory.adversarial import _d_step, _g_step, train  # noqa: E402
+from gantheory.adversarial import _d_step, _g_step, one_mode_generator, train  # noqa: E402
 
 
 def _fd(fun, theta, h=1e-6):
@@ -310,3 +310,61 @@ def test_train_refuses_bad_settings():
         train(p, generator=MLP((2, 4, 1), rng=0), steps=1)
     with pytest.raises(ValueError, match="betas"):
         train(p, betas=(0.5, 1.0), steps=1)
+
+
+def test_train_options_value_decay_and_the_one_mode_start():
+    """value=False records the JSD alone (V and the gap NaN, the JSD's own error); lr_decay=1 ends with rates
+    of 0, so the last step leaves both networks where they were; records short of rtol are counted in one
+    AccuracyWarning and flagged; one_mode_generator starts at its mode."""
+    p = gt.Normal(0.0, 1.0)
+    h = train(p, steps=20, record_every=10, value=False, rng=3, m=16)
+    assert np.all(np.isnan(h.extra["v"])) and np.all(np.isnan(h.extra["gap"])) and np.all(np.isfinite(h.jsd))
+    full = train(p, steps=20, record_every=10, rng=3, m=16)
+    np.testing.assert_array_equal(h.jsd, full.jsd)
+    assert np.all(h.extra["jsd_error"] <= full.extra["jsd_error"])
+    two = train(p, steps=2, record_every=1, lr_decay=1.0, rng=4, m=16, exact=False)
+    np.testing.assert_array_equal(two.params[-1], two.params[-2])  # (the rate at the last step is 0)
+    assert "lr decay 1" in two.name
+    with pytest.warns(gt.AccuracyWarning, match=r"3 of 3 exact records stopped before rtol=1e-30"):
+        tight = train(p, steps=2, record_every=1, rng=4, m=16, rtol=1e-30, value=False)
+    assert not tight.extra["converged"].any()
+    with pytest.raises(ValueError, match="lr_decay must be in"):
+        train(p, steps=2, lr_decay=1.5)
+    net = one_mode_generator(2, at=-3.0, spread=0.25)
+    base = MLP((1, 16, 1), rng=2)
+    np.testing.assert_array_equal(net.params[2], 0.25 * base.params[2])
+    assert net.params[3].tolist() == [-3.0]
+    samples = net.forward(np.random.default_rng(0).standard_normal(1000))
+    assert abs(np.median(samples) + 3.0) < 1.0
+
+
+def test_slope_backward_takes_weights_from_the_slopes():
+    net = MLP((1, 5, 1), rng=1)
+    x = np.linspace(-2, 2, 7)
+    slopes, g1 = net.slope_backward(x, lambda s: 3.0 * s / 7)
+    _, g2 = net.slope_backward(x, 3.0 * net.jet(x)[1] / 7)
+    np.testing.assert_allclose(slopes, net.jet(x)[1], rtol=1e-14)
+    np.testing.assert_allclose(g1, g2, rtol=1e-13)
+
+
+def test_the_recorded_gap_is_the_integral_of_kl_from_dstar_to_d():
+    """C(G) - V(G, D) = E_{p_data}[kl(D* || D)] + E_{p_g}[kl(D* || D)] (docs/theory.md B5), with kl the KL
+    divergence of two Bernoulli laws: the run's recorded gap against that integral, computed from the
+    densities and the discriminator's logit."""
+    p = gt.Normal(0.5, 0.8)
+    h = train(p, steps=40, record_every=40, rng=11, m=32)
+    g = NetworkPushforward(gt.Normal(0, 1), h.extra["generator"])
+    d_net = h.extra["discriminator"]
+
+    def kl(x):
+        lp, lq, ell = p.logpdf(x), g.logpdf(x), d_net.forward(x)
+        ls = np.logaddexp(lp, lq)
+        a, la, l1a = np.exp(lp - ls), lp - ls, lq - ls  # D* and its logs
+        lb, l1b = -np.logaddexp(0.0, -ell), -np.logaddexp(0.0, ell)  # log D, log(1 - D)
+        with np.errstate(invalid="ignore"):
+            return np.where(a > 0, a * (la - lb), 0.0) + np.where(a < 1, (1 - a) * (l1a - l1b), 0.0)
+
+    real, fake = expectation(p, kl, rtol=1e-7), expectation(g, kl, rtol=1e-7)
+    gap = h.extra["gap"][-1]
+    assert gap > 0.1
+    assert abs(gap - (real + fake)) <= 2 * h.extra["jsd_error"][-1] + real.error + fake.error, (gap, real + fake)

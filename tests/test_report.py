@@ -26,6 +26,8 @@ KEYS = {
     "gradients": ["shift", "mean_dstar_on_fakes", "minimax", "non_saturating", "ratio", "grad_2jsd_identity"],
     "training": ["run", "steps", "measure", "final", "final_c_plus_log4", "n_params", "final_params", "converged",
                  "seconds"],
+    "networks": ["run", "seed", "steps", "final_jsd", "jsd_error", "plateau_jsd", "one_mode_jsd", "mass_below_0",
+                 "knn_jsd", "knn_sd", "final_gap", "seconds"],
     "estimators": ["pair", "method", "n", "estimate", "abs_error", "reported_error", "error_is", "seconds"],
 }
 
@@ -53,7 +55,7 @@ def test_out_writes_every_section_in_every_format(written):
     assert not [f for f in os.listdir(out) if f.startswith(".")]  # no temporary files left
     figures = {f for f in os.listdir(out) if f.endswith(".png")}
     assert {"training_curves.png", "estimators_error_vs_time.png", "densities_and_dstar.png",
-            "dirac_gan.png"} <= figures
+            "dirac_gan.png", "minibatch_gan.png"} <= figures
 
 
 @pytest.mark.parametrize("name", list(KEYS))
