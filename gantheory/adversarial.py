@@ -71,6 +71,15 @@ def one_mode_generator(seed=0, at=4.0, spread=0.5, hidden=16, activation="tanh")
     MLP
         The generator, widths ``(1, hidden, 1)``.
 
+    Raises
+    ------
+    ValueError
+        If `spread` is not positive, `at` is not finite, `hidden` is below 1 or `activation` is unknown.
+
+    See Also
+    --------
+    train : Takes it as ``generator``; ``TWO_MODES_SETTINGS`` are the settings of the two-mode runs.
+
     Examples
     --------
     >>> from gantheory.adversarial import one_mode_generator
@@ -216,6 +225,12 @@ def train(p_data, *, generator=None, discriminator=None, hidden=16, activation="
     ValueError
         If `p_data` is not one-dimensional, a network does not map R -> R, `r1` > 0 with a discriminator
         of more than one hidden layer, or an argument is out of range.
+
+    See Also
+    --------
+    gantheory.networks.NetworkPushforward : The generator's exact density, behind the records.
+    gantheory.training.algorithm1 : Algorithm 1 with a grid generator and a per-node discriminator.
+    gantheory.estimators.knn_jsd : The sample-based estimate recorded beside the exact JSD.
 
     Examples
     --------

@@ -5,11 +5,8 @@ generator.
 whose forward pass, parameter gradients (hand-written backpropagation) and input derivatives are
 computed in numpy. :class:`NetworkPushforward` is the density of ``x = G(z)`` for a network ``G`` from
 one noise variable to one output: by the change of variables summed over the monotone branches of
-``G``,
-
-    p_g(x) = sum over z with G(z) = x of p_z(z) / |G'(z)|,
-
-with the critical points of ``G`` located on a fine grid of ``z`` and refined by root finding. Where ``G``
+``G``, ``p_g(x) = sum over z with G(z) = x of p_z(z) / |G'(z)|``, with the critical points of ``G``
+located on a fine grid of ``z`` and refined by root finding. Where ``G``
 is smooth, its critical values are fold points at which ``p_g`` has integrable inverse-square-root
 singularities; they are declared to the quadrature as singular points and evaluated there through exact
 differences ``G(c + δ) - G(c)``.
@@ -146,6 +143,11 @@ class MLP:
     ValueError
         If there are fewer than three widths, a width is below 1, `activation` is unknown, `slope` is
         outside ``[0, 1)``, or `params` do not match the widths or are not finite.
+
+    See Also
+    --------
+    NetworkPushforward : The exact density of ``G(z)`` for a network ``G: R -> R``.
+    gantheory.adversarial.train : Minibatch GAN training of two such networks.
 
     Examples
     --------
@@ -619,6 +621,11 @@ class NetworkPushforward(Density):
         If `base` is not a density or `net` is not an :class:`MLP`.
     ValueError
         If `base` is not one-dimensional or has no quantile function, or `net` is not ``R -> R``.
+
+    See Also
+    --------
+    gantheory.Pushforward : The density of an invertible map of the noise.
+    gantheory.adversarial.train : Records the JSD of this density while two networks train.
 
     Examples
     --------

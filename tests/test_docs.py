@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-MODULES = ("gantheory", "gantheory.estimators", "gantheory.training", "gantheory.quadrature")
+MODULES = ("gantheory", "gantheory.estimators", "gantheory.training", "gantheory.quadrature", "gantheory.networks",
+           "gantheory.adversarial")
 
 
 def _public(modname):
