@@ -661,7 +661,8 @@ class NetworkPushforward(Density):
         # 1/50 of that 13 terms leave 1e-20 of the difference
         self._radius = 0.02 / max(float(w_scale), 1e-300)
         self._series = {}
-        self._grid_vals = None  # (the grid and G on it, for the branches' tables)
+        self._grid_vals = None  # (the search points and G on them, for the branches' tables)
+        self._grid_z = self._search_z = None
         self._net_args = None  # (w, b, v, c, activation, slope) of a one-hidden-layer G, for the kernels
         if len(net.widths) == 3:
             self._net_args = (np.ascontiguousarray(net.params[0][:, 0]), np.ascontiguousarray(net.params[1]),
@@ -679,32 +680,54 @@ class NetworkPushforward(Density):
         return f"NetworkPushforward({self.base!r}, {self.net!r})"
 
     # ------------------------------------------------------------------ branches
+    def _search(self):
+        """The grid of :meth:`_grid` and, beyond its ends, geometric steps (200 a side) out to where every
+        first-layer unit is saturated to underflow or to the noise's support: a critical point out there
+        holds no mass, but it splits a branch (a slow unit can turn ``G`` thousands of scales out)."""
+        if self._search_z is not None:
+            return self._search_z
+        grid = self._grid()
+        w, b = np.abs(self.net.params[0][:, 0]), np.abs(self.net.params[1])
+        live = w > 0.0
+        reach = float(np.max((400.0 + b[live]) / w[live])) if live.any() else 0.0
+        step = grid[1] - grid[0] if grid.size > 1 else 1.0
+        parts = [grid]
+        for end, start in ((self._zlo, grid[0]), (self._zhi, grid[-1])):
+            span = min(abs(end - start), reach + abs(start))
+            if span > step:
+                parts.append(start + math.copysign(1.0, end - start) * np.geomspace(step, span, 200))
+        self._search_z = np.unique(np.concatenate(parts))
+        return self._search_z
+
     def _grid(self):
         """A grid of ``z`` over the range where the first layer's units are not saturated (beyond it
         ``G`` is constant or linear to float precision), with a step of 1/16 of the narrowest unit."""
-        if self._grid_vals is not None:
-            return self._grid_vals[0]
+        if self._grid_z is not None:
+            return self._grid_z
         w, b = self.net.params[0][:, 0], self.net.params[1]
         scale = np.abs(w)
         for k in range(2, len(self.net.params) // 2):  # (deeper layers sharpen the transitions)
             scale = scale * max(1.0, float(np.abs(self.net.params[2 * k]).sum(axis=1).max()))
         live = np.abs(w) > 0.0
         if not live.any():
-            return np.array([self._zlo, self._zhi])
+            self._grid_z = np.array([self._zlo, self._zhi])
+            return self._grid_z
         centre = -b[live] / w[live]
         margin = 40.0 / np.abs(w[live])
         # no further than where the noise keeps mass (a fold beyond holds less than 1e-300 of it)
         lo = max(self._zlo, float(np.min(centre - margin)), self._zmass[0])
         hi = min(self._zhi, float(np.max(centre + margin)), self._zmass[1])
         if not lo < hi:
-            return np.array([self._zlo, self._zhi])
+            self._grid_z = np.array([self._zlo, self._zhi])
+            return self._grid_z
         n = int(min(2**17, max(257, math.ceil((hi - lo) * 16.0 * float(scale.max())))))
-        return np.linspace(lo, hi, n)
+        self._grid_z = np.linspace(lo, hi, n)
+        return self._grid_z
 
     def _find_critical(self):
         """The points where ``G'`` changes sign, ascending: sign changes of ``G'`` on the grid, and pairs
         of them hidden in one step (an extremum of ``G'`` across zero, where ``G''`` changes sign)."""
-        z = self._grid()
+        z = self._search()
         self._bends = []  # the extrema of G' (where p_g peaks without a fold): panel edges at their images
         if self.net.activation == "leaky_relu":
             # G' is constant between kinks: the critical points are the kinks where it changes sign
@@ -759,7 +782,7 @@ class NetworkPushforward(Density):
             return self.net.forward(z) if lim is None else self.net._from_limit(z, lim)
         out = np.empty(z.shape)
         if self._grid_vals is None:
-            grid = self._grid()
+            grid = self._search()
             self._grid_vals = (grid, self._jet(grid)[0])
         grid, vals = self._grid_vals
         k = np.minimum(np.searchsorted(grid, z), grid.size - 1)
@@ -1109,7 +1132,7 @@ class NetworkPushforward(Density):
     def _breaks(self):
         if self.net.activation != "leaky_relu":
             return np.empty(0)
-        return self.net.forward(_kinks(self.net, self._grid()))
+        return self.net.forward(_kinks(self.net, self._search()))
 
     def _landmarks(self):
         edges = self.base._hints().edges
