@@ -156,7 +156,7 @@ def _solve(mode, target, lo, hi, z0, inc, w, b, v, c0, kind, slope, dirs, c, coe
         bad = not math.isfinite(step) or step < lo or step > hi
         new = z if r == 0.0 else (0.5 * (lo + hi) if bad else step)
         tiny = 4.0 * _EPS * max(max(abs(z), abs(new)), 1e-300)
-        flat = abs(val - target) <= 32.0 * _EPS * (abs(val) + abs(target))
+        flat = abs(val - target) <= 2.0 * _EPS * (abs(val) + abs(target))
         done = abs(new - z) <= tiny or hi - lo <= tiny or flat
         if not flat:
             z = new

@@ -525,9 +525,10 @@ def _bracket_newton(f, fprime, target, lo, hi, z0, increasing, iters=100):
         bad = ~np.isfinite(step) | (step < lt) | (step > ht)
         new = np.where(r == 0.0, zt, np.where(bad, 0.5 * (lt + ht), step))
         # a point is done when its step or bracket is within 4 ulps of z, or its residual is at the
-        # rounding level of f (where the steps only chase that rounding)
+        # rounding level of f (where the steps only chase that rounding; a looser stop would leave the
+        # preimage off by residual / f', far beyond the error the density reports where f' is tiny)
         tiny = 4.0 * _EPS * np.maximum(np.maximum(np.abs(zt), np.abs(new)), 1e-300)
-        flat = np.abs(val - tt) <= 32.0 * _EPS * (np.abs(val) + np.abs(tt))
+        flat = np.abs(val - tt) <= 2.0 * _EPS * (np.abs(val) + np.abs(tt))
         z[todo] = np.where(flat, zt, new)
         done = (np.abs(new - zt) <= tiny) | (ht - lt <= tiny) | flat
         todo = todo[~done]
@@ -1050,23 +1051,30 @@ class NetworkPushforward(Density):
         return diff, slope
 
     def _mass(self, x, below):
-        """The noise's mass on ``{z: G(z) <= x}`` (``below``) or ``{z: G(z) > x}``."""
+        """The noise's mass on ``{z: G(z) <= x}`` (``below``) or ``{z: G(z) > x}``, each branch's part as a
+        difference of the noise's cdf or of its sf, whichever keeps the digits of a tail."""
         x = np.asarray(x, dtype=float)
         flat = x.ravel()
         total = np.zeros(flat.shape)
         for piece in self._pz:
             a, b, inc, lo, hi = piece[:5]
-            fa, fb = self.base._cdf(np.array([a, b]))
-            full = fb - fa
+            full = float(self._between(np.array([a]), np.array([b]))[0])
             inside = (flat > lo) & (flat < hi)
             part = np.where(flat >= hi, full, 0.0) if below else np.where(flat <= lo, full, 0.0)
             if inside.any():
                 z = self._branch(piece, flat[inside])
-                fz = self.base._cdf(z)
-                low_side = (fz - fa) if inc else (fb - fz)  # mass where G <= x
-                part[inside] = low_side if below else full - low_side
+                # {G <= x} is [a, z] on an increasing branch, [z, b] on a decreasing one
+                left = inc == below
+                part[inside] = self._between(np.where(left, a, z), np.where(left, z, b))
             total += part
         return np.clip(total, 0.0, 1.0).reshape(x.shape)
+
+    def _between(self, lo, hi):
+        """The noise's mass on ``[lo, hi]``: ``cdf(hi) - cdf(lo)`` in the lower half, ``sf(lo) - sf(hi)``
+        in the upper (no cancellation against 1 in either tail)."""
+        lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+        c_hi = self.base._cdf(hi)
+        return np.where(c_hi <= 0.5, c_hi - self.base._cdf(lo), self.base._sf(lo) - self.base._sf(hi))
 
     def _cdf(self, x):
         return self._mass(x, True)

@@ -237,6 +237,45 @@ def test_a_critical_point_far_beyond_the_noise_mass_still_splits_its_branch():
     assert abs(float(total) - 1.0) <= total.error < 1e-7
 
 
+def test_cdf_and_sf_keep_their_digits_in_the_tails():
+    """G(z) = leaky_relu(z): sf(t) = P(z > t) for t > 0, to the last digits (it was 1 - cdf: 1.27987e-12
+    against 1.27981e-12 at 7, and 0 at 9); the same for the cdf of a decreasing branch."""
+    up = NetworkPushforward(gt.Normal(0, 1), MLP((1, 1, 1), "leaky_relu", params=[[[1.0]], [0.0], [[1.0]], [0.0]]))
+    down = NetworkPushforward(gt.Normal(0, 1), MLP((1, 1, 1), "leaky_relu", params=[[[1.0]], [0.0], [[-1.0]], [0.0]]))
+    for t in (7.0, 9.0, 20.0):
+        assert float(up.sf(t)) == pytest.approx(stats.norm.sf(t), rel=1e-14, abs=0.0)
+        assert float(down.cdf(-t)) == pytest.approx(stats.norm.sf(t), rel=1e-14, abs=0.0)
+
+
+def test_the_inversion_does_not_stop_early_where_the_slope_is_tiny():
+    """A saturated tanh generator with G' = 7.8e-9 at the preimage of t: the inversion stopped on a residual of
+    32 eps (|G| + |x|), 1e-5 from the preimage: cdf 1.7e-7 off, log-density 5.4e-5 off against its bar of
+    1.5e-5. References: the preimage by Newton's method in mpmath (the branch below -3.19 maps beneath t)."""
+    w1 = [-7.901524999630146, -20.346254818318727, 6.033017469247647, 7.442945298799119, -3.0968679986627135,
+          3.6732137294554024, 17.10394291477645, 10.607978400658137, 7.076390208060754, 6.87749388505445,
+          -8.635674537523599, 9.640167316735617, -16.484628156748702, -3.320918127686623, -4.372938409341125,
+          -17.285187058460107]
+    b1 = [-0.055169443500726646, 0.8217275383172009, -0.1700636688125574, -0.6038016701296683,
+          -0.045526859253217956, 0.42696215825049394, 0.09660905782519139, -0.0013328582315862729,
+          -0.7046111292038056, 0.25050787122771306, 0.2428655433918489, 0.6706331028586259, 0.7445266368104765,
+          0.3442914900505244, -0.8212084405930568, -0.7176967511076346]
+    w2 = [-0.02744946137602651, 0.00737312394456543, -0.01968115255138892, 0.032738441526909065,
+          0.006096381518551926, 0.009119184892514105, 0.018762702617878955, 0.008506197535697629,
+          -0.035264175212982106, 0.06129822949784352, 0.036574722641545154, 0.038078216783018655,
+          -0.018687065825137652, -0.046187444393819325, -0.03766586780551032, -0.02633658034926863]
+    net = MLP((1, 16, 1), params=[np.array(w1).reshape(-1, 1), b1, [w2], [5.441069733084171]])
+    g = NetworkPushforward(gt.Normal(0, 1), net)
+    mg = _mp_net(net)
+    t = 5.221229897261831
+    z = mp.mpf(-2.5)
+    for _ in range(60):
+        z -= (mg(z) - t) / mp.diff(mg, z)
+    assert abs(float(g.cdf(t)) - float(mp.ncdf(z))) < 1e-8
+    lp = g.logpdf(np.array([t]))
+    ref = float(mp.log(mp.npdf(z) / abs(mp.diff(mg, z))))
+    assert abs(lp[0] - ref) <= g._logpdf_err(np.array([t]), lp)[0]
+
+
 def test_the_density_passes_a_chi_square_test_against_ten_million_of_its_samples():
     """A generator with four folds: 10^7 samples in 200 bins of equal probability (edges from the exact
     quantiles' neighbourhood: the samples' own quantiles) against the bin masses from the exact cdf."""
