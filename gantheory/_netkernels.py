@@ -18,7 +18,6 @@ import numpy as np
 from ._kernels import jit
 
 _EPS = 2.220446049250313e-16
-_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 _LN2 = math.log(2.0)
 
 
@@ -195,19 +194,10 @@ def _table(i, target, start, ztab, vtab):
 
 
 @jit
-def _near_fold(i, x, fold_c, fold_x0, fold_curv, radius):
-    """Whether ``x`` is close enough to a fold at an end of branch ``i`` to be inverted from the fold."""
-    for end in range(2):
-        f = fold_c[i, end]
-        if f >= 0 and math.sqrt(2.0 * abs(x - fold_x0[f]) / abs(fold_curv[f])) < radius:
-            return True
-    return False
-
-
-@jit
 def _branch(i, x, pa, pb, pinc, pshift, pmode, pdirs, start, ztab, vtab, fold_c, fold_x0, fold_curv, fold_coef,
             fold_units, w, b, v, c0, kind, slope, radius):
-    """The preimage of ``x`` on branch ``i`` and ``G'`` there (``networks.NetworkPushforward._branch``)."""
+    """The preimage of ``x`` on branch ``i``, ``G'`` there, the sizes of the terms of its value (for the
+    error) and whether it was found from a fold (``networks.NetworkPushforward._branch``)."""
     dirs = pdirs[i]
     inc = pinc[i] != 0
     for end in range(2):
@@ -220,11 +210,12 @@ def _branch(i, x, pa, pb, pinc, pshift, pmode, pdirs, start, ztab, vtab, fold_c,
                                        math.nan, w, b, v, c0, kind, slope, dirs, fold_coef[f], fold_units[f], radius)
                 # (x - G(c) is exact, but G(c) itself is rounded: its terms' sizes join those of the offset)
                 c = pa[i] if end == 0 else pb[i]
-                return c + d, s, mag + _value(0, c, w, b, v, c0, kind, slope, dirs, 0.0, fold_coef[f], fold_units[f],
-                                              radius)[2]
+                mag_c = _value(0, c, w, b, v, c0, kind, slope, dirs, 0.0, fold_coef[f], fold_units[f], radius)[2]
+                return c + d, s, mag + mag_c, True
     z0, za, zb = _table(i, x - pshift[i], start, ztab, vtab)
-    return _solve(pmode[i], x - pshift[i], za, zb, z0, inc, w, b, v, c0, kind, slope, dirs, 0.0, fold_coef[0],
-                  fold_units[0], radius)
+    z, d1, mag = _solve(pmode[i], x - pshift[i], za, zb, z0, inc, w, b, v, c0, kind, slope, dirs, 0.0, fold_coef[0],
+                        fold_units[0], radius)
+    return z, d1, mag, False
 
 
 @jit
@@ -232,8 +223,8 @@ def preimages(i, x, pa, pb, pinc, pshift, pmode, pdirs, start, ztab, vtab, fold_
               fold_units, w, b, v, c0, kind, slope, radius, z, d1):
     """The preimages of the points ``x`` on branch ``i`` into ``z``, and ``G'`` there into ``d1``."""
     for n in range(x.size):
-        z[n], d1[n], _ = _branch(i, x[n], pa, pb, pinc, pshift, pmode, pdirs, start, ztab, vtab, fold_c, fold_x0,
-                              fold_curv, fold_coef, fold_units, w, b, v, c0, kind, slope, radius)
+        z[n], d1[n], _, _ = _branch(i, x[n], pa, pb, pinc, pshift, pmode, pdirs, start, ztab, vtab, fold_c,
+                                    fold_x0, fold_curv, fold_coef, fold_units, w, b, v, c0, kind, slope, radius)
 
 
 @jit
@@ -275,10 +266,10 @@ def logpdf(x, plo, phi, pa, pb, pinc, pshift, pmode, pdirs, start, ztab, vtab, f
         for i in range(pa.size):
             if not (plo[i] <= xn <= phi[i]):
                 continue
-            z, d1, mag = _branch(i, xn, pa, pb, pinc, pshift, pmode, pdirs, start, ztab, vtab, fold_c, fold_x0,
-                                 fold_curv, fold_coef, fold_units, w, b, v, c0, kind, slope, radius)
+            z, d1, mag, near = _branch(i, xn, pa, pb, pinc, pshift, pmode, pdirs, start, ztab, vtab, fold_c,
+                                       fold_x0, fold_curv, fold_coef, fold_units, w, b, v, c0, kind, slope, radius)
             _, g1, d2 = _jet(w, b, v, c0, kind, slope, z)
-            if not _near_fold(i, xn, fold_c, fold_x0, fold_curv, radius):
+            if not near:  # (next to a fold G' comes from the series, which keeps its digits)
                 d1 = g1
             terms[cnt] = _term(z, d1, loc, scale, lognorm)
             cnt += 1
@@ -327,8 +318,8 @@ def logpdf_offset(x0, off, loff, has_loff, fold, adjacent, plo, phi, pa, pb, pin
                     terms[cnt] = _term(c + d, s, loc, scale, lognorm)
                 cnt += 1
             elif plo[i] <= xn <= phi[i]:
-                z, d1, _ = _branch(i, xn, pa, pb, pinc, pshift, pmode, pdirs, start, ztab, vtab, fold_c, fold_x0,
-                                fold_curv, fold_coef, fold_units, w, b, v, c0, kind, slope, radius)
+                z, d1, _, _ = _branch(i, xn, pa, pb, pinc, pshift, pmode, pdirs, start, ztab, vtab, fold_c,
+                                      fold_x0, fold_curv, fold_coef, fold_units, w, b, v, c0, kind, slope, radius)
                 terms[cnt] = _term(z, d1, loc, scale, lognorm)
                 cnt += 1
         out[n] = _lse(terms, cnt)

@@ -139,6 +139,14 @@ def _g_step(g_net, d_net, z, loss, jitter=None):
     return value, g_net.backward(cache_g, d_net.backward(cache_d, dl)[1])[0], fake
 
 
+def _value_terms(p_data, noise, g_net, d_net, rtol):
+    """The two terms of ``V(G, D) = E_data[log D] + E_z[log(1 - D(G(z)))]`` by quadrature, the second over
+    the noise, where the integrand is smooth (no inversion of ``G``, no folds); ``D = sigmoid(d_net)``."""
+    real = expectation(p_data, lambda x: -np.logaddexp(0.0, -d_net.forward(x)), rtol=rtol)
+    fake = expectation(noise, lambda z: -np.logaddexp(0.0, d_net.forward(g_net.forward(z))), rtol=rtol)
+    return real, fake
+
+
 def _network(net, name, hidden, activation, rng):
     if net is None:
         return MLP((1, hidden, 1), activation, rng=rng)
@@ -296,10 +304,7 @@ def train(p_data, *, generator=None, discriminator=None, hidden=16, activation="
                 rec["err"].append(jsd.error)
                 rec["ok"].append(jsd.converged)
                 return
-            # V(G, D) = E_data[log D] + E_z[log(1 - D(G(z)))]: the second term over the noise, where the
-            # integrand is smooth (no inversion of G, no folds)
-            real = expectation(p_data, lambda x: -np.logaddexp(0.0, -d_net.forward(x)), rtol=rtol)
-            fake = expectation(noise, lambda z: -np.logaddexp(0.0, d_net.forward(g_net.forward(z))), rtol=rtol)
+            real, fake = _value_terms(p_data, noise, g_net, d_net, rtol)
         rec["v"].append(float(real) + float(fake))
         rec["err"].append(jsd.error + real.error + fake.error)
         rec["ok"].append(jsd.converged and real.converged and fake.converged)

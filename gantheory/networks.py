@@ -663,7 +663,8 @@ class NetworkPushforward(Density):
         self._radius = 0.02 / max(float(w_scale), 1e-300)
         self._series = {}
         self._grid_vals = None  # (the search points and G on them, for the branches' tables)
-        self._grid_z = self._search_z = None
+        self._grid_z = self._grid()  # (see _grid and _search)
+        self._search_z = self._search(self._grid_z)
         self._net_args = None  # (w, b, v, c, activation, slope) of a one-hidden-layer G, for the kernels
         if len(net.widths) == 3:
             self._net_args = (np.ascontiguousarray(net.params[0][:, 0]), np.ascontiguousarray(net.params[1]),
@@ -681,13 +682,10 @@ class NetworkPushforward(Density):
         return f"NetworkPushforward({self.base!r}, {self.net!r})"
 
     # ------------------------------------------------------------------ branches
-    def _search(self):
+    def _search(self, grid):
         """The grid of :meth:`_grid` and, beyond its ends, geometric steps (200 a side) out to where every
         first-layer unit is saturated to underflow or to the noise's support: a critical point out there
         holds no mass, but it splits a branch (a slow unit can turn ``G`` thousands of scales out)."""
-        if self._search_z is not None:
-            return self._search_z
-        grid = self._grid()
         w, b = np.abs(self.net.params[0][:, 0]), np.abs(self.net.params[1])
         live = w > 0.0
         reach = float(np.max((400.0 + b[live]) / w[live])) if live.any() else 0.0
@@ -697,38 +695,32 @@ class NetworkPushforward(Density):
             span = min(abs(end - start), reach + abs(start))
             if span > step:
                 parts.append(start + math.copysign(1.0, end - start) * np.geomspace(step, span, 200))
-        self._search_z = np.unique(np.concatenate(parts))
-        return self._search_z
+        return np.unique(np.concatenate(parts))
 
     def _grid(self):
         """A grid of ``z`` over the range where the first layer's units are not saturated (beyond it
         ``G`` is constant or linear to float precision), with a step of 1/16 of the narrowest unit."""
-        if self._grid_z is not None:
-            return self._grid_z
         w, b = self.net.params[0][:, 0], self.net.params[1]
         scale = np.abs(w)
         for k in range(2, len(self.net.params) // 2):  # (deeper layers sharpen the transitions)
             scale = scale * max(1.0, float(np.abs(self.net.params[2 * k]).sum(axis=1).max()))
         live = np.abs(w) > 0.0
         if not live.any():
-            self._grid_z = np.array([self._zlo, self._zhi])
-            return self._grid_z
+            return np.array([self._zlo, self._zhi])
         centre = -b[live] / w[live]
         margin = 40.0 / np.abs(w[live])
         # no further than where the noise keeps mass (a fold beyond holds less than 1e-300 of it)
         lo = max(self._zlo, float(np.min(centre - margin)), self._zmass[0])
         hi = min(self._zhi, float(np.max(centre + margin)), self._zmass[1])
         if not lo < hi:
-            self._grid_z = np.array([self._zlo, self._zhi])
-            return self._grid_z
+            return np.array([self._zlo, self._zhi])
         n = int(min(2**17, max(257, math.ceil((hi - lo) * 16.0 * float(scale.max())))))
-        self._grid_z = np.linspace(lo, hi, n)
-        return self._grid_z
+        return np.linspace(lo, hi, n)
 
     def _find_critical(self):
         """The points where ``G'`` changes sign, ascending: sign changes of ``G'`` on the grid, and pairs
         of them hidden in one step (an extremum of ``G'`` across zero, where ``G''`` changes sign)."""
-        z = self._search()
+        z = self._search_z
         self._bends = []  # the extrema of G' (where p_g peaks without a fold): panel edges at their images
         if self.net.activation == "leaky_relu":
             # G' is constant between kinks: the critical points are the kinks where it changes sign
@@ -783,7 +775,7 @@ class NetworkPushforward(Density):
             return self.net.forward(z) if lim is None else self.net._from_limit(z, lim)
         out = np.empty(z.shape)
         if self._grid_vals is None:
-            grid = self._search()
+            grid = self._search_z
             self._grid_vals = (grid, self._jet(grid)[0])
         grid, vals = self._grid_vals
         k = np.minimum(np.searchsorted(grid, z), grid.size - 1)
@@ -819,7 +811,7 @@ class NetworkPushforward(Density):
     def _pieces(self):
         """The monotone branches between the critical points (see :class:`_Branch`), and the folds."""
         ends = np.concatenate([[self._zlo], self.critical, [self._zhi]])
-        grid = self._grid()
+        grid = self._grid_z
         scale = 1.0 + float(np.max(np.abs(grid)))
         # G at the critical points, evaluated once (a product of another shape may round differently)
         gvals, _, curv = self.net.jet(self.critical) if self.critical.size else (np.empty(0),) * 3
@@ -1140,7 +1132,7 @@ class NetworkPushforward(Density):
     def _breaks(self):
         if self.net.activation != "leaky_relu":
             return np.empty(0)
-        return self.net.forward(_kinks(self.net, self._search()))
+        return self.net.forward(_kinks(self.net, self._search_z))
 
     def _landmarks(self):
         edges = self.base._hints().edges
