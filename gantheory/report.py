@@ -10,7 +10,8 @@ bounds       TV² <= C(G) + log 4 <= 2 log 2 TV per pair
 gradients    minimax against non-saturating generator gradients as D* rejects the fakes (S3, B2)
 training     one row per training run (function space, Algorithm 1, parametric, Dirac-GAN)
 networks     minibatch GAN training of small networks: the exact JSD of the generator beside the k-NN
-             estimate, on a normal target and on two modes 8 standard deviations apart
+             estimate, on a normal target, on two modes 8 standard deviations apart and on a 2-D normal
+             (a coupling generator; a general 2-D network, which has the k-NN estimate only)
 estimators   quadrature, Monte Carlo, QMC, k-NN and the discriminator bound on a small panel
 
 Formats: ``--format markdown`` (default), ``csv``, ``json`` (one object mapping each section to its
