@@ -27,7 +27,7 @@ from .densities import Mixture, MultivariateNormal, Normal, as_density
 from .divergences import js_divergence
 from .estimators import knn_jsd
 from .networks import MLP, CouplingGenerator, CouplingPushforward, NetworkPushforward
-from .quadrature import AccuracyWarning, expectation
+from .quadrature import AccuracyWarning, _tensor_nodes, expectation
 from .training import MAX_STEPS, History
 
 __all__ = ["COUPLING_SETTINGS", "LOSSES", "NORMAL_2D", "NORMAL_SETTINGS", "NORMAL_TARGET", "OPTIMIZERS",
@@ -262,7 +262,8 @@ def train(p_data, *, generator=None, discriminator=None, hidden=16, activation="
     method : {"quad", "qmc"}, default "quad"
         How the exact records are computed from the exact densities. ``"quad"``: by quadrature, errors
         bounds (in 2-D the tensor rule with a budget of 2**21 nodes a record, about 2 s: a generator
-        that folds its mass into thin ridges can need more, and such records are flagged). ``"qmc"``: by
+        that folds its mass into thin ridges or stretches its tails can need more, and such records are
+        flagged; one whose first grid alone exceeds the budget is NaN with an infinite error). ``"qmc"``: by
         randomised quasi-Monte Carlo, 8 scramblings of `qmc_points` Sobol points of each density, errors
         standard errors (the run's name says so); the scramblings come from a child of `rng`, so the
         training run is the same with either method.
@@ -389,9 +390,16 @@ def train(p_data, *, generator=None, discriminator=None, hidden=16, activation="
             rec["err"].append(jsd_se + v_se if value else jsd_se)
             rec["ok"].append(True)
             return
+        p_g = density(g_net)
+        if budget and _tensor_nodes([p_data, p_g]) > budget["max_nodes"]:  # (not even the tensor rule's first grid)
+            rec["jsd"].append(math.nan)
+            rec["v"].append(math.nan)
+            rec["err"].append(math.inf)
+            rec["ok"].append(False)
+            return
         with warnings.catch_warnings():  # (counted, and said once at the end)
             warnings.simplefilter("ignore", AccuracyWarning)
-            jsd = js_divergence(p_data, density(g_net), rtol=rtol, **budget)
+            jsd = js_divergence(p_data, p_g, rtol=rtol, **budget)
             rec["jsd"].append(float(jsd))
             if not value:
                 rec["v"].append(math.nan)
@@ -403,13 +411,21 @@ def train(p_data, *, generator=None, discriminator=None, hidden=16, activation="
         rec["err"].append(jsd.error + real.error + fake.error)
         rec["ok"].append(jsd.converged and real.converged and fake.converged)
 
-    real, fake = p_data.sample(m, gen), g_net.forward(gen.standard_normal(shape))
+    def generated(z, step):
+        with np.errstate(over="ignore", invalid="ignore"):
+            fake = g_net.forward(z)
+        if not np.isfinite(fake).all():
+            raise ValueError(f"train: the generator's samples overflowed at step {step}; the run diverged (lower "
+                             "lr_g or lr_d)")
+        return fake
+
+    real, fake = p_data.sample(m, gen), generated(gen.standard_normal(shape), 0)
     record(0, real, fake)
     for step in range(1, steps + 1):
         rate = 1.0 - lr_decay * (step - 1) / max(steps - 1, 1)
         for _ in range(k):
             real, z = p_data.sample(m, gen), gen.standard_normal(shape)
-            fake = g_net.forward(z)
+            fake = generated(z, step)
             grad = _d_step(d_net, jitter(real), jitter(fake), r1)[1]
             d_norm[step - 1] = float(np.linalg.norm(grad))
             theta_d = opt_d.step(theta_d, grad, rate)
@@ -420,7 +436,7 @@ def train(p_data, *, generator=None, discriminator=None, hidden=16, activation="
         theta_g = opt_g.step(theta_g, grad, rate)
         g_net = g_net._with(theta_g)
         if step % record_every == 0 or step == steps:
-            record(step, real, g_net.forward(z))
+            record(step, real, generated(z, step))
     jsd = np.array(rec["jsd"])
     v = np.array(rec["v"])
     missed = len(rec["ok"]) - sum(rec["ok"])

@@ -1417,6 +1417,10 @@ def _integrate_pair(densities, kind, evaluate, *, rtol=1e-12, atol=0.0, max_pane
     if rule is not None and rule not in ("tensor", "sparse"):
         raise ValueError(f"rule must be 'tensor' or 'sparse' (the rule in two or more dimensions), got {rule!r}")
     dim = densities[0].dim
+    if rule == "sparse" and any(getattr(d, "_frame_only", False) for d in densities):
+        raise ValueError("rule='sparse' needs densities that its Gaussian parts describe; "
+                         f"{next(type(d).__name__ for d in densities if getattr(d, '_frame_only', False))} is "
+                         "integrated by the tensor rule (rule='tensor') or by method='qmc'")
     if kind == K.TV and rule == "sparse":
         raise ValueError("rule='sparse' needs a smooth integrand; TV's |p - q| has a kink where p = q (use the "
                          "tensor rule, whose nested estimate follows its algebraic convergence, or method='mc')")

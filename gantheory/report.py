@@ -387,7 +387,7 @@ def _network_runs(quick):
         runs.append((name, lambda extra=extra: adv.train(adv.TWO_MODES, generator=adv.one_mode_generator(0), rng=0,
                                                          record_every=100, **dict(modes, **extra)), 0))
     plane = dict(adv.COUPLING_SETTINGS, steps=300 if quick else adv.COUPLING_SETTINGS["steps"])
-    runs.append(("2-D normal, coupling generator", lambda: adv.train(adv.NORMAL_2D, rng=0, record_every=50, **plane),
+    runs.append(("2-D normal, coupling generator", lambda: adv.train(adv.NORMAL_2D, rng=0, record_every=100, **plane),
                  0))
     runs.append(("2-D normal, general network (k-NN only)", lambda: adv.train(
         adv.NORMAL_2D, generator=MLP((2, 16, 2), "tanh", rng=0), rng=0, record_every=50, **plane), 0))

@@ -401,6 +401,21 @@ def test_coupling_and_network_densities_take_quasi_monte_carlo():
         assert qmc.method == "qmc" and abs(quad - qmc) <= 4 * qmc.error + quad.error
 
 
+def test_a_generator_whose_tails_overflow_far_out_still_gets_an_honest_frame():
+    """The frame's moments come from the noise's bulk and its tails from the image of the circle |z| = 8.5:
+    a leaky ReLU coupling map that overflows at |z| = 12.7 once crashed the quadrature's frame (Cholesky of
+    a NaN covariance); now the mass is 1 within its error, reached or not, and the sparse rule, whose
+    error model reads the frame as the density's shape, is refused."""
+    g0 = CouplingGenerator(hidden=9, layers=4, activation="leaky_relu", rng=579258192)
+    q = CouplingPushforward(g0.with_params(2.0 * g0.flat()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", gt.AccuracyWarning)
+        mass = expectation(q, lambda x: np.ones(len(x)), max_nodes=2**21)
+    assert abs(mass - 1.0) <= mass.error < 1e-3
+    with pytest.raises(ValueError, match="rule='sparse' needs densities that its Gaussian parts describe"):
+        gt.js_divergence(gt.MultivariateNormal([0, 0], [[1, 0], [0, 1]]), q, rule="sparse")
+
+
 def test_coupling_input_is_checked():
     with pytest.raises(TypeError, match="CouplingPushforward needs a CouplingGenerator"):
         CouplingPushforward(MLP((2, 4, 2), rng=0))
@@ -412,6 +427,10 @@ def test_coupling_input_is_checked():
         CouplingGenerator(layers=0)
     with pytest.raises(ValueError, match="last axis"):
         CouplingPushforward(CouplingGenerator(rng=0)).logpdf(np.zeros(3))
+    with pytest.raises(ValueError, match="without NaN"):
+        CouplingGenerator(rng=0).inverse(np.array([[0.0, np.nan]]))
+    with pytest.raises(TypeError, match="real numbers"):
+        CouplingGenerator(rng=0).forward(np.zeros((2, 2), dtype=complex))
 
 
 # ------------------------------------------------------------------------------- minibatch training
@@ -563,3 +582,13 @@ def test_two_dimensional_runs_record_the_jsd_of_the_coupling_density():
     assert np.all(np.abs(hq.extra["v"] - h.extra["v"]) <= 4 * hq.extra["jsd_error"] + h.extra["jsd_error"])
     g = train(p, generator=MLP((2, 8, 2), rng=0), steps=20, record_every=10, rng=2, m=64)
     assert "k-NN estimates only" in g.name and np.all(np.isnan(g.jsd)) and np.all(np.isfinite(g.extra["knn_jsd"]))
+
+
+def test_a_diverging_2d_run_says_so_and_records_it_cannot_compute_are_nan_and_flagged():
+    p = gt.MultivariateNormal([1.0, -0.5], [[1.0, 0.5], [0.5, 2.0]])
+    with pytest.raises(ValueError, match="overflowed at step 6; the run diverged"):
+        train(p, steps=200, record_every=50, rng=8, activation="leaky_relu", lr_g=1e-2, hidden=8)
+    with pytest.warns(gt.AccuracyWarning, match="4 of 5 exact records stopped before"):
+        h = train(p, steps=200, record_every=50, rng=7, activation="softplus", value=False, lr_g=1e-2)
+    assert h.extra["converged"].tolist() == [True, False, False, False, False]
+    assert np.isnan(h.jsd[1:]).all() and np.isinf(h.extra["jsd_error"][1:]).all()
