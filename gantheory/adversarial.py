@@ -268,9 +268,10 @@ def train(p_data, *, generator=None, discriminator=None, hidden=16, activation="
         standard errors (the run's name says so); the scramblings come from a child of `rng`, so the
         training run is the same with either method.
     rtol : float, > 0, default 1e-6
-        Relative tolerance of the quadrature records. Records that do not reach it keep the accuracy
-        reached in ``extra["jsd_error"]``, are flagged in ``extra["converged"]`` and are counted in one
-        :class:`~gantheory.AccuracyWarning` at the end of the run.
+        Relative tolerance of the quadrature records. Records that do not reach it are flagged in
+        ``extra["converged"]`` and counted in one :class:`~gantheory.AccuracyWarning` at the end of the
+        run; their ``extra["jsd_error"]`` is the quadrature's estimate where it stopped, not a bound (a
+        2-D tensor grid stopped by its budget can be several times off).
     qmc_points : int, a power of 2 in [2, 2**20], default 4096
         Sobol points per scrambling and density of the ``"qmc"`` records.
     rng : None, int or numpy.random.Generator, optional
@@ -442,9 +443,9 @@ def train(p_data, *, generator=None, discriminator=None, hidden=16, activation="
     missed = len(rec["ok"]) - sum(rec["ok"])
     if exact and missed:
         warnings.warn(f"train: {missed} of {len(rec['ok'])} exact records stopped before rtol={rtol:g}; their "
-                      "accuracy is in extra['jsd_error'] (largest "
-                      f"{max(e for e, ok in zip(rec['err'], rec['ok']) if not ok):.2g})", AccuracyWarning,
-                      stacklevel=2)
+                      "errors in extra['jsd_error'] (largest "
+                      f"{max(e for e, ok in zip(rec['err'], rec['ok']) if not ok):.2g}) are the quadrature's "
+                      "estimates where it stopped, not bounds", AccuracyWarning, stacklevel=2)
     c_plus = 2.0 * jsd
     name = (f"minibatch GAN ({loss}, {optimizer}, k={k}, m={m}, lr_g={lr_g:g}, lr_d={lr_d:g}"
             + (f", lr decay {lr_decay:g}" if lr_decay else "") + (f", R1 {r1:g}" if r1 else "")
