@@ -35,14 +35,14 @@ __all__ = ["COUPLING_SETTINGS", "LOSSES", "NORMAL_2D", "NORMAL_SETTINGS", "NORMA
 
 #: The generator's losses: ``E[log(1 - D(G(z)))]`` minimised, or ``-E[log D(G(z))]``.
 LOSSES = ("minimax", "non_saturating")
+#: The optimizers.
+OPTIMIZERS = ("sgd", "adam")
 #: How the exact records are computed: quadrature (an error bound) or randomised QMC (a standard error).
 RECORD_METHODS = ("quad", "qmc")
 _QMC_REPLICATES = 8  # (scramblings per QMC record: the standard error of their mean has 7 degrees of freedom)
 # the 2-D tensor rule's node budget per record (about 2 s): a generator that folds its mass into thin ridges
 # needs more, and its records are flagged (method "qmc" is then the practical route)
 _MAX_NODES_2D = 2**21
-#: The optimizers.
-OPTIMIZERS = ("sgd", "adam")
 
 #: The normal target of the report and the benchmark.
 NORMAL_TARGET = Normal(1.0, 0.5)
