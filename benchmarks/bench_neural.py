@@ -147,8 +147,8 @@ def two_dimensions(quick):
     hv, t_exact = timed(lambda: A.train(p, rng=0, record_every=50, **cfg))
     hq, t_qmc = timed(lambda: A.train(p, rng=0, record_every=50, method="qmc", value=False, **cfg))
     print(f"\nTwo dimensions: N([1, -0.5], [[1, 0.5], [0.5, 2]]), coupling generator (4 layers, 16-unit tanh "
-          f"networks), 16-unit discriminator, {cfg['steps']} steps (SGD, k=5, m=128, lr_g 0.02, lr_d 0.05 "
-          "falling to 0), seed 0:")
+          f"networks), 16-unit discriminator, {cfg['steps']} steps ({cfg['optimizer'].upper()}, k={cfg['k']}, "
+          f"m={cfg['m']}, lr_g {cfg['lr_g']:g}, lr_d {cfg['lr_d']:g} falling to 0), seed 0:")
     print(f"  exact JSD (quadrature) at the start {h.jsd[0]:.4f}, at the end {h.jsd[-1]:.3e} (error "
           f"{h.extra['jsd_error'][-1]:.1e}, {int(np.sum(~h.extra['converged']))} of {h.steps.size} records short "
           f"of rtol 1e-6); k-NN estimate at the end {h.extra['knn_jsd'][-1]:+.3f} ± {h.extra['knn_error'][-1]:.3f}")

@@ -181,10 +181,12 @@ def _network(net, name, hidden, activation, rng, dim, n_out):
     return net
 
 
-def _qmc_records(p_data, p_g, d_net, n, replicates, rng):
-    """``JSD(p_data || p_g)`` and ``V(G, D)`` by randomised quasi-Monte Carlo with the exact densities: each
-    of ``replicates`` scramblings averages the integrands at ``n`` Sobol points of ``p_data`` and ``n`` of
-    ``p_g`` (the noise's pushed through ``G``). Returns both means and their standard errors."""
+def _qmc_records(p_data, p_g, d_net, n, replicates, rng, value):
+    """``JSD(p_data || p_g)`` and (with ``value``, else NaN) ``V(G, D)`` by randomised quasi-Monte Carlo with
+    the exact densities: each of ``replicates`` scramblings averages the integrands at ``n`` Sobol points of
+    ``p_data`` and ``n`` of ``p_g`` (the noise's pushed through ``G``). Returns both means and their
+    standard errors. (The JSD's integrands are those of ``estimators.quasi_monte_carlo``, here on points
+    that V shares.)"""
     from scipy.stats import qmc  # (slow to import: only when asked for)
 
     out = np.empty((replicates, 2))
@@ -195,7 +197,8 @@ def _qmc_records(p_data, p_g, d_net, n, replicates, rng):
         lp_g, lq_g = p_data.logpdf(x_g), p_g.logpdf(x_g)
         real, fake = np.mean(lp_d - np.logaddexp(lp_d, lq_d)), np.mean(lq_g - np.logaddexp(lp_g, lq_g))
         out[r, 0] = math.log(2.0) + 0.5 * (real + fake)
-        out[r, 1] = -np.mean(np.logaddexp(0.0, -d_net.forward(x_d))) - np.mean(np.logaddexp(0.0, d_net.forward(x_g)))
+        out[r, 1] = (-np.mean(np.logaddexp(0.0, -d_net.forward(x_d))) - np.mean(np.logaddexp(0.0, d_net.forward(x_g)))
+                     if value else math.nan)
     se = out.std(axis=0, ddof=1) / math.sqrt(replicates)
     return float(out[:, 0].mean()), float(out[:, 1].mean()), float(se[0]), float(se[1])
 
@@ -385,9 +388,9 @@ def train(p_data, *, generator=None, discriminator=None, hidden=16, activation="
             return
         if method == "qmc":
             jsd, v, jsd_se, v_se = _qmc_records(p_data, density(g_net), d_net, qmc_points, _QMC_REPLICATES,
-                                                scramble)
+                                                scramble, value)
             rec["jsd"].append(jsd)
-            rec["v"].append(v if value else math.nan)
+            rec["v"].append(v)
             rec["err"].append(jsd_se + v_se if value else jsd_se)
             rec["ok"].append(True)
             return
@@ -450,7 +453,8 @@ def train(p_data, *, generator=None, discriminator=None, hidden=16, activation="
     name = (f"minibatch GAN ({loss}, {optimizer}, k={k}, m={m}, lr_g={lr_g:g}, lr_d={lr_d:g}"
             + (f", lr decay {lr_decay:g}" if lr_decay else "") + (f", R1 {r1:g}" if r1 else "")
             + (f", instance noise {sigma:g}" if sigma else "") + ")"
-            + (": k-NN estimates only, a general network R^2 -> R^2 has no exact density" if dim == 2 and not exact
+            + (": k-NN estimates only, a general network R^2 -> R^2 has no exact density"
+               if dim == 2 and not isinstance(g_net, CouplingGenerator)
                else ": JSD and V by randomised QMC with the exact densities (errors: standard errors)"
                if exact and method == "qmc" else ""))
     extra = {"v": v, "gap": (c_plus - math.log(4.0)) - v, "jsd_error": np.array(rec["err"]),

@@ -1362,8 +1362,10 @@ class CouplingGenerator(_Parametrised):
 
         Raises
         ------
+        TypeError
+            If `z` is not real numbers.
         ValueError
-            If `z` is not of shape ``(n, 2)``.
+            If `z` is not of shape ``(n, 2)`` or contains NaN.
         """
         u = self._points(z, "forward").copy()
         cache = []
@@ -1428,8 +1430,10 @@ class CouplingGenerator(_Parametrised):
 
         Raises
         ------
+        TypeError
+            If `x` is not real numbers.
         ValueError
-            If `x` is not of shape ``(n, 2)``.
+            If `x` is not of shape ``(n, 2)`` or contains NaN.
         """
         u = self._points(x, "inverse").copy()
         logdet = np.zeros(u.shape[0])

@@ -886,7 +886,8 @@ def _tensor(densities, kind, evaluate, rtol, atol, max_nodes, masses=(None, None
     while True:
         n = np.ceil((hi - lo) / h).astype(int) // 2 * 2 + 1  # odd: the coarse grid is nested
         if int(np.prod(n.astype(float))) > max_nodes:
-            _tensor_budget(prev is None, max_nodes, dim, rtol, err)
+            _tensor_budget(prev is None, max_nodes, dim, rtol, err,
+                           not any(getattr(d, "_frame_only", False) for d in densities))
             return Estimate(prev, err, neval, "quad", False)
         centre = 0.5 * (lo + hi)
         axes = [centre[k] + h * (np.arange(n[k]) - (n[k] - 1) / 2) for k in range(dim)]
@@ -1158,15 +1159,17 @@ def _principal_frame(densities, kind=None):
     return p.mean, w, lo, hi, steps, float(np.sum(np.log(np.diag(p._chol))))
 
 
-def _tensor_budget(first, max_nodes, dim, rtol, err):
-    """The tensor grid outgrew ``max_nodes``: refused on the coarsest grid, a warning on a finer one."""
+def _tensor_budget(first, max_nodes, dim, rtol, err, sparse=True):
+    """The tensor grid outgrew ``max_nodes``: refused on the coarsest grid, a warning on a finer one
+    (``sparse``: whether the sparse rule may be suggested)."""
+    other = "rule='sparse', method='mc' or 'qmc'" if sparse else "method='mc' or 'qmc'"
     if first:
         raise ValueError(
             f"tensor quadrature in d={dim} needs more than max_nodes={max_nodes:g} nodes even on its "
-            "coarsest grid; use rule='sparse' (the sparse grid), method='mc' or 'qmc' (or raise max_nodes)")
+            f"coarsest grid; use {other} (or raise max_nodes)")
     warnings.warn(
         f"tensor quadrature needs more than max_nodes={max_nodes:g} nodes in d={dim} to reach "
-        f"rtol={rtol:g}; estimated error {err:.3g} (use rule='sparse', method='mc' or 'qmc')",
+        f"rtol={rtol:g}; estimated error {err:.3g} (use {other})",
         AccuracyWarning, stacklevel=_user_level())
 
 

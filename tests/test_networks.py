@@ -402,7 +402,7 @@ def test_coupling_and_network_densities_take_quasi_monte_carlo():
 
 
 def test_a_generator_whose_tails_overflow_far_out_still_gets_an_honest_frame():
-    """The frame's moments come from the noise's bulk and its tails from the image of the circle |z| = 8.5:
+    """The frame's moments come from the noise's bulk and its tails from the image of the circle |z| = 8:
     a leaky ReLU coupling map that overflows at |z| = 12.7 once crashed the quadrature's frame (Cholesky of
     a NaN covariance); now the mass is 1 within its error, reached or not, and the sparse rule, whose
     error model reads the frame as the density's shape, is refused."""
@@ -585,6 +585,12 @@ def test_two_dimensional_runs_record_the_jsd_of_the_coupling_density():
     assert np.all(np.abs(hq.extra["v"] - h.extra["v"]) <= 4 * hq.extra["jsd_error"] + h.extra["jsd_error"])
     g = train(p, generator=MLP((2, 8, 2), rng=0), steps=20, record_every=10, rng=2, m=64)
     assert "k-NN estimates only" in g.name and np.all(np.isnan(g.jsd)) and np.all(np.isfinite(g.extra["knn_jsd"]))
+    off = train(p, steps=20, record_every=10, rng=2, m=64, exact=False)  # (a coupling run without records)
+    assert "k-NN" not in off.name and "QMC" not in off.name and np.all(np.isnan(off.jsd))
+    with pytest.raises(ValueError, match=r"generator must map R\^2 -> R\^2"):
+        train(p, generator=MLP((2, 4, 1), rng=0), steps=1)
+    with pytest.raises(TypeError, match="generator must be an MLP or None"):
+        train(gt.Normal(), generator=CouplingGenerator(rng=0), steps=1)
 
 
 def test_a_diverging_2d_run_says_so_and_records_it_cannot_compute_are_nan_and_flagged():

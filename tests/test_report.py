@@ -26,8 +26,8 @@ KEYS = {
     "gradients": ["shift", "mean_dstar_on_fakes", "minimax", "non_saturating", "ratio", "grad_2jsd_identity"],
     "training": ["run", "steps", "measure", "final", "final_c_plus_log4", "n_params", "final_params", "converged",
                  "seconds"],
-    "networks": ["run", "seed", "steps", "final_jsd", "jsd_error", "plateau_jsd", "one_mode_jsd", "mass_below_0",
-                 "knn_jsd", "knn_sd", "final_gap", "seconds"],
+    "networks": ["run", "seed", "steps", "final_jsd", "jsd_error", "converged", "plateau_jsd", "one_mode_jsd",
+                 "mass_below_0", "knn_jsd", "knn_sd", "final_gap", "seconds"],
     "estimators": ["pair", "method", "n", "estimate", "abs_error", "reported_error", "error_is", "seconds"],
 }
 
