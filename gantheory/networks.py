@@ -1527,9 +1527,6 @@ class CouplingPushforward(Density):
     def _from_uniform(self, u):
         return self.generator.forward(special.ndtri(u[:, :2]))
 
-    def _mean(self):
-        return self._frame[0][0]
-
     def _gaussian_parts(self):
         return self._frame
 
